@@ -1,0 +1,1 @@
+"""Reading the event log and checking its hash chain (traceability)."""

@@ -1,0 +1,81 @@
+"""The event log as users see it: their tenant's events, and the chain check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from openfab.identity.actor import Actor, Role
+from openfab.store import Database, EventRecord, verify_chain
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    event_id: str
+    type: str
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    actor: str
+    occurred_at: datetime
+    hash: str
+
+
+class EventsPublic(BaseModel):
+    data: list[EventPublic]
+    count: int
+    next_after: int | None
+
+
+class AuditResult(BaseModel):
+    ok: bool
+    checked: int
+    head_hash: str
+    first_broken_seq: int | None
+    reason: str | None
+
+
+class AuditService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def list_events(
+        self,
+        actor: Actor,
+        *,
+        type_prefix: str | None = None,
+        entity_id: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> EventsPublic:
+        """Staff read their tenant's events, oldest first, paged by sequence number."""
+        actor.require(Role.ADMIN, Role.PLANNER, Role.ENGINEER, Role.OPERATOR)
+        query = select(EventRecord).where(EventRecord.seq > after)
+        if type_prefix:
+            query = query.where(EventRecord.type.startswith(type_prefix, autoescape=True))
+        if entity_id:
+            query = query.where(EventRecord.entity_id == entity_id)
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            rows = u.session.scalars(query.order_by(EventRecord.seq).limit(limit)).all()
+            data = [EventPublic.model_validate(r) for r in rows]
+        next_after = data[-1].seq if len(data) == limit else None
+        return EventsPublic(data=data, count=len(data), next_after=next_after)
+
+    def verify(self, actor: Actor) -> AuditResult:
+        """Check the whole chain (all tenants: it is one chain); reports only where it broke."""
+        actor.require(Role.ADMIN)
+        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            report = verify_chain(uow.session)
+        broken = report.first_break
+        return AuditResult(
+            ok=report.ok,
+            checked=report.checked,
+            head_hash=report.head_hash,
+            first_broken_seq=broken.seq if broken else None,
+            reason=broken.reason if broken else None,
+        )

@@ -1,0 +1,53 @@
+"""What the catalog service takes and returns (and the API shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ChoiceValue = (
+    Annotated[str, StringConstraints(max_length=64)]
+    | Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=50)]
+    | StrictInt
+    | Annotated[float, Field(allow_inf_nan=False)]
+)
+Choices = Annotated[dict[Code, ChoiceValue], Field(max_length=100)]
+
+
+class ConfigureRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    choices: Choices = Field(default_factory=dict)
+
+
+class ProductCreate(BaseModel):
+    """A product definition document (the same shape as the sample catalog's YAML files)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    definition: dict[str, Any]
+    note: str = Field(default="", max_length=500)
+
+
+class ProductPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    code: str
+    name: str
+    family: str
+    status: str
+    revision: int
+    created_at: datetime
+
+
+class ProductDetail(ProductPublic):
+    definition: dict[str, Any]
+
+
+class ProductsPublic(BaseModel):
+    data: list[ProductPublic]
+    count: int

@@ -1,0 +1,208 @@
+"""The catalog service: products per tenant, plant reference data, configuration.
+
+Definitions are checked by the pure engine before they are stored; configurators are built
+once per product revision and cached (revisions never change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from openfab.catalog.configurator import ConfiguredProduct, Configurator, OptionsLeft, Validation
+from openfab.catalog.definition import Material, ProductDefinition, WorkCenter, parse_product
+from openfab.catalog.orm import MaterialRow, ProductRevisionRow, ProductRow, WorkCenterRow
+from openfab.catalog.sample import load_sample_catalog
+from openfab.catalog.schemas import ProductCreate, ProductDetail, ProductPublic, ProductsPublic
+from openfab.errors import Conflict, NotFound
+from openfab.identity.actor import Actor, Role
+from openfab.store import Database, UnitOfWork
+
+PRODUCT_EDITORS = (Role.ADMIN, Role.ENGINEER)
+
+
+@dataclass(frozen=True)
+class PlantReference:
+    """The shared plant's work centers and materials, keyed by code."""
+
+    work_centers: Mapping[str, WorkCenter]
+    materials: Mapping[str, Material]
+
+
+@dataclass(frozen=True)
+class ProductHandle:
+    """A product revision and its configurator, as the order service needs them."""
+
+    code: str
+    revision: int
+    configurator: Configurator
+
+
+class CatalogService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._configurators: dict[str, Configurator] = {}
+
+    # -- plant reference data ----------------------------------------------------------------
+    def install_reference_data(self, actor: Actor) -> PlantReference:
+        """Load the sample plant's work centers and materials (idempotent)."""
+        sample = load_sample_catalog()
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            for wc in sample.work_centers.values():
+                uow.session.merge(
+                    WorkCenterRow(
+                        code=wc.code,
+                        name=wc.name,
+                        machines=wc.machines,
+                        hours_per_day=wc.hours_per_day,
+                    )
+                )
+            for m in sample.materials.values():
+                uow.session.merge(
+                    MaterialRow(
+                        code=m.code,
+                        name=m.name,
+                        unit=m.unit,
+                        unit_cost=m.unit_cost,
+                        lead_time_days=m.lead_time_days,
+                    )
+                )
+        return self.reference()
+
+    def reference(self) -> PlantReference:
+        with self.db.unit(tenant_id=None, actor="system:catalog", readonly=True) as uow:
+            centers = uow.session.scalars(select(WorkCenterRow)).all()
+            materials = uow.session.scalars(select(MaterialRow)).all()
+            return PlantReference(
+                work_centers={
+                    r.code: WorkCenter(r.code, r.name, r.machines, r.hours_per_day)
+                    for r in centers
+                },
+                materials={
+                    r.code: Material(r.code, r.name, r.unit, r.unit_cost, r.lead_time_days)
+                    for r in materials
+                },
+            )
+
+    def install_sample_products(self, actor: Actor) -> list[ProductPublic]:
+        """Publish the sample fridge, washer and battery pack for the actor's tenant."""
+        self.install_reference_data(Actor.system("catalog"))
+        existing = {p.code for p in self.list_products(actor).data}
+        installed = []
+        for code, raw in load_sample_catalog().product_documents.items():
+            if code not in existing:
+                installed.append(self.create_product(actor, ProductCreate(definition=raw)))
+        return installed
+
+    # -- products --------------------------------------------------------------------------
+    def _parse(self, raw: dict[str, Any]) -> ProductDefinition:
+        ref = self.reference()
+        return parse_product(raw, materials=ref.materials, work_centers=ref.work_centers)
+
+    def create_product(self, actor: Actor, data: ProductCreate) -> ProductDetail:
+        actor.require(*PRODUCT_EDITORS)
+        definition = self._parse(data.definition)
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            if self._find(uow, definition.code) is not None:
+                raise Conflict(f"product {definition.code!r} already exists")
+            row = ProductRow(
+                code=definition.code,
+                name=definition.name,
+                family=definition.family,
+                revision=1,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            return self._add_revision(uow, row, data)
+
+    def revise_product(self, actor: Actor, code: str, data: ProductCreate) -> ProductDetail:
+        """Add a new revision; orders already placed keep the revision they were made from."""
+        actor.require(*PRODUCT_EDITORS)
+        definition = self._parse(data.definition)
+        if definition.code != code:
+            raise Conflict(f"definition is for {definition.code!r}, not {code!r}")
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            row = self._get(uow, code)
+            row.revision += 1
+            row.name, row.family = definition.name, definition.family
+            return self._add_revision(uow, row, data)
+
+    def _add_revision(self, uow: UnitOfWork, row: ProductRow, data: ProductCreate) -> ProductDetail:
+        revision = ProductRevisionRow(
+            product_id=row.id, revision=row.revision, definition=data.definition, note=data.note
+        )
+        uow.session.add(revision)
+        uow.session.flush()
+        kind = "product.created" if row.revision == 1 else "product.revised"
+        uow.record(kind, "product", row.id, {"code": row.code, "revision": row.revision})
+        return ProductDetail(
+            **ProductPublic.model_validate(row).model_dump(), definition=data.definition
+        )
+
+    def list_products(self, actor: Actor) -> ProductsPublic:
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            rows = u.session.scalars(select(ProductRow).order_by(ProductRow.code)).all()
+            data = [ProductPublic.model_validate(r) for r in rows]
+        return ProductsPublic(data=data, count=len(data))
+
+    def get_product(self, actor: Actor, code: str) -> ProductDetail:
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            row = self._get(u, code)
+            revision = self._revision(u, row)
+            return ProductDetail(
+                **ProductPublic.model_validate(row).model_dump(), definition=revision.definition
+            )
+
+    def handle(self, actor: Actor, code: str) -> ProductHandle:
+        """The current revision's configurator (built once per revision)."""
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            row = self._get(u, code)
+            revision = self._revision(u, row)
+            rev_id, raw = revision.id, revision.definition
+        configurator = self._configurator(rev_id, raw)
+        return ProductHandle(code=code, revision=row.revision, configurator=configurator)
+
+    # -- configuration ---------------------------------------------------------------------
+    def validate(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> Validation:
+        return self.handle(actor, code).configurator.validate(choices)
+
+    def configure(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> ConfiguredProduct:
+        return self.handle(actor, code).configurator.configure(choices)
+
+    def options_left(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> OptionsLeft:
+        return self.handle(actor, code).configurator.options_left(choices)
+
+    def complete(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> ConfiguredProduct:
+        return self.handle(actor, code).configurator.complete(choices)
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _find(uow: UnitOfWork, code: str) -> ProductRow | None:
+        return uow.session.scalar(select(ProductRow).where(ProductRow.code == code))
+
+    def _get(self, uow: UnitOfWork, code: str) -> ProductRow:
+        row = self._find(uow, code)
+        if row is None:
+            raise NotFound(f"product {code!r} not found")
+        return row
+
+    @staticmethod
+    def _revision(uow: UnitOfWork, row: ProductRow) -> ProductRevisionRow:
+        return uow.session.scalars(
+            select(ProductRevisionRow).where(
+                ProductRevisionRow.product_id == row.id,
+                ProductRevisionRow.revision == row.revision,
+            )
+        ).one()
+
+
+    def _configurator(self, revision_id: str, raw: dict[str, Any]) -> Configurator:
+        found = self._configurators.get(revision_id)
+        if found is None:
+            if len(self._configurators) >= 256:
+                self._configurators.clear()
+            found = self._configurators[revision_id] = Configurator(self._parse(raw))
+        return found

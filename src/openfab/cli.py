@@ -1,0 +1,287 @@
+"""The ``openfab`` command line: thin, it parses, delegates to services and renders."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openfab.errors import Conflict, Forbidden, Infeasible, InvalidInput, NotFound, OpenFabError
+from openfab.errors import Unauthorized
+
+app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
+tenant_app = typer.Typer(help="Manage tenants and their users.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(tenant_app, name="tenant")
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: $OPENFAB_DATABASE_URL or openfab.db)."),
+]
+EXIT_CODES: dict[type[OpenFabError], int] = {
+    InvalidInput: 1,
+    Infeasible: 1,
+    NotFound: 3,
+    Conflict: 4,
+    Unauthorized: 5,
+    Forbidden: 5,
+}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handled(func: F) -> F:
+    """Map OpenFab errors to a message and an exit code, in one place."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OpenFabError as exc:
+            errors.print(f"[bold red]{exc.title}:[/] {exc.detail}")
+            for problem in exc.problems:
+                errors.print(f"  [red]•[/] {problem}")
+            raise typer.Exit(EXIT_CODES.get(type(exc), 2)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _platform(db: str | None) -> Any:
+    from openfab.platform import Platform
+
+    return Platform.open(db)
+
+
+# -- demo ------------------------------------------------------------------------------------
+@app.command()
+@handled
+def demo(
+    db: DbOption = None,
+    orders: Annotated[int, typer.Option(min=1, max=100_000, help="Orders to place.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """Seed three brands and their catalogs, place configured orders, print a summary."""
+    from openfab.demo import run_demo
+
+    platform = _platform(db)
+    columns = (
+        TextColumn("[bold]placing orders"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("orders", total=orders)
+        summary = run_demo(
+            platform, orders=orders, seed=seed, progress=lambda n: bar.update(task, completed=n)
+        )
+    table = Table(title="OpenFab demo — orders through the platform")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("tenants (brands)", ", ".join(summary.tenants))
+    table.add_row("orders placed", str(summary.orders))
+    table.add_row("customer wishes that broke a rule", str(summary.refused))
+    table.add_row("distinct configured variants", str(len(summary.variants)))
+    for product, count in sorted(summary.by_product.items()):
+        table.add_row(f"  {product}", str(count))
+    for currency, amount in sorted(summary.revenue.items()):
+        table.add_row(f"revenue ({currency})", f"{amount:,.2f}")
+    if summary.promise_days:
+        table.add_row("promise, median days", f"{statistics.median(summary.promise_days):.1f}")
+    for status, count in sorted(summary.by_status.items()):
+        table.add_row(f"status {status}", str(count))
+    table.add_row("events in the log", str(summary.events))
+    table.add_row("audit chain", "[green]intact[/]" if summary.audit_ok else "[red]BROKEN[/]")
+    console.print(table)
+    platform.close()
+
+
+# -- configure -------------------------------------------------------------------------------
+def _parse_sets(values: list[str]) -> dict[str, Any]:
+    """``--set size=l --set extras=ice,display --set shelves=4`` → choices."""
+    choices: dict[str, Any] = {}
+    bad = []
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            bad.append(item)
+            continue
+        choices[name.strip()] = _parse_value(raw.strip())
+    if bad:
+        raise InvalidInput("use --set OPTION=VALUE", [_problem(b) for b in bad])
+    return choices
+
+
+def _problem(item: str) -> Any:
+    from openfab.errors import Problem
+
+    return Problem(item, "expected OPTION=VALUE")
+
+
+def _parse_value(raw: str) -> Any:
+    if "," in raw or raw == "":
+        return [v for v in raw.split(",") if v]
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    return raw
+
+
+@app.command()
+@handled
+def configure(
+    product: Annotated[str, typer.Argument(help="Product code, e.g. fridge.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="OPTION=VALUE (lists: a,b); repeatable.")
+    ] = None,
+    complete: Annotated[bool, typer.Option("--complete", help="Fill open choices, cheapest.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A product definition YAML instead of the sample.")
+    ] = None,
+) -> None:
+    """Validate a configuration; print every violated rule (exit 1) or the priced BOM and routing."""
+    from openfab.catalog.configurator import Configurator
+    from openfab.catalog.definition import parse_product
+    from openfab.catalog.sample import load_sample_catalog
+
+    sample = load_sample_catalog()
+    if file is not None:
+        raw = yaml.safe_load(file.read_text())
+    elif product in sample.product_documents:
+        raw = sample.product_documents[product]
+    else:
+        known = ", ".join(sorted(sample.product_documents))
+        raise NotFound(f"product {product!r} not found; sample products: {known}")
+    definition = parse_product(raw, materials=sample.materials, work_centers=sample.work_centers)
+    configurator = Configurator(definition)
+    choices = _parse_sets(set_ or [])
+    result = configurator.complete(choices) if complete else configurator.configure(choices)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
+        return
+    _render_configured(result)
+
+
+def _render_configured(result: Any) -> None:
+    data = result.to_dict()
+    console.print(f"[bold]{data.get('product', '')}[/] — price [bold]{data['price']}[/] "
+                  f"{data.get('currency', '')}, lead time {data['lead_time_days']} days")
+    choices = Table(title="configuration")
+    choices.add_column("group")
+    choices.add_column("choice")
+    for group, value in data["choices"].items():
+        choices.add_row(group, ", ".join(value) if isinstance(value, list) else str(value))
+    bom = Table(title="configured bill of materials")
+    for col in ("material", "quantity", "unit"):
+        bom.add_column(col)
+    for line in data["bom"]:
+        bom.add_row(line["material"], str(line["quantity"]), line["unit"])
+    routing = Table(title="routing")
+    for col in ("#", "operation", "work centers", "setup min", "run min"):
+        routing.add_column(col)
+    for op in data["routing"]:
+        routing.add_row(
+            str(op["sequence"]),
+            op["name"],
+            ", ".join(op["work_centers"]),
+            str(op["setup_minutes"]),
+            str(op["run_minutes"]),
+        )
+    for table in (choices, bom, routing):
+        console.print(table)
+
+
+# -- audit -----------------------------------------------------------------------------------
+@audit_app.command("verify")
+@handled
+def audit_verify(db: DbOption = None) -> None:
+    """Walk the whole event log; name the first broken entry and exit 1 if any."""
+    from openfab.store import verify_chain
+
+    platform = _platform(db)
+    with platform.db.unit(tenant_id=None, actor="system:cli", readonly=True) as uow:
+        report = verify_chain(uow.session)
+    platform.close()
+    if report.ok:
+        console.print(f"[green]audit chain intact[/]: {report.checked} entries, "
+                      f"head {report.head_hash[:16]}…")
+        return
+    broken = report.first_break
+    assert broken is not None
+    where = f"entry #{broken.seq}" if broken.seq is not None else "end of log"
+    errors.print(f"[bold red]audit chain BROKEN[/] at {where}: {broken.reason} "
+                 f"({report.checked} entries verified before it)")
+    raise typer.Exit(1)
+
+
+# -- tenants ---------------------------------------------------------------------------------
+@tenant_app.command("create")
+@handled
+def tenant_create(
+    tenant_id: Annotated[str, typer.Argument(help="Slug, e.g. nordic-cold.")],
+    name: Annotated[str, typer.Argument(help="Display name.")],
+    admin_email: Annotated[str, typer.Option(help="E-mail of the tenant's first admin.")],
+    db: DbOption = None,
+    samples: Annotated[bool, typer.Option(help="Install the sample catalog.")] = False,
+) -> None:
+    """Create a tenant and its first admin (the password is asked for, never an argument)."""
+    from openfab.identity.actor import Actor, Role
+    from openfab.identity.schemas import TenantCreate, UserCreate
+
+    password = typer.prompt("admin password", hide_input=True, confirmation_prompt=True)
+    platform = _platform(db)
+    system = Actor.system("cli")
+    try:
+        tenant = platform.identity.create_tenant(system, TenantCreate(id=tenant_id, name=name))
+        user = UserCreate(
+            email=admin_email, full_name="Administrator", password=password, roles=[Role.ADMIN]
+        )
+        admin = platform.identity.create_user(system, user, tenant_id=tenant.id)
+        if samples:
+            actor = Actor(f"user:{admin.email}", tenant.id, admin.id, frozenset(Role))
+            platform.catalog.install_sample_products(actor)
+    except Exception as exc:  # pydantic validation of the arguments
+        if isinstance(exc, OpenFabError):
+            raise
+        raise InvalidInput(str(exc)) from None
+    finally:
+        platform.close()
+    console.print(f"created tenant [bold]{tenant.id}[/] with admin {admin.email}")
+
+
+# -- serve -----------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the REST API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from openfab.api.app import create_app
+
+    uvicorn.run(create_app(_platform(db)), host=host, port=port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

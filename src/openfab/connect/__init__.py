@@ -1,0 +1,1 @@
+"""Connectivity: the event bus and (later) MQTT, NATS and OPC UA adapters."""

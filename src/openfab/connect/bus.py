@@ -1,0 +1,63 @@
+"""The event bus: one interface, implementations per transport.
+
+The in-process bus is the embedded default. Events reach it only after their transaction
+commits (see ``store.database``), so subscribers never see a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    """An event as it travels on a bus: the committed event-log entry."""
+
+    seq: int
+    event_id: str
+    type: str
+    tenant_id: str | None
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    actor: str
+    occurred_at: datetime
+
+
+Handler = Callable[[EventMessage], None]
+
+
+class EventBus(Protocol):
+    def publish(self, message: EventMessage) -> None: ...
+
+    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+        """Call ``handler`` for events whose type matches the glob ``pattern``; returns an
+        unsubscribe function."""
+        ...
+
+
+class InProcessBus:
+    """Synchronous fan-out within one process. A failing handler is logged, never fatal."""
+
+    def __init__(self) -> None:
+        self._subscriptions: list[tuple[str, Handler]] = []
+
+    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+        entry = (pattern, handler)
+        self._subscriptions.append(entry)
+        return lambda: self._subscriptions.remove(entry)
+
+    def publish(self, message: EventMessage) -> None:
+        for pattern, handler in list(self._subscriptions):
+            if fnmatch.fnmatchcase(message.type, pattern):
+                try:
+                    handler(message)
+                except Exception:
+                    log.exception("event handler failed for %s #%s", message.type, message.seq)

@@ -1,0 +1,89 @@
+"""What the identity service returns (and the API shows)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from openfab.identity.actor import Role
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not a valid e-mail address")
+    return value.lower()
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError("use 2-63 lowercase letters, digits and dashes")
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+Slug = Annotated[str, AfterValidator(_slug)]
+Password = Annotated[str, Field(min_length=8, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TenantCreate(BaseModel):
+    id: Slug
+    name: Name
+
+
+class TenantPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    email: Email
+    full_name: Name
+    password: Password
+    roles: list[Role] = Field(default_factory=lambda: [Role.CUSTOMER], min_length=1)
+
+
+class CustomerSignup(BaseModel):
+    email: Email
+    full_name: Name
+    password: Password
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    tenant_id: str
+    email: str
+    full_name: str
+    roles: list[Role]
+    active: bool
+    created_at: datetime
+
+
+class UsersPublic(BaseModel):
+    data: list[UserPublic]
+    count: int
+
+
+class ApiKeyCreate(BaseModel):
+    name: Name
+
+
+class ApiKeyIssued(BaseModel):
+    id: str
+    name: str
+    key: str = Field(description="Shown once; store it safely.")
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int

@@ -1,0 +1,1 @@
+"""Sales orders: placement with price and promise date, cancellation, tracking."""

@@ -1,0 +1,225 @@
+"""The order service: place a configured order, cancel it, move it along, track it.
+
+Placing an order configures it against the product's current revision (every violated rule
+named, nothing written when invalid), prices it, estimates a capacity-aware promise date and
+writes the order, its capacity load and its event in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from openfab.catalog.configurator import ConfiguredProduct
+from openfab.catalog.service import CatalogService, PlantReference
+from openfab.errors import Forbidden, NotFound
+from openfab.identity.actor import Actor, Role
+from openfab.orders.orm import OrderLoadRow, SalesOrderRow
+from openfab.orders.promise import CapacityView, estimate_promise
+from openfab.orders.schemas import (
+    OrderCreate,
+    OrderDetail,
+    OrderPublic,
+    OrdersPublic,
+    OrderStep,
+    OrderTracking,
+    OrderTransition,
+)
+from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus, check_transition
+from openfab.store import Database, EventRecord, UnitOfWork
+from openfab.store.types import utcnow
+
+ORDER_EVENTS = ("order.placed", "order.status_changed")
+
+
+def routing_load(configured: ConfiguredProduct, quantity: int) -> dict[str, float]:
+    """Minutes per work center; an operation that may run on several centers is shared."""
+    load: dict[str, float] = defaultdict(float)
+    for op in configured.routing:
+        minutes = float(op.setup_minutes) + float(op.run_minutes) * quantity
+        for center in op.work_centers:
+            load[center] += minutes / len(op.work_centers)
+    return dict(load)
+
+
+def material_days(configured: ConfiguredProduct, reference: PlantReference) -> int:
+    days = [reference.materials[line.material].lead_time_days for line in configured.bom]
+    return max([configured.lead_time_days, *days])
+
+
+class OrderService:
+    def __init__(self, db: Database, catalog: CatalogService) -> None:
+        self.db = db
+        self.catalog = catalog
+        self._reference: PlantReference | None = None
+
+    def reference(self) -> PlantReference:
+        if self._reference is None:
+            self._reference = self.catalog.reference()
+        return self._reference
+
+    # -- commands --------------------------------------------------------------------------
+    def place(self, actor: Actor, data: OrderCreate) -> OrderDetail:
+        actor.require(Role.CUSTOMER, Role.PLANNER, Role.ADMIN)
+        handle = self.catalog.handle(actor, data.product)
+        configured = handle.configurator.configure(data.choices)
+        load = routing_load(configured, data.quantity)
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            promise = estimate_promise(
+                now=utcnow(),
+                load=load,
+                capacity=self._capacity(uow),
+                material_days=material_days(configured, self.reference()),
+            )
+            row = SalesOrderRow(
+                number=f"SO-{uuid.uuid4().hex[:10].upper()}",
+                customer_id=actor.user_id if Role.CUSTOMER in actor.roles else None,
+                product_code=handle.code,
+                product_revision=handle.revision,
+                choices=dict(configured.choices),
+                configured=configured.to_dict(),
+                quantity=data.quantity,
+                unit_price=configured.price,
+                total_price=configured.price * data.quantity,
+                currency=configured.currency,
+                promise_date=promise.promise_date,
+                status=OrderStatus.RECEIVED,
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            uow.session.add_all(
+                OrderLoadRow(order_id=row.id, work_center=wc, minutes=m) for wc, m in load.items()
+            )
+            uow.record(
+                "order.placed",
+                "sales_order",
+                row.id,
+                {
+                    "number": row.number,
+                    "product": row.product_code,
+                    "revision": row.product_revision,
+                    "choices": row.choices,
+                    "quantity": row.quantity,
+                    "total_price": str(row.total_price),
+                    "promise_date": row.promise_date.isoformat(),
+                    "bottleneck": promise.bottleneck,
+                    "status": row.status,
+                },
+            )
+            return OrderDetail.model_validate(row)
+
+    def transition(self, actor: Actor, order_id: str, change: OrderTransition) -> OrderPublic:
+        """Move an order to its next step; customers may only cancel their own orders."""
+        if change.status != OrderStatus.CANCELLED and not actor.is_staff:
+            raise Forbidden("only factory staff move orders through production")
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            row = self._get(uow, actor, order_id)
+            current = OrderStatus(row.status)
+            check_transition(current, change.status)
+            row.status, row.updated_at = change.status, utcnow()
+            if change.status not in OPEN_FOR_CAPACITY:
+                for load in uow.session.scalars(
+                    select(OrderLoadRow).where(OrderLoadRow.order_id == row.id)
+                ):
+                    uow.session.delete(load)
+            uow.record(
+                "order.status_changed",
+                "sales_order",
+                row.id,
+                {"number": row.number, "from": current, "to": change.status, "note": change.note},
+            )
+            return OrderPublic.model_validate(row)
+
+    def cancel(self, actor: Actor, order_id: str, note: str = "") -> OrderPublic:
+        return self.transition(actor, order_id, OrderTransition(status="Cancelled", note=note))
+
+    # -- queries ---------------------------------------------------------------------------
+    def get(self, actor: Actor, order_id: str) -> OrderDetail:
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            return OrderDetail.model_validate(self._get(u, actor, order_id))
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        status: OrderStatus | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> OrdersPublic:
+        query = self._visible(select(SalesOrderRow), actor)
+        if status is not None:
+            query = query.where(SalesOrderRow.status == status)
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            count = u.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = u.session.scalars(
+                query.order_by(SalesOrderRow.created_at.desc(), SalesOrderRow.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return OrdersPublic(data=[OrderPublic.model_validate(r) for r in rows], count=count)
+
+    def track(self, actor: Actor, order_id: str) -> OrderTracking:
+        """The order and every step it went through, with times, from the event log."""
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            row = self._get(u, actor, order_id)
+            events = u.session.scalars(
+                select(EventRecord)
+                .where(EventRecord.entity_id == row.id, EventRecord.type.in_(ORDER_EVENTS))
+                .order_by(EventRecord.seq)
+            ).all()
+            return OrderTracking(order=OrderPublic.model_validate(row), steps=_steps(events))
+
+    def status_counts(self, actor: Actor) -> dict[str, int]:
+        query = self._visible(
+            select(SalesOrderRow.status, func.count()).group_by(SalesOrderRow.status), actor
+        )
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            return {str(s): int(n) for s, n in u.session.execute(query).all()}
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _visible(query: Select[Any], actor: Actor) -> Select[Any]:
+        """Customers see their own orders only; staff see all of their tenant's."""
+        if actor.is_staff:
+            return query
+        return query.where(SalesOrderRow.customer_id == actor.user_id)
+
+    def _get(self, uow: UnitOfWork, actor: Actor, order_id: str) -> SalesOrderRow:
+        query = self._visible(select(SalesOrderRow), actor).where(
+            (SalesOrderRow.id == order_id) | (SalesOrderRow.number == order_id)
+        )
+        row = uow.session.scalar(query)
+        if row is None:
+            raise NotFound(f"order {order_id!r} not found")
+        return row
+
+    def _capacity(self, uow: UnitOfWork) -> CapacityView:
+        """Plant-wide open load (all tenants share the machines) against daily capacity."""
+        open_load = {
+            wc: float(m)
+            for wc, m in uow.session.execute(
+                select(OrderLoadRow.work_center, func.sum(OrderLoadRow.minutes)).group_by(
+                    OrderLoadRow.work_center
+                )
+            ).all()
+        }
+        per_day = {
+            wc.code: wc.machines * wc.hours_per_day * 60
+            for wc in self.reference().work_centers.values()
+        }
+        return CapacityView(minutes_per_day=per_day, open_load=open_load)
+
+
+def _steps(events: Iterable[EventRecord]) -> list[OrderStep]:
+    steps = []
+    for e in events:
+        status = e.payload.get("to", e.payload.get("status"))
+        steps.append(
+            OrderStep(status=status, at=e.occurred_at, actor=e.actor, note=e.payload.get("note", ""))
+        )
+    return steps
+

@@ -1,0 +1,189 @@
+"""Large-neighbourhood search around CP-SAT: free a part of the best schedule, re-optimise it.
+
+Each round builds one sub-problem per worker from the best schedule so far, each freeing a
+different neighbourhood (a few machines, a time window, a few work orders, a stretch of
+the critical path); the rest keeps its machines and its order, not its times. The
+sub-problems run in parallel threads (CP-SAT releases the GIL), one CP-SAT worker each,
+with a deterministic work limit, and the round keeps the best result — so, for a seed, the
+sequence of schedules is the same on every run however loaded the machine is. Each
+neighbourhood adapts its size: larger after a sub-problem is solved to optimality, smaller
+after one runs out of time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from openfab.planning import cpsat
+from openfab.planning.compiled import Compiled
+from openfab.planning.solution import Solution, evaluate, moved_count
+
+KINDS = ("machines", "window", "orders", "critical")
+
+
+@dataclass
+class Search:
+    """The state of an LNS run: the best schedule, its value and per-kind sizes."""
+
+    c: Compiled
+    base: cpsat.Spec
+    best: Solution
+    value: int
+    lower_bound: int = 0
+    rounds: int = 0
+    improvements: int = 0
+    sizes: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.25))
+
+
+def value_of(c: Compiled, spec: cpsat.Spec, sol: Solution) -> int:
+    """The objective the model minimises, stability penalty included."""
+    value = evaluate(c, sol, spec.objective).objective
+    if spec.stability and spec.previous:
+        movable = {i: v for i, v in spec.previous.items() if i not in spec.pins}
+        value += spec.stability * moved_count(c, sol, movable)
+    return value
+
+
+def improve(
+    search: Search,
+    *,
+    deadline: float,
+    seed: int,
+    workers: int,
+    work_limit: float,
+    max_rounds: int | None = None,
+) -> None:
+    """Run LNS rounds until ``deadline`` (``time.monotonic()``), the bound, or ``max_rounds``."""
+    rng = random.Random(seed)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while search.value > search.lower_bound:
+            if max_rounds is not None and search.rounds >= max_rounds:
+                return
+            left = deadline - time.monotonic()
+            if left < 0.05:
+                return
+            jobs = [_sub_problem(search, rng, k) for k in range(workers)]
+            seeds = [rng.randrange(2**31) for _ in jobs]
+            outcomes = list(
+                pool.map(
+                    lambda job, s: cpsat.run(
+                        job[1], seed=s, workers=1, time_limit=left, work_limit=work_limit
+                    ),
+                    jobs,
+                    seeds,
+                )
+            )
+            _absorb(search, [j[0] for j in jobs], outcomes)
+
+
+def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat.Built]:
+    kind = KINDS[(search.rounds * 2 + k + rng.randrange(2)) % len(KINDS)]
+    free = NEIGHBOURHOODS[kind](search.c, search.best, rng, search.sizes[kind])
+    free = frozenset(i for i in free if i not in search.base.pins)
+    spec = replace(search.base, free=free, incumbent=search.best, bound=search.value)
+    if spec.objective.tardiness == 0 and not spec.stability:
+        spec.horizon = search.value // max(1, spec.objective.makespan)
+    return kind, cpsat.build(search.c, spec)
+
+
+def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> None:
+    search.rounds += 1
+    best: tuple[int, Solution] | None = None
+    for kind, outcome in zip(kinds, outcomes, strict=True):
+        grow = outcome.status == "OPTIMAL"
+        size = search.sizes[kind] * (1.2 if grow else 0.85)
+        search.sizes[kind] = min(0.9, max(0.03, size))
+        if outcome.solution is None:
+            continue
+        value = value_of(search.c, search.base, outcome.solution)
+        if best is None or value < best[0]:
+            best = (value, outcome.solution)
+    if best is not None and best[0] <= search.value:
+        if best[0] < search.value:
+            search.improvements += 1
+        search.value, search.best = best
+
+
+def _machines(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    target = max(2, int(size * c.num_ops))
+    rows = sol.sequences(c)
+    order = list(range(c.num_machines))
+    rng.shuffle(order)
+    free: set[int] = set()
+    for m in order:
+        if len(free) >= target:
+            break
+        free.update(rows[m])
+    return free
+
+
+def _window(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    target = max(2, int(size * c.num_ops))
+    by_start = sorted(range(c.num_ops), key=lambda i: (sol.start[i], i))
+    first = rng.randrange(max(1, c.num_ops - target + 1))
+    return set(by_start[first : first + target])
+
+
+def _orders(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    target = max(2, int(size * c.num_ops))
+    order = list(range(len(c.order_ops)))
+    rng.shuffle(order)
+    free: set[int] = set()
+    for j in order:
+        if len(free) >= target:
+            break
+        free.update(c.order_ops[j])
+    return free
+
+
+def _critical(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    """A stretch of the critical path plus the operations running beside it."""
+    path = critical_path(c, sol)
+    target = max(2, int(size * c.num_ops))
+    if len(path) < 2:
+        return _window(c, sol, rng, size)
+    a = rng.randrange(len(path))
+    b = min(len(path), a + max(2, len(path) // 3))
+    stretch = path[a:b]
+    low = min(sol.start[i] for i in stretch)
+    high = max(sol.end(c, i) for i in stretch)
+    around = sorted(
+        (i for i in range(c.num_ops) if sol.start[i] < high and sol.end(c, i) > low),
+        key=lambda i: (abs(sol.start[i] - low), i),
+    )
+    return set(stretch) | set(around[: max(0, target - len(stretch))])
+
+
+def critical_path(c: Compiled, sol: Solution) -> list[int]:
+    """Operations on a longest chain ending at the makespan (tight precedence or machine)."""
+    if c.num_ops == 0:
+        return []
+    prev_on_machine: dict[int, int] = {}
+    for row in sol.sequences(c):
+        for a, b in zip(row, row[1:], strict=False):
+            prev_on_machine[b] = a
+    i = max(range(c.num_ops), key=lambda i: (sol.end(c, i), -i))
+    path = [i]
+    while True:
+        tight = [p for p in c.preds[i] if sol.end(c, p) == sol.start[i]]
+        m_prev = prev_on_machine.get(i)
+        if m_prev is not None and sol.end(c, m_prev) + c.setup_time(
+            sol.machine(c, i), m_prev, i
+        ) >= sol.start[i]:
+            tight.append(m_prev)
+        if not tight:
+            return path[::-1]
+        i = tight[0]
+        path.append(i)
+
+
+NEIGHBOURHOODS: dict[str, Callable[[Compiled, Solution, random.Random, float], set[int]]] = {
+    "machines": _machines,
+    "window": _window,
+    "orders": _orders,
+    "critical": _critical,
+}

@@ -1,0 +1,58 @@
+"""An index-form solution (start and chosen mode per operation) and its objective value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openfab.planning.compiled import Compiled
+from openfab.planning.model import Objective
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Start minute and mode index (into ``Compiled.modes[i]``) of every operation."""
+
+    start: tuple[int, ...]
+    mode: tuple[int, ...]
+
+    def end(self, c: Compiled, i: int) -> int:
+        return self.start[i] + c.modes[i][self.mode[i]][1]
+
+    def machine(self, c: Compiled, i: int) -> int:
+        return c.modes[i][self.mode[i]][0]
+
+    def sequences(self, c: Compiled) -> list[list[int]]:
+        """Operations per machine in start order."""
+        rows: list[list[int]] = [[] for _ in range(c.num_machines)]
+        for i in sorted(range(c.num_ops), key=lambda i: (self.start[i], self.end(c, i))):
+            rows[self.machine(c, i)].append(i)
+        return rows
+
+
+@dataclass(frozen=True)
+class Score:
+    makespan: int
+    weighted_tardiness: int
+    objective: int
+
+
+def evaluate(c: Compiled, sol: Solution, objective: Objective) -> Score:
+    """Makespan, total weighted tardiness and the weighted objective of ``sol``."""
+    makespan = max((sol.end(c, i) for i in range(c.num_ops)), default=0)
+    tardiness = 0
+    for j, ops in enumerate(c.order_ops):
+        due = c.due[j]
+        if due is not None and ops:
+            done = max(sol.end(c, i) for i in ops)
+            tardiness += c.weight[j] * max(0, done - due)
+    value = objective.makespan * makespan + objective.tardiness * tardiness
+    return Score(makespan, tardiness, value)
+
+
+def moved_count(c: Compiled, sol: Solution, previous: dict[int, tuple[int, int]]) -> int:
+    """Operations whose start or machine differs from ``previous`` (op -> (start, machine))."""
+    return sum(
+        1
+        for i, (start, machine) in previous.items()
+        if sol.start[i] != start or sol.machine(c, i) != machine
+    )

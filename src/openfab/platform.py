@@ -1,0 +1,49 @@
+"""The services of one OpenFab installation, wired once and shared by every edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openfab.audit.service import AuditService
+from openfab.catalog.service import CatalogService
+from openfab.connect.bus import EventBus
+from openfab.identity.service import IdentityService
+from openfab.orders.service import OrderService
+from openfab.settings import Settings, get_settings
+from openfab.store import Database
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    identity: IdentityService
+    catalog: CatalogService
+    orders: OrderService
+    audit: AuditService
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str | None = None,
+        *,
+        bus: EventBus | None = None,
+        settings: Settings | None = None,
+    ) -> Platform:
+        """Connect, apply migrations and re-send events a crash left unpublished."""
+        settings = settings or get_settings()
+        db = Database(database_url or settings.database_url, bus=bus)
+        db.migrate()
+        db.relay()
+        catalog = CatalogService(db)
+        return cls(
+            settings=settings,
+            db=db,
+            identity=IdentityService(db, settings),
+            catalog=catalog,
+            orders=OrderService(db, catalog),
+            audit=AuditService(db),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()

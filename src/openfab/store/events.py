@@ -1,0 +1,168 @@
+"""The event log: one append-only, hash-chained record of every state change.
+
+Each entry's hash covers its content and the previous entry's hash, so editing, inserting or
+deleting any entry breaks the chain from that point on; a one-row chain head (updated in the
+same transaction) also exposes a deleted tail. Appending locks the head row, so concurrent
+writers serialize and ``seq`` order is commit order, which the outbox relay relies on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from openfab.store.base import Base, TenantOwned, new_id
+from openfab.store.types import utcnow
+
+GENESIS = "0" * 64
+SeqType = BigInteger().with_variant(Integer, "sqlite")
+
+
+class EventRecord(TenantOwned, Base):
+    __tablename__ = "event_log"
+
+    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)  # None: platform
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The last entry of the chain; a single row with ``id = 1``."""
+
+    __tablename__ = "event_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(SeqType)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(SeqType)
+
+
+class OutboxCursor(Base):
+    """How far events have been handed to a bus; the relay resumes from here after a crash."""
+
+    __tablename__ = "event_outbox_cursor"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(SeqType)
+
+
+def canonical_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-native form stored and hashed (Decimals and dates become strings)."""
+    loaded: dict[str, Any] = json.loads(json.dumps(payload, default=str))
+    return loaded
+
+
+def entry_hash(record: EventRecord) -> str:
+    body = [
+        record.prev_hash,
+        record.event_id,
+        record.type,
+        record.tenant_id,
+        record.entity_type,
+        record.entity_id,
+        record.payload,
+        record.actor,
+        record.occurred_at.isoformat(),
+    ]
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _lock_head(session: Session) -> ChainHead:
+    head = session.execute(
+        select(ChainHead).where(ChainHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        head = ChainHead(id=1, seq=0, hash=GENESIS, count=0)
+        session.add(head)
+    return head
+
+
+def append_event(
+    session: Session,
+    *,
+    type: str,
+    entity_type: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    actor: str,
+    tenant_id: str | None,
+) -> EventRecord:
+    """Write one event in the caller's transaction, chained to the previous one."""
+    head = _lock_head(session)
+    record = EventRecord(
+        event_id=new_id(),
+        type=type,
+        tenant_id=tenant_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        payload=canonical_payload(payload),
+        actor=actor,
+        occurred_at=utcnow(),
+        prev_hash=head.hash,
+    )
+    record.hash = entry_hash(record)
+    session.add(record)
+    session.flush([record])
+    head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
+    return record
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    checked: int
+    head_hash: str
+    first_break: ChainBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_break is None
+
+
+def _walk(records: Iterator[EventRecord]) -> tuple[int, str, ChainBreak | None]:
+    prev, count = GENESIS, 0
+    for record in records:
+        if record.prev_hash != prev:
+            why = "does not link to the entry before it (an entry was deleted or inserted)"
+            return count, prev, ChainBreak(record.seq, why)
+        if entry_hash(record) != record.hash:
+            return count, prev, ChainBreak(record.seq, "content does not match its hash (edited)")
+        prev, count = record.hash, count + 1
+    return count, prev, None
+
+
+def verify_chain(session: Session, *, batch_size: int = 5000) -> AuditReport:
+    """Walk the whole log in order and report the first broken entry, if any."""
+    rows = session.execute(
+        select(EventRecord).order_by(EventRecord.seq).execution_options(yield_per=batch_size)
+    ).scalars()
+    count, last_hash, broken = _walk(iter(rows))
+    if broken is not None:
+        return AuditReport(count, last_hash, broken)
+    head = session.get(ChainHead, 1)
+    head_hash, head_count = (GENESIS, 0) if head is None else (head.hash, head.count)
+    if (head_hash, head_count) != (last_hash, count):
+        why = f"log ends after {count} entries but the chain head records {head_count}"
+        return AuditReport(count, last_hash, ChainBreak(None, why + " (entries removed)"))
+    return AuditReport(count, last_hash, None)

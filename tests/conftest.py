@@ -1,0 +1,129 @@
+"""Shared fixtures: a platform on SQLite and on the real PostgreSQL server.
+
+Every test run creates its own PostgreSQL database and drops it afterwards. With CI=true an
+unreachable server fails the PostgreSQL tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from openfab.identity.actor import Actor, Role
+from openfab.identity.schemas import TenantCreate, UserCreate
+from openfab.platform import Platform
+from openfab.settings import Settings
+
+PG_ADMIN = os.environ.get("OPENFAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "correct-horse-battery"
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pg_available() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    problem = _pg_available()
+    if problem is not None:
+        message = f"PostgreSQL at 127.0.0.1:5432 unreachable: {problem}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"openfab_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(request: pytest.FixtureRequest, backend: str, tmp: Path) -> str:
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp / 'openfab.db'}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def platform(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    """One migrated platform per backend for the whole run; tests isolate by tenant."""
+    url = database_url(request, request.param, tmp_path_factory.mktemp("db"))
+    settings = Settings(database_url=url, jwt_secret="test-secret-not-for-production")
+    opened = Platform.open(url, settings=settings)
+    yield opened
+    opened.close()
+
+
+@dataclass(frozen=True)
+class TenantPeople:
+    """A tenant with an admin (also planner), a planner and two customers."""
+
+    tenant_id: str
+    admin: Actor
+    planner: Actor
+    alice: Actor
+    bob: Actor
+
+
+def make_tenant(platform: Platform, *, samples: bool = True) -> TenantPeople:
+    tenant_id = f"t-{uuid.uuid4().hex[:10]}"
+    system = Actor.system("test")
+    platform.identity.create_tenant(system, TenantCreate(id=tenant_id, name=tenant_id.upper()))
+    actors = {}
+    for handle, roles in (
+        ("admin", [Role.ADMIN, Role.PLANNER]),
+        ("planner", [Role.PLANNER]),
+        ("alice", [Role.CUSTOMER]),
+        ("bob", [Role.CUSTOMER]),
+    ):
+        email = f"{handle}@{tenant_id}.example.com"
+        user = platform.identity.create_user(
+            system,
+            UserCreate(email=email, full_name=handle, password=PASSWORD, roles=roles),
+            tenant_id=tenant_id,
+        )
+        actors[handle] = Actor(f"user:{email}", tenant_id, user.id, frozenset(roles))
+    people = TenantPeople(tenant_id=tenant_id, **actors)
+    if samples:
+        platform.catalog.install_sample_products(people.admin)
+    return people
+
+
+@pytest.fixture
+def tenant(platform: Platform) -> TenantPeople:
+    return make_tenant(platform)
+
+
+@pytest.fixture
+def other_tenant(platform: Platform) -> TenantPeople:
+    return make_tenant(platform)
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, for tests that tamper with shared state such as the chain."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # fails or skips when the server is missing
+    name = f"openfab_fresh_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
