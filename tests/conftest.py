@@ -63,7 +63,7 @@ def platform(
 ) -> Iterator[Platform]:
     """One migrated platform per backend for the whole run; tests isolate by tenant."""
     url = database_url(request, request.param, tmp_path_factory.mktemp("db"))
-    settings = Settings(database_url=url, jwt_secret="test-secret-not-for-production")
+    settings = Settings(database_url=url, jwt_secret="test-secret-not-for-production-0123456789")
     opened = Platform.open(url, settings=settings)
     yield opened
     opened.close()

@@ -16,8 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openfab.errors import Conflict, Forbidden, Infeasible, InvalidInput, NotFound, OpenFabError
-from openfab.errors import Unauthorized
+from openfab.errors import (
+    Conflict,
+    Forbidden,
+    Infeasible,
+    InvalidInput,
+    NotFound,
+    OpenFabError,
+    Unauthorized,
+)
 
 app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
@@ -148,13 +155,15 @@ def configure(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="OPTION=VALUE (lists: a,b); repeatable.")
     ] = None,
-    complete: Annotated[bool, typer.Option("--complete", help="Fill open choices, cheapest.")] = False,
+    complete: Annotated[
+        bool, typer.Option("--complete", help="Fill open choices, cheapest.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     file: Annotated[
         Path | None, typer.Option("--file", help="A product definition YAML instead of the sample.")
     ] = None,
 ) -> None:
-    """Validate a configuration; print every violated rule (exit 1) or the priced BOM and routing."""
+    """Validate a configuration: every violated rule (exit 1), or the priced BOM and routing."""
     from openfab.catalog.configurator import Configurator
     from openfab.catalog.definition import parse_product
     from openfab.catalog.sample import load_sample_catalog
@@ -179,8 +188,10 @@ def configure(
 
 def _render_configured(result: Any) -> None:
     data = result.to_dict()
-    console.print(f"[bold]{data.get('product', '')}[/] — price [bold]{data['price']}[/] "
-                  f"{data.get('currency', '')}, lead time {data['lead_time_days']} days")
+    console.print(
+        f"[bold]{data.get('product', '')}[/] — price [bold]{data['price']}[/] "
+        f"{data.get('currency', '')}, lead time {data['lead_time_days']} days"
+    )
     choices = Table(title="configuration")
     choices.add_column("group")
     choices.add_column("choice")
@@ -218,14 +229,17 @@ def audit_verify(db: DbOption = None) -> None:
         report = verify_chain(uow.session)
     platform.close()
     if report.ok:
-        console.print(f"[green]audit chain intact[/]: {report.checked} entries, "
-                      f"head {report.head_hash[:16]}…")
+        console.print(
+            f"[green]audit chain intact[/]: {report.checked} entries, head {report.head_hash[:16]}…"
+        )
         return
     broken = report.first_break
     assert broken is not None
     where = f"entry #{broken.seq}" if broken.seq is not None else "end of log"
-    errors.print(f"[bold red]audit chain BROKEN[/] at {where}: {broken.reason} "
-                 f"({report.checked} entries verified before it)")
+    errors.print(
+        f"[bold red]audit chain BROKEN[/] at {where}: {broken.reason} "
+        f"({report.checked} entries verified before it)"
+    )
     raise typer.Exit(1)
 
 

@@ -7,9 +7,10 @@ are moved along their steps by the demo itself.
 from __future__ import annotations
 
 import random
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from openfab.catalog.definition import ProductDefinition
@@ -25,14 +26,14 @@ BRANDS = (
     ("washwell", "WashWell Home", ("washer",)),
     ("voltbike", "VoltBike Energy", ("ebike-battery",)),
 )
-DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - a documented demo account, not a secret
+DEMO_PASSWORD = "demo-password-1"
 
 
 @dataclass
 class DemoSummary:
     orders: int = 0
     refused: int = 0
-    revenue: Counter[str] = field(default_factory=Counter)
+    revenue: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     by_product: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
     variants: set[tuple[str, str]] = field(default_factory=set)
@@ -49,8 +50,8 @@ def random_choices(definition: ProductDefinition, rng: random.Random) -> dict[st
         if rng.random() < 0.5:
             continue
         if group.kind == "numeric":
-            steps = int((group.high - group.low) / group.step)
-            wish[group.code] = group.low + group.step * rng.randint(0, steps)
+            value = rng.choice(group.values)
+            wish[group.code] = int(value) if value == int(value) else float(value)
         elif group.kind == "single":
             wish[group.code] = rng.choice(group.options).code
         else:
@@ -75,7 +76,9 @@ def ensure_tenant(platform: Platform, tenant_id: str, name: str) -> list[Actor]:
         try:
             user_id = platform.identity.create_user(
                 system,
-                UserCreate(email=email, full_name=handle.title(), password=DEMO_PASSWORD, roles=roles),
+                UserCreate(
+                    email=email, full_name=handle.title(), password=DEMO_PASSWORD, roles=roles
+                ),
                 tenant_id=tenant_id,
             ).id
         except Conflict:
@@ -143,7 +146,9 @@ def _place_one(
         configured = platform.catalog.complete(customer, code, {})
     order = platform.orders.place(
         customer,
-        OrderCreate(product=code, choices=dict(configured.choices), quantity=rng.choice((1, 1, 1, 2))),
+        OrderCreate(
+            product=code, choices=configured.to_dict()["choices"], quantity=rng.choice((1, 1, 1, 2))
+        ),
     )
     summary.orders += 1
     summary.revenue[order.currency] += order.total_price
@@ -154,7 +159,10 @@ def _place_one(
 
 
 def _advance(
-    platform: Platform, staff: Mapping[str, Actor], placed: list[tuple[Actor, Any]], rng: random.Random
+    platform: Platform,
+    staff: Mapping[str, Actor],
+    placed: list[tuple[Actor, Any]],
+    rng: random.Random,
 ) -> None:
     """Move orders along (older orders further), cancel a few, as the twin will later."""
     total = len(placed)
@@ -175,4 +183,3 @@ def _fill_summary(platform: Platform, staff: Mapping[str, Actor], summary: DemoS
             summary.by_status[status] += count
     audit = platform.audit.verify(next(iter(staff.values())))
     summary.events, summary.audit_ok = audit.checked, audit.ok
-

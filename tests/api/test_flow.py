@@ -80,7 +80,9 @@ def test_illegal_transitions_conflict_and_customers_cannot_move_orders(
         headers=alice,
     ).json()
     planner = auth(client, email(tenant, "planner"))
-    skip = client.post(f"/orders/{order['id']}/transitions", json={"status": "Shipped"}, headers=planner)
+    skip = client.post(
+        f"/orders/{order['id']}/transitions", json={"status": "Shipped"}, headers=planner
+    )
     assert skip.status_code == 409
     assert skip.headers["content-type"] == "application/problem+json"
     own = client.post(
@@ -109,11 +111,17 @@ def test_api_keys_work_like_tokens(client: TestClient, tenant: TenantPeople) -> 
     assert issued.status_code == 201
     key = {"X-API-Key": issued.json()["key"]}
     assert client.get("/orders", headers=key).status_code == 200
-    assert client.get("/orders", headers={"X-API-Key": "ofk_0000000000000000_nope"}).status_code == 401
+    assert (
+        client.get("/orders", headers={"X-API-Key": "ofk_0000000000000000_nope"}).status_code == 401
+    )
 
 
 def test_customer_signup(client: TestClient, tenant: TenantPeople) -> None:
-    body = {"email": f"carol@{tenant.tenant_id}.example.com", "full_name": "Carol", "password": "x" * 12}
+    body = {
+        "email": f"carol@{tenant.tenant_id}.example.com",
+        "full_name": "Carol",
+        "password": "x" * 12,
+    }
     created = client.post(f"/auth/signup/{tenant.tenant_id}", json=body)
     assert created.status_code == 201, created.text
     assert created.json()["roles"] == ["customer"]

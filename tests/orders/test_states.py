@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from openfab.errors import Conflict
@@ -9,7 +11,7 @@ from openfab.orders.states import FLOW, NEXT, OrderStatus, check_transition
 
 
 def test_the_happy_path_is_allowed_step_by_step() -> None:
-    for current, target in zip(FLOW, FLOW[1:], strict=False):
+    for current, target in itertools.pairwise(FLOW):
         check_transition(current, target)
 
 

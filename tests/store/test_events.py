@@ -90,9 +90,14 @@ def test_events_reach_the_bus_only_after_commit() -> None:
     bus.subscribe("order.*", seen.append)
     db = Database("sqlite://", bus=bus)
     db.migrate()
-    with pytest.raises(RuntimeError), db.unit(tenant_id="acme", actor="test") as uow:
-        uow.record("order.placed", "sales_order", "o1", {})
-        raise RuntimeError("rolled back")
+
+    def fail_after_recording() -> None:
+        with db.unit(tenant_id="acme", actor="test") as uow:
+            uow.record("order.placed", "sales_order", "o1", {})
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        fail_after_recording()
     assert seen == []
     with db.unit(tenant_id="acme", actor="test") as uow:
         uow.record("order.placed", "sales_order", "o2", {})

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from openfab.catalog.expressions import Expr
 
@@ -154,3 +154,33 @@ class ProductDefinition:
     @cached_property
     def options_by_code(self) -> Mapping[str, Option]:
         return {o.code: o for g in self.option_groups for o in g.options}
+
+
+# The parsers live in ``parsing`` (which imports this module); these thin wrappers keep the
+# public import path ``openfab.catalog.definition.parse_product`` without an import cycle.
+
+
+def parse_product(
+    data: Mapping[str, Any],
+    *,
+    materials: Mapping[str, Material] | None = None,
+    work_centers: Mapping[str, WorkCenter] | None = None,
+) -> ProductDefinition:
+    """Check and convert one product document; raise ``InvalidInput`` naming every problem."""
+    from openfab.catalog import parsing
+
+    return parsing.parse_product(data, materials=materials, work_centers=work_centers)
+
+
+def parse_materials(data: object) -> dict[str, Material]:
+    """Material definitions from a list of mappings (see :mod:`openfab.catalog.parsing`)."""
+    from openfab.catalog import parsing
+
+    return parsing.parse_materials(data)
+
+
+def parse_work_centers(data: object) -> dict[str, WorkCenter]:
+    """Work centers from a list of mappings (see :mod:`openfab.catalog.parsing`)."""
+    from openfab.catalog import parsing
+
+    return parsing.parse_work_centers(data)

@@ -3,117 +3,63 @@
 Catalog authors write rules (``ice_maker and door == 'single_door'``) and formulas
 (``shelves * 1.5 + 2``) as text. The text is parsed with :mod:`ast` into a tiny typed tree —
 never ``eval`` — so a catalog file cannot run code, every unknown name is reported at load
-time, and the same tree can be both evaluated on a concrete configuration (here) and
-compiled to CP-SAT (:mod:`openfab.catalog.cpsat`). Numbers are exact ``Fraction`` values so
-that both paths agree to the last digit.
+time, and the same tree (:mod:`openfab.catalog.tree`) can be both evaluated on a concrete
+configuration and compiled to CP-SAT (:mod:`openfab.catalog.cpsat`).
 """
 
 from __future__ import annotations
 
 import ast
 import math
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, Protocol
 
-Kind = Literal["bool", "num"]
-CompareOp = Literal["<", "<=", ">", ">=", "==", "!="]
-ArithOp = Literal["+", "-", "*", "/"]
+from openfab.catalog.tree import (
+    Arith,
+    ArithOp,
+    AsNumber,
+    AttrSum,
+    BoolOp,
+    Compare,
+    CompareOp,
+    Const,
+    Env,
+    Expr,
+    IfElse,
+    Kind,
+    Neg,
+    Node,
+    Not,
+    NumberRef,
+    OptionRef,
+    evaluate_bool,
+    evaluate_number,
+    fold,
+)
 
-
-# --- the tree -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Const:
-    """A number (as an exact fraction) or a boolean."""
-
-    value: Fraction | bool
-
-
-@dataclass(frozen=True, slots=True)
-class OptionRef:
-    """True when the option is selected."""
-
-    code: str
-
-
-@dataclass(frozen=True, slots=True)
-class NumberRef:
-    """The value chosen for a numeric option group."""
-
-    group: str
-
-
-@dataclass(frozen=True, slots=True)
-class AttrSum:
-    """An attribute summed over the selected options of one group, or of all groups."""
-
-    name: str
-    group: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: Node
-
-
-@dataclass(frozen=True, slots=True)
-class BoolOp:
-    op: Literal["and", "or"]
-    operands: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Compare:
-    op: CompareOp
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True, slots=True)
-class Arith:
-    op: ArithOp
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True, slots=True)
-class Neg:
-    operand: Node
-
-
-@dataclass(frozen=True, slots=True)
-class AsNumber:
-    """A boolean used as a number: 1 if true else 0 (as in Python)."""
-
-    operand: Node
-
-
-@dataclass(frozen=True, slots=True)
-class IfElse:
-    cond: Node
-    then: Node
-    orelse: Node
-
-
-Node = Const | OptionRef | NumberRef | AttrSum | Not | BoolOp | Compare | Arith | Neg | AsNumber | IfElse
-
-
-@dataclass(frozen=True)
-class Expr:
-    """A parsed expression: its source text, its tree, its type and the groups it reads."""
-
-    source: str
-    node: Node
-    kind: Kind
-    groups: frozenset[str]
-
-    def __str__(self) -> str:
-        return self.source
-
+__all__ = [
+    "Arith",
+    "AsNumber",
+    "AttrSum",
+    "BoolOp",
+    "Compare",
+    "Const",
+    "Env",
+    "Expr",
+    "ExpressionError",
+    "IfElse",
+    "Kind",
+    "Neg",
+    "Node",
+    "Not",
+    "NumberRef",
+    "OptionRef",
+    "Scope",
+    "evaluate_bool",
+    "evaluate_number",
+    "parse_expression",
+]
 
 # --- names an expression may use --------------------------------------------------------------
 
@@ -202,7 +148,7 @@ class _Parser:
         if len(self.errors) > errors:
             return _PLACEHOLDER[kind]
         if kind == "num":
-            return _fold(AsNumber(result))
+            return fold(AsNumber(result))
         return self.fail(f"expected a condition, got the number {self.segment(node)!r}", kind)
 
     def visit(self, node: ast.expr) -> tuple[Node, Kind]:
@@ -220,11 +166,11 @@ class _Parser:
                 return self.group_attribute(group, attr), "num"
             case ast.BoolOp(op=op, values=values):
                 items = tuple(self.typed(v, "bool") for v in values)
-                return _fold(BoolOp("and" if isinstance(op, ast.And) else "or", items)), "bool"
+                return fold(BoolOp("and" if isinstance(op, ast.And) else "or", items)), "bool"
             case ast.UnaryOp(op=ast.Not(), operand=operand):
-                return _fold(Not(self.typed(operand, "bool"))), "bool"
+                return fold(Not(self.typed(operand, "bool"))), "bool"
             case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return _fold(Neg(self.typed(operand, "num"))), "num"
+                return fold(Neg(self.typed(operand, "num"))), "num"
             case ast.UnaryOp(op=ast.UAdd(), operand=operand):
                 return self.typed(operand, "num"), "num"
             case ast.BinOp(op=op, left=left, right=right) if type(op) in _ARITH_OPS:
@@ -247,9 +193,13 @@ class _Parser:
             return NumberRef(name), "num"
         if kind == "single":
             hint = f"e.g. {name} == {scope.group_options[name][0]!r}"
-            return self.fail(f"group {name!r} can only be compared with an option, {hint}", "num"), "num"
+            return self.fail(
+                f"group {name!r} can only be compared with an option, {hint}", "num"
+            ), "num"
         if kind == "multi":
-            message = f"group {name!r} has several options: use an option code or {name}.<attribute>"
+            message = (
+                f"group {name!r} has several options: use an option code or {name}.<attribute>"
+            )
             return self.fail(message, "num"), "num"
         groups = scope.attribute_groups(name)
         if groups:
@@ -271,22 +221,21 @@ class _Parser:
             return self.fail(f"can only divide by a constant in {self.segment(node)!r}", "num")
         if op == "/" and rhs == Const(Fraction(0)):
             return self.fail(f"division by zero in {self.segment(node)!r}", "num")
-        return _fold(Arith(op, lhs, rhs))
+        return fold(Arith(op, lhs, rhs))
 
     def if_else(self, test: ast.expr, body: ast.expr, orelse: ast.expr) -> Node:
         cond = self.typed(test, "bool")
         then, other = self.visit(body), self.visit(orelse)
         if then[1] == "bool" or other[1] == "bool":
-            message = f"'x if c else y' must give numbers in {self.segment(body)!r} / {self.segment(orelse)!r}"
+            branches = f"{self.segment(body)!r} / {self.segment(orelse)!r}"
+            message = f"'x if c else y' must give numbers, not conditions: {branches}"
             return self.fail(message, "num")
-        return _fold(IfElse(cond, then[0], other[0]))
+        return fold(IfElse(cond, then[0], other[0]))
 
     def compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr]) -> Node:
         operands = [left, *comparators]
-        pairs = [
-            self.compare_pair(operands[i], op, operands[i + 1]) for i, op in enumerate(ops)
-        ]
-        return pairs[0] if len(pairs) == 1 else _fold(BoolOp("and", tuple(pairs)))
+        pairs = [self.compare_pair(operands[i], op, operands[i + 1]) for i, op in enumerate(ops)]
+        return pairs[0] if len(pairs) == 1 else fold(BoolOp("and", tuple(pairs)))
 
     def compare_pair(self, left: ast.expr, op: ast.cmpop, right: ast.expr) -> Node:
         choice = self.choice_test(left, op, right)
@@ -294,7 +243,9 @@ class _Parser:
             return choice
         if type(op) not in _COMPARE_OPS:
             return self.fail(f"unsupported comparison {self.segment(right)!r}", "bool")
-        return _fold(Compare(_COMPARE_OPS[type(op)], self.typed(left, "num"), self.typed(right, "num")))
+        return fold(
+            Compare(_COMPARE_OPS[type(op)], self.typed(left, "num"), self.typed(right, "num"))
+        )
 
     def choice_test(self, left: ast.expr, op: ast.cmpop, right: ast.expr) -> Node | None:
         """``size == 'xl'``, ``'xl' != size``, ``size in ('l', 'xl')``: single-choice tests."""
@@ -302,7 +253,12 @@ class _Parser:
             left, right = right, left
         if not (isinstance(left, ast.Name) and self.scope.group_kinds.get(left.id) == "single"):
             if isinstance(right, ast.Constant) and isinstance(right.value, str):
-                return self.fail(f"text {right.value!r} can only be compared with a group", "bool")
+                errors = len(self.errors)
+                self.visit(left)  # an unknown name on the left is the real problem
+                if len(self.errors) > errors:
+                    return _PLACEHOLDER["bool"]
+                message = f"text {right.value!r} can only be compared with a single-choice group"
+                return self.fail(message, "bool")
             return None
         group = left.id
         codes = self.choice_codes(group, op, right)
@@ -310,12 +266,12 @@ class _Parser:
             hint = f"{group} == {self.scope.group_options[group][0]!r}"
             return self.fail(f"compare group {group!r} with option codes, e.g. {hint}", "bool")
         self.groups.add(group)
-        test = _fold(BoolOp("or", tuple(OptionRef(c) for c in codes)))
-        return _fold(Not(test)) if isinstance(op, ast.NotEq | ast.NotIn) else test
+        test = fold(BoolOp("or", tuple(OptionRef(c) for c in codes)))
+        return fold(Not(test)) if isinstance(op, ast.NotEq | ast.NotIn) else test
 
     def choice_codes(self, group: str, op: ast.cmpop, right: ast.expr) -> list[str] | None:
         if isinstance(op, ast.Eq | ast.NotEq) and isinstance(right, ast.Constant):
-            items = [right]
+            items: list[ast.expr] = [right]
         elif isinstance(op, ast.In | ast.NotIn) and isinstance(right, ast.Tuple | ast.List):
             items = list(right.elts)
         else:
@@ -328,106 +284,3 @@ class _Parser:
                 self.fail(f"{item.value!r} is not an option of group {group!r}", "bool")
             codes.append(item.value)
         return codes
-
-
-# --- evaluation ----------------------------------------------------------------------------------
-
-
-class Env(Protocol):
-    """What an expression reads from a configuration."""
-
-    def option(self, code: str) -> bool: ...
-
-    def number(self, group: str) -> Fraction: ...
-
-    def attribute(self, name: str, group: str | None) -> Fraction: ...
-
-
-_COMPARE: dict[CompareOp, Callable[[Fraction, Fraction], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_ARITH: dict[ArithOp, Callable[[Fraction, Fraction], Fraction]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-}
-
-
-def evaluate_bool(node: Node, env: Env) -> bool:
-    """Evaluate a condition on a concrete configuration."""
-    match node:
-        case Const(value=bool(value)):
-            return value
-        case OptionRef(code=code):
-            return env.option(code)
-        case Not(operand=operand):
-            return not evaluate_bool(operand, env)
-        case BoolOp(op="and", operands=operands):
-            return all(evaluate_bool(o, env) for o in operands)
-        case BoolOp(op="or", operands=operands):
-            return any(evaluate_bool(o, env) for o in operands)
-        case Compare(op=op, left=left, right=right):
-            return _COMPARE[op](evaluate_number(left, env), evaluate_number(right, env))
-    raise TypeError(f"not a condition: {node!r}")
-
-
-def evaluate_number(node: Node, env: Env) -> Fraction:
-    """Evaluate a formula on a concrete configuration, exactly."""
-    match node:
-        case Const(value=Fraction() as value):
-            return value
-        case NumberRef(group=group):
-            return env.number(group)
-        case AttrSum(name=name, group=group):
-            return env.attribute(name, group)
-        case Arith(op=op, left=left, right=right):
-            return _ARITH[op](evaluate_number(left, env), evaluate_number(right, env))
-        case Neg(operand=operand):
-            return -evaluate_number(operand, env)
-        case AsNumber(operand=operand):
-            return Fraction(int(evaluate_bool(operand, env)))
-        case IfElse(cond=cond, then=then, orelse=orelse):
-            return evaluate_number(then if evaluate_bool(cond, env) else orelse, env)
-    raise TypeError(f"not a number: {node!r}")
-
-
-class _NoEnv:
-    """The environment of constant folding: reading any name is a bug."""
-
-    def option(self, code: str) -> bool:
-        raise AssertionError(code)
-
-    def number(self, group: str) -> Fraction:
-        raise AssertionError(group)
-
-    def attribute(self, name: str, group: str | None) -> Fraction:
-        raise AssertionError(name)
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Not(operand=o) | Neg(operand=o) | AsNumber(operand=o):
-            return (o,)
-        case BoolOp(operands=operands):
-            return operands
-        case Compare(left=a, right=b) | Arith(left=a, right=b):
-            return (a, b)
-        case IfElse(cond=c, then=a, orelse=b):
-            return (c, a, b)
-    return ()
-
-
-def _fold(node: Node) -> Node:
-    """Replace an operation on constants by its value, so solvers see fewer terms."""
-    children = _children(node)
-    if not children or not all(isinstance(c, Const) for c in children):
-        return node
-    if isinstance(node, Not | BoolOp | Compare):
-        return Const(evaluate_bool(node, _NoEnv()))
-    return Const(evaluate_number(node, _NoEnv()))

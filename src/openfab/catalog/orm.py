@@ -14,7 +14,6 @@ from sqlalchemy import Float, ForeignKey, Integer, Numeric, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openfab.store.base import Base, TenantOwned, Timestamped, new_id
-from openfab.store.types import Money
 
 
 class WorkCenterRow(Base):

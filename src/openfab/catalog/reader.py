@@ -14,10 +14,11 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openfab.catalog.expressions import ExpressionError, Expr, Kind, Scope, parse_expression
+from openfab.catalog.expressions import Expr, ExpressionError, Kind, Scope, parse_expression
 from openfab.errors import ProblemCollector
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 def _type_name(value: object) -> str:
@@ -66,13 +67,24 @@ class Reader:
         return default
 
     def code(self, data: Mapping[str, Any], key: str, loc: str) -> str:
-        """A code must be a lowercase identifier so expressions can name it."""
+        """A group, option or attribute code: a lowercase identifier, so expressions can use it."""
         value = data.get(key)
         if value is None:
             return ""
         if isinstance(value, str) and _CODE.match(value) and not keyword.iskeyword(value):
             return value
         message = f"{value!r} is not a valid code (lowercase letters, digits, _; letter first)"
+        self.add(f"{loc}{key}", message, "bad_code")
+        return ""
+
+    def slug(self, data: Mapping[str, Any], key: str, loc: str) -> str:
+        """A product, material or work-center code: lowercase, may contain - and ."""
+        value = data.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, str) and _SLUG.match(value):
+            return value
+        message = f"{value!r} is not a valid code (lowercase letters, digits, _ . -)"
         self.add(f"{loc}{key}", message, "bad_code")
         return ""
 

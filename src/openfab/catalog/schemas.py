@@ -12,6 +12,7 @@ ChoiceValue = (
     Annotated[str, StringConstraints(max_length=64)]
     | Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=50)]
     | StrictInt
+    | None
     | Annotated[float, Field(allow_inf_nan=False)]
 )
 Choices = Annotated[dict[Code, ChoiceValue], Field(max_length=100)]

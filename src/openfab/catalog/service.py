@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from openfab.catalog.configurator import ConfiguredProduct, Configurator, OptionsLeft, Validation
+from openfab.catalog.configurator import Configurator, ConfiguredProduct, OptionsLeft, Validation
 from openfab.catalog.definition import Material, ProductDefinition, WorkCenter, parse_product
 from openfab.catalog.orm import MaterialRow, ProductRevisionRow, ProductRow, WorkCenterRow
 from openfab.catalog.sample import load_sample_catalog
@@ -78,8 +78,7 @@ class CatalogService:
             materials = uow.session.scalars(select(MaterialRow)).all()
             return PlantReference(
                 work_centers={
-                    r.code: WorkCenter(r.code, r.name, r.machines, r.hours_per_day)
-                    for r in centers
+                    r.code: WorkCenter(r.code, r.name, r.machines, r.hours_per_day) for r in centers
                 },
                 materials={
                     r.code: Material(r.code, r.name, r.unit, r.unit_cost, r.lead_time_days)
@@ -91,7 +90,7 @@ class CatalogService:
         """Publish the sample fridge, washer and battery pack for the actor's tenant."""
         self.install_reference_data(Actor.system("catalog"))
         existing = {p.code for p in self.list_products(actor).data}
-        installed = []
+        installed: list[ProductPublic] = []
         for code, raw in load_sample_catalog().product_documents.items():
             if code not in existing:
                 installed.append(self.create_product(actor, ProductCreate(definition=raw)))
@@ -198,11 +197,12 @@ class CatalogService:
             )
         ).one()
 
-
     def _configurator(self, revision_id: str, raw: dict[str, Any]) -> Configurator:
         found = self._configurators.get(revision_id)
         if found is None:
             if len(self._configurators) >= 256:
                 self._configurators.clear()
-            found = self._configurators[revision_id] = Configurator(self._parse(raw))
+            found = self._configurators[revision_id] = Configurator(
+                self._parse(raw), materials=self.reference().materials
+            )
         return found

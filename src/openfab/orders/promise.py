@@ -39,13 +39,14 @@ def estimate_promise(
     material_days: int,
 ) -> Promise:
     """``load`` is this order's minutes per work center."""
-    production_days, bottleneck = 0, None
+    busiest, bottleneck = 0.0, None
     for center, minutes in load.items():
         per_day = capacity.minutes_per_day.get(center, 0.0)
         if per_day <= 0:
             continue
-        days = math.ceil((capacity.open_load.get(center, 0.0) + minutes) / per_day)
-        if days > production_days:
-            production_days, bottleneck = days, center
+        days = (capacity.open_load.get(center, 0.0) + minutes) / per_day
+        if days > busiest:
+            busiest, bottleneck = days, center
+    production_days = math.ceil(busiest)
     total = material_days + max(production_days, 1) + SHIPPING_DAYS
     return Promise(now + timedelta(days=total), material_days, production_days, bottleneck)

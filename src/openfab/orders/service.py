@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 
@@ -32,6 +32,8 @@ from openfab.orders.schemas import (
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus, check_transition
 from openfab.store import Database, EventRecord, UnitOfWork
 from openfab.store.types import utcnow
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 ORDER_EVENTS = ("order.placed", "order.status_changed")
 
@@ -68,6 +70,7 @@ class OrderService:
         handle = self.catalog.handle(actor, data.product)
         configured = handle.configurator.configure(data.choices)
         load = routing_load(configured, data.quantity)
+        document = configured.to_dict()
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
             promise = estimate_promise(
                 now=utcnow(),
@@ -80,8 +83,8 @@ class OrderService:
                 customer_id=actor.user_id if Role.CUSTOMER in actor.roles else None,
                 product_code=handle.code,
                 product_revision=handle.revision,
-                choices=dict(configured.choices),
-                configured=configured.to_dict(),
+                choices=document["choices"],
+                configured=document,
                 quantity=data.quantity,
                 unit_price=configured.price,
                 total_price=configured.price * data.quantity,
@@ -182,7 +185,7 @@ class OrderService:
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _visible(query: Select[Any], actor: Actor) -> Select[Any]:
+    def _visible(query: Query, actor: Actor) -> Query:
         """Customers see their own orders only; staff see all of their tenant's."""
         if actor.is_staff:
             return query
@@ -192,7 +195,7 @@ class OrderService:
         query = self._visible(select(SalesOrderRow), actor).where(
             (SalesOrderRow.id == order_id) | (SalesOrderRow.number == order_id)
         )
-        row = uow.session.scalar(query)
+        row: SalesOrderRow | None = uow.session.scalar(query)
         if row is None:
             raise NotFound(f"order {order_id!r} not found")
         return row
@@ -219,7 +222,8 @@ def _steps(events: Iterable[EventRecord]) -> list[OrderStep]:
     for e in events:
         status = e.payload.get("to", e.payload.get("status"))
         steps.append(
-            OrderStep(status=status, at=e.occurred_at, actor=e.actor, note=e.payload.get("note", ""))
+            OrderStep(
+                status=status, at=e.occurred_at, actor=e.actor, note=e.payload.get("note", "")
+            )
         )
     return steps
-

@@ -7,6 +7,7 @@ intervals (off-shift and downtime, merged); an operation may run only in the gap
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ class Compiled:
     horizon: int
     topo: list[int] = field(default_factory=list)
     tails: list[int] = field(default_factory=list)
+    machines_of: list[frozenset[int]] = field(default_factory=list)
 
     @property
     def num_ops(self) -> int:
@@ -88,7 +90,9 @@ def compile_problem(problem: ProblemData) -> Compiled:
         for p in ps:
             succs[p].append(i)
     setup = [_setup_matrix(m, families) for m in problem.machines]
-    init = [families.get(m.initial_family, -1) if m.initial_family else -1 for m in problem.machines]
+    init = [
+        families.get(m.initial_family, -1) if m.initial_family else -1 for m in problem.machines
+    ]
     horizon = _horizon(problem, modes, release, setup)
     blocked = [blocked_intervals(m, horizon) for m in problem.machines]
     return Compiled(
@@ -184,7 +188,7 @@ def _precedences(
     preds: list[set[int]] = [set() for _ in op_ids]
     for order, ops in zip(problem.orders, order_ops, strict=True):
         if order.sequential:
-            for a, b in zip(ops, ops[1:], strict=False):
+            for a, b in itertools.pairwise(ops):
                 preds[b].add(a)
     for p in problem.precedences:
         preds[index[p.after]].add(index[p.before])

@@ -10,12 +10,16 @@ machine, padded by the largest changeover so no setup is ever violated next to t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openfab.planning.compiled import FOREVER, Compiled, earliest_fit
 from openfab.planning.model import Objective
 from openfab.planning.solution import Solution, evaluate
+
+Option = tuple[int, int, int, int]
+"""(finish, start, mode, setup) of an operation's best placement."""
 
 RULES = ("mwkr", "spt", "edd", "slack", "mor", "lpt", "setup")
 """Most work remaining, shortest processing time, earliest due date, least slack,
@@ -46,16 +50,24 @@ def best_dispatch(
     rules: Sequence[str] = RULES,
     pins: dict[int, Pin] | None = None,
     floor: int = 0,
+    ranks: Sequence[float] | None = None,
+    deadline: float | None = None,
 ) -> tuple[Solution, str]:
-    """The best schedule over ``rules`` × (active, non-delay), and the winning rule's name."""
+    """The best schedule over ``rules`` × (active, non-delay), and the winning rule's name.
+
+    The rule ``"previous"`` dispatches by ``ranks`` (e.g. the start times of the schedule
+    being repaired), which keeps a repaired schedule close to the old one.
+    """
     tail = c.tails
     best: tuple[int, Solution, str] | None = None
     for rule in rules:
         for delay in (True, False):
-            sol = dispatch(c, rule, tail, pins=pins or {}, floor=floor, active=delay)
+            sol = dispatch(c, rule, tail, pins=pins or {}, floor=floor, active=delay, ranks=ranks)
             value = evaluate(c, sol, objective).objective
             if best is None or value < best[0]:
                 best = (value, sol, f"{rule}-{'active' if delay else 'nondelay'}")
+            if deadline is not None and time.monotonic() > deadline:
+                return best[1], best[2]
     assert best is not None
     return best[1], best[2]
 
@@ -68,10 +80,11 @@ def dispatch(
     pins: dict[int, Pin],
     floor: int = 0,
     active: bool = True,
+    ranks: Sequence[float] | None = None,
 ) -> Solution:
-    """One schedule built with ``rule`` (see :data:`RULES`)."""
+    """One schedule built with ``rule`` (see :data:`RULES`, and ``"previous"`` with ``ranks``)."""
     state = _initial_state(c, pins)
-    priority = _priority(c, rule, tail)
+    priority = _priority(c, rule, tail, ranks)
     ready_at = [max(c.release[i], floor) for i in range(c.num_ops)]
     waiting = [len(p) for p in c.preds]
     ready: list[int] = []
@@ -84,18 +97,26 @@ def dispatch(
             if waiting[s] == 0 and s not in pins:
                 ready.append(s)
 
+    ready.extend(i for i in range(c.num_ops) if waiting[i] == 0 and i not in pins)
     for i in pins:
         release(i)
-    ready.extend(i for i in range(c.num_ops) if waiting[i] == 0 and i not in pins)
+    options: dict[int, Option] = {}
     while ready:
-        options = {i: _best_mode(c, state, i, ready_at[i]) for i in ready}
+        for i in ready:
+            if i not in options:
+                options[i] = _best_mode(c, state, i, ready_at[i])
         finish = min(options.values())
         limit = finish[0] if active else min(o[1] for o in options.values()) + 1
-        pick = min((i for i in ready if options[i][1] < limit), key=lambda i: priority(i, options[i]))
-        _, start, mode, _ = options[pick]
+        pick = min(
+            (i for i in ready if options[i][1] < limit), key=lambda i: priority(i, options[i])
+        )
+        _, start, mode, _ = options.pop(pick)
         _place(c, state, pick, start, mode)
         ready.remove(pick)
         release(pick)
+        machine = c.modes[pick][mode][0]
+        for i in [i for i in options if machine in c.machines_of[i]]:
+            del options[i]  # its machine changed: recompute
     return Solution(tuple(state.start), tuple(state.mode))
 
 
@@ -113,13 +134,15 @@ def _initial_state(c: Compiled, pins: dict[int, Pin]) -> _State:
     return _State([0] * c.num_machines, [-1] * c.num_machines, blocked, start, mode)
 
 
-def _best_mode(c: Compiled, state: _State, i: int, ready_at: int) -> tuple[int, int, int]:
+def _best_mode(c: Compiled, state: _State, i: int, ready_at: int) -> Option:
     """(finish, start, mode, setup) of the earliest-finishing mode, appended to its machine."""
-    best = (FOREVER, FOREVER, 0, 0)
+    best: Option | None = None
     for k, (m, d) in enumerate(c.modes[i]):
         setup = c.setup_time(m, state.last[m], i)
         start = earliest_fit(state.blocked[m], max(ready_at, state.free_at[m] + setup), d)
-        best = min(best, (start + d, start, k, setup))
+        if best is None or (start + d, start) < best[:2]:
+            best = (start + d, start, k, setup)
+    assert best is not None
     return best
 
 
@@ -129,27 +152,31 @@ def _place(c: Compiled, state: _State, i: int, start: int, mode: int) -> None:
     state.free_at[m], state.last[m] = start + d, i
 
 
-Option = tuple[int, int, int, int]
-
-
-def _priority(c: Compiled, rule: str, tail: list[int]) -> Callable[[int, Option], tuple[float, ...]]:
+def _priority(
+    c: Compiled, rule: str, tail: list[int], ranks: Sequence[float] | None = None
+) -> Callable[[int, Option], tuple[float, ...]]:
     """A sort key (smallest first) for ``rule``; ties go to the lower index."""
     remaining_ops = _ops_remaining(c)
-    due = [c.due[c.op_order[i]] for i in range(c.num_ops)]
+    due = [
+        float(d) if (d := c.due[c.op_order[i]]) is not None else FOREVER for i in range(c.num_ops)
+    ]
     min_d = [min(d for _, d in modes) for modes in c.modes]
     keys: dict[str, Callable[[int], float]] = {
         "mwkr": lambda i: -tail[i],
         "spt": lambda i: min_d[i],
         "lpt": lambda i: -min_d[i],
         "mor": lambda i: -remaining_ops[i],
-        "edd": lambda i: float(due[i]) if due[i] is not None else float(FOREVER),
-        "slack": lambda i: (float(due[i]) if due[i] is not None else float(FOREVER)) - tail[i],
+        "edd": lambda i: due[i],
+        "slack": lambda i: due[i] - tail[i],
         "setup": lambda i: -tail[i],
+        "previous": lambda i: ranks[i] if ranks is not None else 0.0,
     }
     key = keys[rule]
     weight = [c.weight[c.op_order[i]] or 1 for i in range(c.num_ops)]
     if rule == "setup":
         return lambda i, option: (option[3], key(i), i)
+    if rule == "previous":
+        return lambda i, _option: (key(i), -tail[i], i)
     return lambda i, _option: (key(i) / weight[i], -tail[i], i)
 
 
@@ -174,4 +201,3 @@ def _merge(rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             merged.append((start, end))
     return merged
-

@@ -8,6 +8,8 @@ these is the reason; any remaining gap is slack the optimiser chose to leave.
 
 from __future__ import annotations
 
+import itertools
+
 from openfab.planning.compiled import Compiled, earliest_fit
 from openfab.planning.schedule import Reason
 from openfab.planning.solution import Solution
@@ -22,7 +24,7 @@ def explain(c: Compiled, sol: Solution, fixed: set[int]) -> list[Reason]:
 def _machine_predecessors(c: Compiled, sol: Solution) -> dict[int, int]:
     before: dict[int, int] = {}
     for row in sol.sequences(c):
-        for a, b in zip(row, row[1:], strict=False):
+        for a, b in itertools.pairwise(row):
             before[b] = a
     return before
 

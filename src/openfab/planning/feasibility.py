@@ -17,6 +17,7 @@ def prepare(problem: ProblemData) -> Compiled:
     c = compile_problem(problem)
     c.topo = check_feasible(c)
     c.tails = tails(c)
+    c.machines_of = [frozenset(m for m, _ in modes) for modes in c.modes]
     return c
 
 

@@ -12,6 +12,7 @@ after one runs out of time.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from openfab.planning.compiled import Compiled
 from openfab.planning.solution import Solution, evaluate, moved_count
 
 KINDS = ("machines", "window", "orders", "critical")
+TIEBREAK = False
 
 
 @dataclass
@@ -34,9 +36,15 @@ class Search:
     best: Solution
     value: int
     lower_bound: int = 0
+    secondary: int = 0
     rounds: int = 0
     improvements: int = 0
     sizes: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.25))
+
+
+def secondary_of(c: Compiled, sol: Solution) -> int:
+    """Sum of the ends of the last operations (the LNS tie-break, see ``Spec.tiebreak``)."""
+    return sum(sol.end(c, i) for i in range(c.num_ops) if not c.succs[i])
 
 
 def value_of(c: Compiled, spec: cpsat.Spec, sol: Solution) -> int:
@@ -63,18 +71,26 @@ def improve(
         while search.value > search.lower_bound:
             if max_rounds is not None and search.rounds >= max_rounds:
                 return
-            left = deadline - time.monotonic()
-            if left < 0.05:
+            if deadline - time.monotonic() < 0.05:
                 return
             jobs = [_sub_problem(search, rng, k) for k in range(workers)]
             seeds = [rng.randrange(2**31) for _ in jobs]
+            left = deadline - time.monotonic()
+            if left < 0.02:
+                return
             outcomes = list(
                 pool.map(
-                    lambda job, s: cpsat.run(
-                        job[1], seed=s, workers=1, time_limit=left, work_limit=work_limit
+                    lambda job, s, limit: cpsat.run(
+                        job[1],
+                        seed=s,
+                        workers=1,
+                        time_limit=limit,
+                        work_limit=work_limit,
+                        light=True,
                     ),
                     jobs,
                     seeds,
+                    [left] * len(jobs),
                 )
             )
             _absorb(search, [j[0] for j in jobs], outcomes)
@@ -82,17 +98,18 @@ def improve(
 
 def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat.Built]:
     kind = KINDS[(search.rounds * 2 + k + rng.randrange(2)) % len(KINDS)]
-    free = NEIGHBOURHOODS[kind](search.c, search.best, rng, search.sizes[kind])
-    free = frozenset(i for i in free if i not in search.base.pins)
+    chosen = NEIGHBOURHOODS[kind](search.c, search.best, rng, search.sizes[kind])
+    free = frozenset(i for i in chosen if i not in search.base.pins)
     spec = replace(search.base, free=free, incumbent=search.best, bound=search.value)
-    if spec.objective.tardiness == 0 and not spec.stability:
-        spec.horizon = search.value // max(1, spec.objective.makespan)
+    if spec.objective.makespan:
+        spec.horizon = search.value // spec.objective.makespan
+    spec.tiebreak = TIEBREAK and spec.objective.tardiness == 0 and not spec.stability
     return kind, cpsat.build(search.c, spec)
 
 
 def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> None:
     search.rounds += 1
-    best: tuple[int, Solution] | None = None
+    best: tuple[int, int, Solution] | None = None
     for kind, outcome in zip(kinds, outcomes, strict=True):
         grow = outcome.status == "OPTIMAL"
         size = search.sizes[kind] * (1.2 if grow else 0.85)
@@ -100,19 +117,24 @@ def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> 
         if outcome.solution is None:
             continue
         value = value_of(search.c, search.base, outcome.solution)
-        if best is None or value < best[0]:
-            best = (value, outcome.solution)
+        candidate = (value, secondary_of(search.c, outcome.solution), outcome.solution)
+        if best is None or candidate[:2] < best[:2]:
+            best = candidate
     if best is not None and best[0] <= search.value:
         if best[0] < search.value:
             search.improvements += 1
-        search.value, search.best = best
+        search.value, search.secondary, search.best = best
 
 
 def _machines(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    """Whole machines, half of the time starting with machines on the critical path."""
     target = max(2, int(size * c.num_ops))
     rows = sol.sequences(c)
     order = list(range(c.num_machines))
     rng.shuffle(order)
+    if rng.random() < 0.5:
+        critical = {sol.machine(c, i) for i in critical_path(c, sol)}
+        order.sort(key=lambda m: m not in critical)
     free: set[int] = set()
     for m in order:
         if len(free) >= target:
@@ -129,9 +151,13 @@ def _window(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[
 
 
 def _orders(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:
+    """Whole work orders, half of the time starting with orders on the critical path."""
     target = max(2, int(size * c.num_ops))
     order = list(range(len(c.order_ops)))
     rng.shuffle(order)
+    if rng.random() < 0.5:
+        critical = {c.op_order[i] for i in critical_path(c, sol)}
+        order.sort(key=lambda j: j not in critical)
     free: set[int] = set()
     for j in order:
         if len(free) >= target:
@@ -164,16 +190,17 @@ def critical_path(c: Compiled, sol: Solution) -> list[int]:
         return []
     prev_on_machine: dict[int, int] = {}
     for row in sol.sequences(c):
-        for a, b in zip(row, row[1:], strict=False):
+        for a, b in itertools.pairwise(row):
             prev_on_machine[b] = a
     i = max(range(c.num_ops), key=lambda i: (sol.end(c, i), -i))
     path = [i]
     while True:
         tight = [p for p in c.preds[i] if sol.end(c, p) == sol.start[i]]
         m_prev = prev_on_machine.get(i)
-        if m_prev is not None and sol.end(c, m_prev) + c.setup_time(
-            sol.machine(c, i), m_prev, i
-        ) >= sol.start[i]:
+        if (
+            m_prev is not None
+            and sol.end(c, m_prev) + c.setup_time(sol.machine(c, i), m_prev, i) >= sol.start[i]
+        ):
             tight.append(m_prev)
         if not tight:
             return path[::-1]

@@ -155,7 +155,9 @@ class ProblemData:
                 if op_id not in known_ops:
                     errors.add(f"precedence {p.before}->{p.after}", f"unknown operation {op_id}")
             if p.before == p.after:
-                errors.add(f"precedence {p.before}->{p.after}", "an operation cannot precede itself")
+                errors.add(
+                    f"precedence {p.before}->{p.after}", "an operation cannot precede itself"
+                )
         errors.raise_if_any("invalid scheduling problem")
 
     def operation(self, op_id: str) -> tuple[WorkOrder, Operation]:

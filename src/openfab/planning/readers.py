@@ -24,12 +24,12 @@ from openfab.planning.model import Machine, Mode, Operation, ProblemData, WorkOr
 InstanceFormat = Literal["standard", "taillard", "fjs"]
 
 
-def read_instance(path: str | Path, format: InstanceFormat) -> ProblemData:  # noqa: A002
+def read_instance(path: str | Path, format: InstanceFormat) -> ProblemData:
     """Read a benchmark instance file; raise ``InvalidInput`` naming the bad spot."""
-    text = Path(path).read_text()
     readers = {"standard": parse_standard, "taillard": parse_taillard, "fjs": parse_fjs}
     if format not in readers:
         raise InvalidInput(f"unknown instance format {format!r}", [Problem("format", format)])
+    text = Path(path).read_text()
     try:
         return readers[format](text)
     except (ValueError, IndexError) as exc:
@@ -57,9 +57,7 @@ def parse_taillard(text: str) -> ProblemData:
     if len(numbers) != 2 * n * m:
         raise ValueError(f"expected {2 * n * m} numbers after the header, got {len(numbers)}")
     times, machines = numbers[: n * m], numbers[n * m :]
-    routes = [
-        [[(machines[j * m + k], times[j * m + k])] for k in range(m)] for j in range(n)
-    ]
+    routes = [[[(machines[j * m + k], times[j * m + k])] for k in range(m)] for j in range(n)]
     return build_problem(m, routes)
 
 

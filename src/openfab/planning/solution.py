@@ -56,3 +56,29 @@ def moved_count(c: Compiled, sol: Solution, previous: dict[int, tuple[int, int]]
         for i, (start, machine) in previous.items()
         if sol.start[i] != start or sol.machine(c, i) != machine
     )
+
+
+def is_feasible(
+    c: Compiled, sol: Solution, floor: int = 0, pinned: frozenset[int] = frozenset()
+) -> bool:
+    """Whether ``sol`` keeps every constraint of the compiled problem (a cheap self-check).
+
+    Operations not in ``pinned`` must also start at or after ``floor``.
+    """
+    for i in range(c.num_ops):
+        start = sol.start[i]
+        if i not in pinned and start < max(c.release[i], floor):
+            return False
+        if any(sol.end(c, p) > start for p in c.preds[i]):
+            return False
+        m, d = c.modes[i][sol.mode[i]]
+        if any(s < start + d and start < e for s, e in c.blocked[m]):
+            return False
+    for m, row in enumerate(sol.sequences(c)):
+        previous = -1
+        for i in row:
+            ready = 0 if previous < 0 else sol.end(c, previous)
+            if sol.start[i] < ready + c.setup_time(m, previous, i):
+                return False
+            previous = i
+    return True

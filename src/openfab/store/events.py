@@ -31,7 +31,9 @@ class EventRecord(TenantOwned, Base):
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
     type: Mapped[str] = mapped_column(String(64), index=True)
-    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)  # None: platform
+    tenant_id: Mapped[str | None] = mapped_column(  # type: ignore[assignment]
+        String(64), index=True
+    )  # None: a platform event
     entity_type: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]]
@@ -118,7 +120,7 @@ def append_event(
     )
     record.hash = entry_hash(record)
     session.add(record)
-    session.flush([record])
+    session.flush()
     head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
     return record
 

@@ -19,9 +19,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", operation_id="login")
-def login(
-    platform: PlatformDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> Token:
+def login(platform: PlatformDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """OAuth2 password flow: e-mail as username, returns a bearer token."""
     return platform.identity.login(form.username, form.password)
 

@@ -22,7 +22,9 @@ def list_products(platform: PlatformDep, actor: CurrentActor) -> ProductsPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="create_product")
-def create_product(platform: PlatformDep, actor: CurrentActor, data: ProductCreate) -> ProductDetail:
+def create_product(
+    platform: PlatformDep, actor: CurrentActor, data: ProductCreate
+) -> ProductDetail:
     """Publish a product definition; every problem in it is named."""
     return platform.catalog.create_product(actor, data)
 

@@ -14,7 +14,9 @@ router = APIRouter(tags=["events"])
 def list_events(
     platform: PlatformDep,
     actor: CurrentActor,
-    type: Annotated[str | None, Query(max_length=64, description="Type prefix, e.g. order.")] = None,
+    type: Annotated[
+        str | None, Query(max_length=64, description="Type prefix, e.g. order.")
+    ] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     after: Annotated[int, Query(ge=0, description="Only events after this sequence")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -1,0 +1,1 @@
+"""Sample catalog YAML files (package data): shared materials and work centers, products."""

@@ -1,0 +1,45 @@
+"""The command line: exit codes and messages a user sees."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+from openfab.cli import app
+
+runner = CliRunner()
+
+
+def test_configure_complete_prints_json_with_bom_and_routing() -> None:
+    result = runner.invoke(app, ["configure", "fridge", "--complete", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["bom"] and data["routing"] and float(data["price"]) > 0
+
+
+def test_configure_names_every_problem_and_exits_1() -> None:
+    result = runner.invoke(app, ["configure", "fridge", "--set", "warp=9", "--set", "bad"])
+    assert result.exit_code == 1
+    assert "bad" in result.output
+
+
+def test_configure_unknown_product_exits_3() -> None:
+    result = runner.invoke(app, ["configure", "spaceship"])
+    assert result.exit_code == 3
+    assert "spaceship" in result.output
+
+
+def test_demo_then_audit_then_tamper(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = runner.invoke(app, ["demo", "--orders", "20", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "orders placed" in result.output and "intact" in result.output
+    assert runner.invoke(app, ["audit", "verify", "--db", url]).exit_code == 0
+    with create_engine(url).begin() as conn:
+        conn.execute(text("UPDATE event_log SET payload = '{}' WHERE seq = 7"))
+    result = runner.invoke(app, ["audit", "verify", "--db", url])
+    assert result.exit_code == 1
+    assert "#7" in result.output
