@@ -48,9 +48,10 @@ def routing_load(configured: ConfiguredProduct, quantity: int) -> dict[str, floa
     return dict(load)
 
 
-def material_days(configured: ConfiguredProduct, reference: PlantReference) -> int:
-    days = [reference.materials[line.material].lead_time_days for line in configured.bom]
-    return max([configured.lead_time_days, *days])
+def wait_days(configured: ConfiguredProduct) -> int:
+    """Days before production can start: the product's and its options' lead times. Material
+    availability joins once material planning knows the stock."""
+    return configured.lead_time_days
 
 
 class OrderService:
@@ -76,7 +77,7 @@ class OrderService:
                 now=utcnow(),
                 load=load,
                 capacity=self._capacity(uow),
-                material_days=material_days(configured, self.reference()),
+                material_days=wait_days(configured),
             )
             row = SalesOrderRow(
                 number=f"SO-{uuid.uuid4().hex[:10].upper()}",
