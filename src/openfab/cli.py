@@ -30,7 +30,9 @@ app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_h
 audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage tenants and their users.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+schedule_app = typer.Typer(help="Production scheduling (CP-SAT).", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(schedule_app, name="schedule")
 console = Console()
 errors = Console(stderr=True)
 
@@ -109,6 +111,15 @@ def demo(
         table.add_row("promise, median days", f"{statistics.median(summary.promise_days):.1f}")
     for status, count in sorted(summary.by_status.items()):
         table.add_row(f"status {status}", str(count))
+    if summary.plans:
+        last = summary.plans[-1].run
+        solve = sum(p.run.solve_seconds for p in summary.plans)
+        table.add_row("autopilot re-plans", f"{len(summary.plans)} ({solve:.1f} s solving)")
+        table.add_row(
+            "last plan",
+            f"{last.orders} orders, {last.operations} operations, "
+            f"makespan {last.makespan_minutes / 60:.1f} h",
+        )
     table.add_row("events in the log", str(summary.events))
     table.add_row("audit chain", "[green]intact[/]" if summary.audit_ok else "[red]BROKEN[/]")
     console.print(table)
@@ -276,6 +287,81 @@ def tenant_create(
     finally:
         platform.close()
     console.print(f"created tenant [bold]{tenant.id}[/] with admin {admin.email}")
+
+
+# -- schedule --------------------------------------------------------------------------------
+@schedule_app.command("solve")
+@handled
+def schedule_solve(
+    file: Annotated[Path, typer.Argument(help="Instance file.", exists=True, dir_okay=False)],
+    format: Annotated[str, typer.Option("--format", help="taillard | standard | fjs")] = "standard",
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, max=3600)] = 10.0,
+    objective: Annotated[str, typer.Option(help="makespan | tardiness | mix")] = "makespan",
+    seed: Annotated[int, typer.Option(help="Solver seed (repeatable runs).")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="Schedule JSON path.")] = None,
+) -> None:
+    """Solve a standard instance file: print the objective, write the schedule as JSON."""
+    from openfab.planning import read_instance, solve
+
+    if format not in ("taillard", "standard", "fjs"):
+        raise InvalidInput(f"unknown format {format!r}; use taillard, standard or fjs")
+    if objective not in ("makespan", "tardiness", "mix"):
+        raise InvalidInput(f"unknown objective {objective!r}; use makespan, tardiness or mix")
+    problem = read_instance(file, format)  # type: ignore[arg-type]
+    schedule = solve(problem, time_limit=time_limit, seed=seed, objective=objective)  # type: ignore[arg-type]
+    target = out or file.with_suffix(".schedule.json")
+    target.write_text(json.dumps(schedule.to_dict(), indent=1, default=str))
+    state = "optimal" if schedule.optimal else f"lower bound {schedule.lower_bound}"
+    console.print(
+        f"makespan [bold]{schedule.makespan}[/] objective {schedule.objective} ({state}); "
+        f"{len(schedule.operations)} operations → {target}"
+    )
+
+
+@schedule_app.command("plan")
+@handled
+def schedule_plan(
+    db: DbOption = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.1, max=600)] = 10.0,
+    gantt: Annotated[
+        Path | None, typer.Option("--gantt", help="Write a Gantt chart (HTML).")
+    ] = None,
+) -> None:
+    """Plan every open order of the plant; update promise dates; optionally draw the Gantt."""
+    from openfab.identity.actor import Actor
+    from openfab.planning.gantt import Bar, gantt_html
+    from openfab.planning.orm import ScheduledOperationRow
+    from openfab.store.types import utcnow
+
+    platform = _platform(db)
+    summary = platform.planning.plan(Actor.system("cli"), trigger="cli", time_limit=time_limit)
+    run = summary.run
+    console.print(
+        f"planned {summary.planned_orders} orders, {run.operations} operations; "
+        f"makespan {run.makespan_minutes} min, weighted tardiness {run.weighted_tardiness}; "
+        f"{summary.promise_changes} promise dates changed ({run.solve_seconds:.1f} s)"
+    )
+    if gantt is not None:
+        from sqlalchemy import select
+
+        with platform.db.unit(tenant_id=None, actor="system:cli", readonly=True) as uow:
+            rows = uow.session.scalars(
+                select(ScheduledOperationRow).where(ScheduledOperationRow.run_id == run.id)
+            ).all()
+            bars = [
+                Bar(
+                    r.machine,
+                    r.start_at,
+                    r.end_at,
+                    r.order_number,
+                    r.order_number,
+                    f"{r.order_number} op {r.sequence} on {r.machine}: {r.reason}",
+                )
+                for r in rows
+            ]
+        gantt.write_text(gantt_html(bars, title="OpenFab schedule", now=utcnow()))
+        console.print(f"Gantt chart → {gantt}")
+    platform.close()
 
 
 # -- serve -----------------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from openfab.autopilot.replanning import ReplanningAutopilot
 from openfab.catalog.definition import ProductDefinition
 from openfab.errors import Conflict, Infeasible, InvalidInput
 from openfab.identity.actor import Actor, Role
 from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.orders.schemas import OrderCreate, OrderTransition
 from openfab.orders.states import FLOW
+from openfab.planning.schemas import PlanSummary
 from openfab.platform import Platform
 
 BRANDS = (
@@ -26,6 +28,7 @@ BRANDS = (
     ("washwell", "WashWell Home", ("washer",)),
     ("voltbike", "VoltBike Energy", ("ebike-battery",)),
 )
+REPLAN_EVERY = 100  # orders between two autopilot re-plans
 DEMO_PASSWORD = "demo-password-1"
 
 
@@ -41,6 +44,7 @@ class DemoSummary:
     events: int = 0
     audit_ok: bool = False
     tenants: list[str] = field(default_factory=list)
+    plans: list[PlanSummary] = field(default_factory=list)
 
 
 def random_choices(definition: ProductDefinition, rng: random.Random) -> dict[str, Any]:
@@ -99,6 +103,7 @@ def run_demo(
     *,
     orders: int = 300,
     seed: int = 7,
+    plan_seconds: float = 5.0,
     progress: Callable[[int], None] = lambda _: None,
 ) -> DemoSummary:
     rng = random.Random(seed)
@@ -116,6 +121,7 @@ def run_demo(
             customers += [(p, code) for p in people]
         summary.tenants.append(tenant_id)
 
+    autopilot = ReplanningAutopilot(platform.planning, platform.db.bus, time_limit=plan_seconds)
     placed = []
     for i in range(orders):
         customer, code = rng.choice(customers)
@@ -124,10 +130,20 @@ def run_demo(
         if order is not None:
             placed.append((customer, order))
         progress(i + 1)
+        if (i + 1) % REPLAN_EVERY == 0:
+            _note_plan(summary, autopilot.run_pending())
 
+    _note_plan(summary, autopilot.run_pending())
     _advance(platform, staff, placed, rng)
+    _note_plan(summary, autopilot.run_pending())  # cancellations free capacity
+    autopilot.close()
     _fill_summary(platform, staff, summary)
     return summary
+
+
+def _note_plan(summary: DemoSummary, plan: PlanSummary | None) -> None:
+    if plan is not None:
+        summary.plans.append(plan)
 
 
 def _place_one(
@@ -173,7 +189,8 @@ def _advance(
         age = 1 - index / max(total, 1)
         steps = min(int(age * len(FLOW) + rng.random()), len(FLOW) - 1)
         planner = staff[customer.require_tenant()]
-        for status in FLOW[1 : steps + 1]:
+        current = FLOW.index(platform.orders.get(planner, order.id).status)
+        for status in FLOW[current + 1 : steps + 1]:
             platform.orders.transition(planner, order.id, OrderTransition(status=status))
 
 

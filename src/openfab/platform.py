@@ -9,6 +9,7 @@ from openfab.catalog.service import CatalogService
 from openfab.connect.bus import EventBus
 from openfab.identity.service import IdentityService
 from openfab.orders.service import OrderService
+from openfab.planning.service import PlanningService
 from openfab.settings import Settings, get_settings
 from openfab.store import Database
 
@@ -21,6 +22,7 @@ class Platform:
     catalog: CatalogService
     orders: OrderService
     audit: AuditService
+    planning: PlanningService
 
     @classmethod
     def open(
@@ -43,6 +45,7 @@ class Platform:
             catalog=catalog,
             orders=OrderService(db, catalog),
             audit=AuditService(db),
+            planning=PlanningService(db, catalog),
         )
 
     def close(self) -> None:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 import openfab
 from openfab.api.errors import install_error_handlers
 from openfab.api.limits import BodySizeLimit
-from openfab.api.routers import auth, catalog, events, orders, tenants
+from openfab.api.routers import auth, catalog, events, orders, schedule, tenants
 from openfab.platform import Platform
 from openfab.settings import get_settings
 
@@ -37,7 +37,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     settings = platform.settings if platform else get_settings()
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (auth, tenants, catalog, orders, events):
+    for module in (auth, tenants, catalog, orders, schedule, events):
         app.include_router(module.router)
 
     @app.get("/health", tags=["meta"], operation_id="health")

@@ -27,6 +27,7 @@ SeqType = BigInteger().with_variant(Integer, "sqlite")
 
 class EventRecord(TenantOwned, Base):
     __tablename__ = "event_log"
+    platform_rows_allowed = True  # platform events (schedules, tenants) carry no tenant
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)

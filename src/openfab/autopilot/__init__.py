@@ -1,0 +1,1 @@
+"""Event-driven decisions with no human in the loop, each recorded with its reason."""

@@ -1,0 +1,219 @@
+"""The planning service: open orders of the whole plant → a persisted schedule.
+
+It reads every open order (the machines are shared by all tenants), asks the pure scheduler
+for a plan, writes the plan, replaces each order's promise date with the schedule's and moves
+received orders to Planned, all in one transaction with their events.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from openfab.catalog.service import CatalogService
+from openfab.identity.actor import Actor, Role
+from openfab.orders.orm import SalesOrderRow
+from openfab.orders.promise import SHIPPING_DAYS
+from openfab.orders.states import OrderStatus
+from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
+from openfab.planning.schedule import Schedule
+from openfab.planning.schemas import (
+    GanttBar,
+    GanttPublic,
+    GanttRow,
+    PlanSummary,
+    ScheduleRunPublic,
+)
+from openfab.planning.shopfloor import (
+    PlanningOrder,
+    RoutingOperation,
+    at,
+    build_problem,
+    split_operation_id,
+    work_center_of,
+)
+from openfab.planning.solver import solve
+from openfab.store import Database, UnitOfWork
+from openfab.store.types import utcnow
+
+PLANNABLE = (OrderStatus.RECEIVED, OrderStatus.PLANNED)
+PLANNERS = (Role.PLANNER, Role.ADMIN)
+
+
+def planning_order(row: SalesOrderRow, now: datetime) -> PlanningOrder:
+    operations = tuple(
+        RoutingOperation(
+            sequence=int(op["sequence"]),
+            code=str(op["code"]),
+            work_centers=tuple(op["work_centers"]),
+            minutes=math.ceil(float(op["setup_minutes"]) + float(op["run_minutes"]) * row.quantity),
+        )
+        for op in row.configured["routing"]
+    )
+    return PlanningOrder(
+        order_id=row.id,
+        tenant_id=row.tenant_id,
+        family=row.product_code,
+        due=row.promise_date,
+        release=max(now, row.created_at),
+        operations=operations,
+    )
+
+
+class PlanningService:
+    def __init__(self, db: Database, catalog: CatalogService) -> None:
+        self.db = db
+        self.catalog = catalog
+
+    def plan(
+        self,
+        actor: Actor,
+        *,
+        trigger: str = "manual",
+        time_limit: float = 10.0,
+        now: datetime | None = None,
+    ) -> PlanSummary:
+        """Re-plan every open order of the plant; returns what changed."""
+        actor.require(*PLANNERS)
+        now = now or utcnow()
+        origin = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        centers = self.catalog.reference().work_centers
+        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            rows = self._open_orders(uow)
+            orders = [planning_order(r, now) for r in rows]
+        started = time.perf_counter()
+        schedule = (
+            solve(
+                build_problem(orders, centers, origin=origin),
+                time_limit=time_limit,
+                seed=0,
+                objective="mix",
+            )
+            if orders
+            else Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
+        )
+        elapsed = time.perf_counter() - started
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            run = ScheduleRunRow(
+                trigger=trigger[:200],
+                objective="mix",
+                origin=origin,
+                makespan_minutes=schedule.makespan,
+                weighted_tardiness=schedule.weighted_tardiness,
+                operations=len(schedule.operations),
+                orders=len(orders),
+                moved=schedule.moved,
+                solve_seconds=round(elapsed, 3),
+            )
+            uow.session.add(run)
+            uow.session.flush()
+            changes = self._write(uow, run, schedule, origin)
+            uow.record(
+                "schedule.planned",
+                "schedule_run",
+                run.id,
+                {
+                    "trigger": run.trigger,
+                    "orders": run.orders,
+                    "operations": run.operations,
+                    "makespan_minutes": run.makespan_minutes,
+                    "weighted_tardiness": run.weighted_tardiness,
+                    "promise_changes": changes,
+                },
+            )
+            return PlanSummary(
+                run=ScheduleRunPublic.model_validate(run),
+                planned_orders=len(orders),
+                promise_changes=changes,
+            )
+
+    def _write(
+        self, uow: UnitOfWork, run: ScheduleRunRow, schedule: Schedule, origin: datetime
+    ) -> int:
+        rows = {r.id: r for r in self._open_orders(uow)}
+        finish: dict[str, datetime] = {}
+        for op in schedule.operations:
+            order_id, sequence = split_operation_id(op.operation)
+            order = rows[order_id]
+            end = at(origin, op.end)
+            finish[order_id] = max(finish.get(order_id, end), end)
+            uow.session.add(
+                ScheduledOperationRow(
+                    tenant_id=order.tenant_id,
+                    run_id=run.id,
+                    order_id=order_id,
+                    order_number=order.number,
+                    sequence=sequence,
+                    work_center=work_center_of(op.machine),
+                    machine=op.machine,
+                    start_at=at(origin, op.start),
+                    end_at=end,
+                    reason=str(op.reason or "")[:200],
+                )
+            )
+        return sum(self._promise(uow, rows[o], end) for o, end in finish.items())
+
+    @staticmethod
+    def _promise(uow: UnitOfWork, order: SalesOrderRow, finish: datetime) -> bool:
+        """Promise = the scheduled finish plus shipping; received orders become Planned."""
+        promise = finish + timedelta(days=SHIPPING_DAYS)
+        changed = promise != order.promise_date
+        was = OrderStatus(order.status)
+        payload: dict[str, Any] = {
+            "number": order.number,
+            "promise_date": promise.isoformat(),
+            "previous_promise_date": order.promise_date.isoformat(),
+        }
+        order.promise_date, order.updated_at = promise, utcnow()
+        if was == OrderStatus.RECEIVED:
+            order.status = OrderStatus.PLANNED
+            payload |= {"from": was, "to": OrderStatus.PLANNED, "note": "scheduled"}
+            uow.record(
+                "order.status_changed", "sales_order", order.id, payload, tenant_id=order.tenant_id
+            )
+        elif changed:
+            uow.record(
+                "order.promise_changed", "sales_order", order.id, payload, tenant_id=order.tenant_id
+            )
+        return changed
+
+    @staticmethod
+    def _open_orders(uow: UnitOfWork) -> list[SalesOrderRow]:
+        return list(
+            uow.session.scalars(
+                select(SalesOrderRow)
+                .where(SalesOrderRow.status.in_(PLANNABLE))
+                .order_by(SalesOrderRow.created_at, SalesOrderRow.id)
+            )
+        )
+
+    # -- queries ---------------------------------------------------------------------------
+    def latest_run(self, uow: UnitOfWork) -> ScheduleRunRow | None:
+        return uow.session.scalars(
+            select(ScheduleRunRow).order_by(ScheduleRunRow.created_at.desc()).limit(1)
+        ).first()
+
+    def gantt(self, actor: Actor, *, by: str = "machine") -> GanttPublic:
+        """The latest plan's operations of the actor's tenant (customers: their own orders)."""
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            run = self.latest_run(u)
+            if run is None:
+                return GanttPublic(run=None, by=by, rows=[])
+            query = select(ScheduledOperationRow).where(ScheduledOperationRow.run_id == run.id)
+            if not actor.is_staff:
+                mine = select(SalesOrderRow.id).where(SalesOrderRow.customer_id == actor.user_id)
+                query = query.where(ScheduledOperationRow.order_id.in_(mine))
+            bars = [
+                GanttBar.model_validate(r)
+                for r in u.session.scalars(query.order_by(ScheduledOperationRow.start_at))
+            ]
+            grouped: dict[str, list[GanttBar]] = defaultdict(list)
+            for bar in bars:
+                grouped[bar.machine if by == "machine" else bar.order_number].append(bar)
+            rows = [GanttRow(key=k, bars=v) for k, v in sorted(grouped.items())]
+            return GanttPublic(run=ScheduleRunPublic.model_validate(run), by=by, rows=rows)

@@ -1,0 +1,133 @@
+"""From the plant and its open orders to a scheduling problem, and back to times.
+
+Pure: work centers with their machine counts and daily hours become machines with shift
+calendars; each sales order's configured routing becomes a work order whose operations may
+run on any machine of their eligible work centers. Minute 0 is the start of the planning
+day (UTC midnight); shifts start at 06:00.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from openfab.catalog.definition import WorkCenter
+from openfab.planning.model import Machine, Mode, Operation, ProblemData, Window, WorkOrder
+
+SHIFT_START_MINUTE = 6 * 60
+DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class RoutingOperation:
+    sequence: int
+    code: str
+    work_centers: tuple[str, ...]
+    minutes: int
+
+
+@dataclass(frozen=True)
+class PlanningOrder:
+    """An open sales order as the planner sees it."""
+
+    order_id: str
+    tenant_id: str
+    family: str
+    due: datetime
+    release: datetime
+    operations: tuple[RoutingOperation, ...]
+    weight: int = 1
+
+
+def operation_id(order_id: str, sequence: int) -> str:
+    return f"{order_id}/{sequence}"
+
+
+def split_operation_id(op_id: str) -> tuple[str, int]:
+    order_id, _, sequence = op_id.rpartition("/")
+    return order_id, int(sequence)
+
+
+def machine_ids(center: WorkCenter) -> list[str]:
+    return [f"{center.code}-{i + 1}" for i in range(center.machines)]
+
+
+def work_center_of(machine_id: str) -> str:
+    return machine_id.rpartition("-")[0]
+
+
+def minute(origin: datetime, moment: datetime) -> int:
+    return max(0, math.ceil((moment - origin).total_seconds() / 60))
+
+
+def at(origin: datetime, minutes: int) -> datetime:
+    return origin + timedelta(minutes=minutes)
+
+
+def shifts(center: WorkCenter, days: int) -> tuple[Window, ...] | None:
+    """One stretch a day from 06:00 for ``hours_per_day`` hours; None when always on."""
+    length = int(center.hours_per_day * 60)
+    if length >= DAY:
+        return None
+    return tuple(
+        Window(d * DAY + SHIFT_START_MINUTE, d * DAY + SHIFT_START_MINUTE + length)
+        for d in range(days)
+    )
+
+
+def horizon_days(orders: Sequence[PlanningOrder], centers: Mapping[str, WorkCenter]) -> int:
+    """Enough days for the whole load at the busiest work center, twice over, plus a week."""
+    load: dict[str, float] = {}
+    for order in orders:
+        for op in order.operations:
+            for wc in op.work_centers:
+                load[wc] = load.get(wc, 0.0) + op.minutes / len(op.work_centers)
+    days = [
+        minutes / (centers[wc].machines * centers[wc].hours_per_day * 60)
+        for wc, minutes in load.items()
+        if wc in centers
+    ]
+    return max(14, 2 * math.ceil(max(days, default=0.0)) + 7)
+
+
+def build_problem(
+    orders: Sequence[PlanningOrder],
+    centers: Mapping[str, WorkCenter],
+    *,
+    origin: datetime,
+) -> ProblemData:
+    days = horizon_days(orders, centers)
+    machines = tuple(
+        Machine(id=machine_id, shifts=shifts(center, days))
+        for center in centers.values()
+        for machine_id in machine_ids(center)
+    )
+    work_orders = tuple(_work_order(order, centers, origin) for order in orders)
+    return ProblemData(machines=machines, orders=work_orders)
+
+
+def _work_order(
+    order: PlanningOrder, centers: Mapping[str, WorkCenter], origin: datetime
+) -> WorkOrder:
+    operations = tuple(
+        Operation(
+            id=operation_id(order.order_id, op.sequence),
+            modes=tuple(
+                Mode(machine, max(1, op.minutes))
+                for wc in op.work_centers
+                if wc in centers
+                for machine in machine_ids(centers[wc])
+            ),
+            family=order.family,
+        )
+        for op in order.operations
+    )
+    return WorkOrder(
+        id=order.order_id,
+        operations=operations,
+        release=minute(origin, order.release),
+        due=minute(origin, order.due),
+        weight=order.weight,
+    )

@@ -1,0 +1,94 @@
+"""Planning open orders of the shared plant: promise dates from the schedule, Gantt views
+per tenant and customer, and the autopilot re-planning on events by itself."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import select
+
+from openfab.autopilot.replanning import ReplanningAutopilot
+from openfab.orders.schemas import OrderCreate, OrderTransition
+from openfab.orders.states import OrderStatus
+from openfab.planning.orm import ScheduledOperationRow
+from openfab.planning.schemas import GanttRow
+from openfab.platform import Platform
+from openfab.store import EventRecord
+from tests.conftest import TenantPeople
+from tests.orders.test_service import cheapest
+
+
+def place(platform: Platform, tenant: TenantPeople, who: str = "alice") -> str:
+    actor = getattr(tenant, who)
+    body = OrderCreate(product="fridge", choices=cheapest(platform, tenant))
+    return platform.orders.place(actor, body).id
+
+
+def test_planning_moves_orders_to_planned_with_the_schedules_promise(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    order_id = place(platform, tenant)
+    summary = platform.planning.plan(tenant.planner, time_limit=2)
+    order = platform.orders.get(tenant.planner, order_id)
+    assert order.status == OrderStatus.PLANNED
+    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+        ops = uow.session.scalars(
+            select(ScheduledOperationRow).where(
+                ScheduledOperationRow.run_id == summary.run.id,
+                ScheduledOperationRow.order_id == order_id,
+            )
+        ).all()
+    routing = platform.orders.get(tenant.planner, order_id).configured["routing"]
+    assert len(ops) == len(routing)
+    ordered = sorted(ops, key=lambda o: o.sequence)
+    for before, after in itertools.pairwise(ordered):
+        assert before.end_at <= after.start_at  # the routing's order is kept
+    assert order.promise_date > max(o.end_at for o in ops)
+    steps = [s.status for s in platform.orders.track(tenant.alice, order_id).steps]
+    assert steps == ["Received", "Planned"]
+
+
+def test_gantt_shows_only_the_callers_orders(
+    platform: Platform, tenant: TenantPeople, other_tenant: TenantPeople
+) -> None:
+    mine = place(platform, tenant, "alice")
+    bobs = place(platform, tenant, "bob")
+    theirs = place(platform, other_tenant, "alice")
+    platform.planning.plan(tenant.planner, time_limit=2)
+
+    def orders_in(gantt_rows: list[GanttRow]) -> set[str]:
+        return {bar.order_id for row in gantt_rows for bar in row.bars}
+
+    staff_view = orders_in(platform.planning.gantt(tenant.planner).rows)
+    assert {mine, bobs} <= staff_view
+    assert theirs not in staff_view
+    alice_view = orders_in(platform.planning.gantt(tenant.alice, by="order").rows)
+    assert alice_view == {mine}  # not Bob's, not the other tenant's
+
+
+def test_the_autopilot_replans_after_orders_and_cancellations(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    autopilot = ReplanningAutopilot(platform.planning, platform.db.bus, time_limit=2)
+    try:
+        first = place(platform, tenant)
+        second = place(platform, tenant)
+        assert autopilot.pending >= 2
+        summary = autopilot.run_pending()
+        assert summary is not None
+        assert "order.placed" in summary.run.trigger
+        assert autopilot.run_pending() is None  # nothing new happened
+        platform.orders.transition(
+            tenant.alice, second, OrderTransition(status=OrderStatus.CANCELLED)
+        )
+        again = autopilot.run_pending()
+        assert again is not None
+        assert "order.status_changed" in again.run.trigger
+    finally:
+        autopilot.close()
+    assert platform.orders.get(tenant.alice, first).status == OrderStatus.PLANNED
+    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+        decisions = uow.session.scalars(
+            select(EventRecord).where(EventRecord.type == "schedule.planned")
+        ).all()
+    assert any(d.payload["trigger"].startswith("autopilot:") for d in decisions)
