@@ -43,3 +43,34 @@ def test_demo_then_audit_then_tamper(tmp_path: Path) -> None:
     result = runner.invoke(app, ["audit", "verify", "--db", url])
     assert result.exit_code == 1
     assert "#7" in result.output
+
+
+def test_schedule_solve_reads_a_standard_instance_and_writes_json(tmp_path: Path) -> None:
+    instance = tmp_path / "tiny.txt"
+    instance.write_text("2 2\n0 3 1 2\n1 2 0 4\n")  # two jobs, two machines
+    out = tmp_path / "tiny.json"
+    result = runner.invoke(
+        app,
+        [
+            "schedule",
+            "solve",
+            str(instance),
+            "--format",
+            "standard",
+            "--time-limit",
+            "2",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "makespan 7" in result.output  # optimum: J1 0-3 on M0, J2 0-2 on M1, ...
+    assert json.loads(out.read_text())["makespan"] == 7
+
+
+def test_schedule_solve_refuses_an_unknown_format(tmp_path: Path) -> None:
+    instance = tmp_path / "tiny.txt"
+    instance.write_text("1 1\n0 5\n")
+    result = runner.invoke(app, ["schedule", "solve", str(instance), "--format", "xml"])
+    assert result.exit_code == 1
+    assert "xml" in result.output

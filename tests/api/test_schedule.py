@@ -1,0 +1,33 @@
+"""The schedule over the API: planners plan, everyone sees only their own bars."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import auth
+from tests.api.test_flow import cheapest_fridge, email
+from tests.conftest import TenantPeople
+
+
+def test_planner_plans_and_the_order_shows_on_the_gantt(
+    client: TestClient, tenant: TenantPeople, other_tenant: TenantPeople
+) -> None:
+    alice = auth(client, email(tenant, "alice"))
+    order = client.post(
+        "/orders",
+        json={"product": "fridge", "choices": cheapest_fridge(client, alice)},
+        headers=alice,
+    ).json()
+    assert client.post("/schedule/plan", headers=alice).status_code == 403
+    planner = auth(client, email(tenant, "planner"))
+    planned = client.post("/schedule/plan", params={"time_limit": 2}, headers=planner)
+    assert planned.status_code == 200, planned.text
+    by_order = client.get("/schedule/gantt", params={"by": "order"}, headers=alice).json()
+    assert [row["key"] for row in by_order["rows"]] == [order["number"]]
+    by_machine = client.get("/schedule/gantt", headers=planner).json()
+    assert by_machine["rows"]
+    assert all("-" in row["key"] for row in by_machine["rows"])  # machine ids
+    other = auth(client, email(other_tenant, "planner"))
+    theirs = client.get("/schedule/gantt", headers=other).json()
+    assert order["id"] not in {b["order_id"] for row in theirs["rows"] for b in row["bars"]}
+    assert client.get("/schedule/gantt", params={"by": "shift"}, headers=planner).status_code == 422
