@@ -109,6 +109,7 @@ def test_events_reach_the_bus_only_after_commit() -> None:
 
 def test_relay_resends_what_a_crash_left_unpublished(db: Database) -> None:
     write(db, 3)
+    db.flush_cursor()
     sql(db, "UPDATE event_outbox_cursor SET last_seq = 1")  # as if we died after event 1
     seen: list[EventMessage] = []
     db.bus.subscribe("*", seen.append)

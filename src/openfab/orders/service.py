@@ -68,11 +68,11 @@ class OrderService:
     # -- commands --------------------------------------------------------------------------
     def place(self, actor: Actor, data: OrderCreate) -> OrderDetail:
         actor.require(Role.CUSTOMER, Role.PLANNER, Role.ADMIN)
-        handle = self.catalog.handle(actor, data.product)
-        configured = handle.configurator.configure(data.choices)
-        load = routing_load(configured, data.quantity)
-        document = configured.to_dict()
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            handle = self.catalog.handle_in(uow, data.product)
+            configured = handle.configurator.configure(data.choices)
+            load = routing_load(configured, data.quantity)
+            document = configured.to_dict()
             promise = estimate_promise(
                 now=utcnow(),
                 load=load,

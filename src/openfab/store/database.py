@@ -8,6 +8,7 @@ far the bus got, so ``relay()`` re-sends what a crash left behind (at-least-once
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from openfab.store.tenancy import scope_session
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 CURSOR = "bus"
+CURSOR_INTERVAL = 1.0  # seconds between cursor writes
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -102,6 +104,8 @@ class Database:
         self.engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+        self._published = self._cursor_seq = 0
+        self._cursor_written_at = time.monotonic()
 
     # -- schema ---------------------------------------------------------------------------
     def _alembic_config(self, connection: Connection) -> Config:
@@ -137,9 +141,19 @@ class Database:
             self._publish(uow.messages)
 
     def _publish(self, messages: list[EventMessage]) -> None:
+        """Hand events to the bus; the cursor is written at most once a second (and on
+        ``dispose``), so a crash re-sends at most that second's events: at-least-once."""
         for message in messages:
             self.bus.publish(message)
-        self._advance_cursor(messages[-1].seq)
+        self._published = max(self._published, messages[-1].seq)
+        if time.monotonic() - self._cursor_written_at >= CURSOR_INTERVAL:
+            self.flush_cursor()
+
+    def flush_cursor(self) -> None:
+        if self._published > self._cursor_seq:
+            self._advance_cursor(self._published)
+            self._cursor_seq = self._published
+        self._cursor_written_at = time.monotonic()
 
     def _advance_cursor(self, seq: int) -> None:
         with self.unit(tenant_id=None, actor="system:outbox") as uow:
@@ -165,8 +179,11 @@ class Database:
                 messages = [to_message(r) for r in rows]
             if not messages:
                 return sent
-            self._publish(messages)
+            for message in messages:
+                self.bus.publish(message)
+            self._advance_cursor(messages[-1].seq)
             sent += len(messages)
 
     def dispose(self) -> None:
+        self.flush_cursor()
         self.engine.dispose()
