@@ -190,6 +190,9 @@ def configure(
     definition = parse_product(raw, materials=sample.materials, work_centers=sample.work_centers)
     configurator = Configurator(definition)
     choices = _parse_sets(set_ or [])
+    for group in definition.option_groups:  # --set extras=ice_maker: a list of one
+        if group.kind == "multi" and isinstance(choices.get(group.code), str):
+            choices[group.code] = [choices[group.code]]
     result = configurator.complete(choices) if complete else configurator.configure(choices)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2, default=str) + "\n")
