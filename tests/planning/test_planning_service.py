@@ -92,3 +92,22 @@ def test_the_autopilot_replans_after_orders_and_cancellations(
             select(EventRecord).where(EventRecord.type == "schedule.planned")
         ).all()
     assert any(d.payload["trigger"].startswith("autopilot:") for d in decisions)
+
+
+def test_a_step_longer_than_a_shift_is_split_into_sub_lots(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    body = OrderCreate(product="fridge", choices=cheapest(platform, tenant), quantity=400)
+    order_id = platform.orders.place(tenant.planner, body).id
+    platform.planning.plan(tenant.planner, time_limit=3)
+    bars = [
+        bar
+        for row in platform.planning.gantt(tenant.planner, by="order").rows
+        for bar in row.bars
+        if bar.order_id == order_id
+    ]
+    routing = platform.orders.get(tenant.planner, order_id).configured["routing"]
+    assert len(bars) > len(routing)  # some steps ran as several sub-lots
+    assert {b.sequence for b in bars} == {int(op["sequence"]) for op in routing}
+    for bar in bars:
+        assert (bar.end_at - bar.start_at).total_seconds() <= 24 * 3600

@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 
 from openfab.connect.bus import EventBus, EventMessage
+from openfab.errors import OpenFabError
 from openfab.identity.actor import Actor
 from openfab.planning.schemas import PlanSummary
 from openfab.planning.service import PlanningService
@@ -54,9 +55,13 @@ class ReplanningAutopilot:
         counts = Counter(m.type for m in triggers)
         what = ", ".join(f"{n}× {kind}" for kind, n in sorted(counts.items()))
         seqs = f"events #{triggers[0].seq}–#{triggers[-1].seq}"
-        summary = self.planning.plan(
-            ACTOR, trigger=f"autopilot: {what} ({seqs})", time_limit=self.time_limit
-        )
+        try:
+            summary = self.planning.plan(
+                ACTOR, trigger=f"autopilot: {what} ({seqs})", time_limit=self.time_limit
+            )
+        except OpenFabError as exc:  # recorded as schedule.failed; the old plan stays
+            log.warning("autopilot could not re-plan after %s: %s", what, exc)
+            return None
         log.info("autopilot re-planned after %s", what)
         return summary
 

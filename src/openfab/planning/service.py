@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from openfab.catalog.definition import WorkCenter
 from openfab.catalog.service import CatalogService
+from openfab.errors import OpenFabError
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
@@ -87,16 +90,14 @@ class PlanningService:
             rows = self._open_orders(uow)
             orders = [planning_order(r, now) for r in rows]
         started = time.perf_counter()
-        schedule = (
-            solve(
-                build_problem(orders, centers, origin=origin),
-                time_limit=time_limit,
-                seed=0,
-                objective="mix",
-            )
-            if orders
-            else Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
-        )
+        try:
+            schedule = self._solve(orders, centers, origin, time_limit)
+        except OpenFabError as exc:
+            with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+                problems = [str(p) for p in exc.problems][:50]
+                payload = {"trigger": trigger, "detail": exc.detail, "problems": problems}
+                uow.record("schedule.failed", "schedule_run", "-", payload)
+            raise
         elapsed = time.perf_counter() - started
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             run = ScheduleRunRow(
@@ -157,6 +158,18 @@ class PlanningService:
                 )
             )
         return sum(self._promise(uow, rows[o], end) for o, end in finish.items())
+
+    @staticmethod
+    def _solve(
+        orders: list[PlanningOrder],
+        centers: Mapping[str, WorkCenter],
+        origin: datetime,
+        time_limit: float,
+    ) -> Schedule:
+        if not orders:
+            return Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
+        problem = build_problem(orders, centers, origin=origin)
+        return solve(problem, time_limit=time_limit, seed=0, objective="mix")
 
     @staticmethod
     def _promise(uow: UnitOfWork, order: SalesOrderRow, finish: datetime) -> bool:

@@ -41,13 +41,29 @@ class PlanningOrder:
     weight: int = 1
 
 
-def operation_id(order_id: str, sequence: int) -> str:
-    return f"{order_id}/{sequence}"
+def operation_id(order_id: str, sequence: int, part: int = 1) -> str:
+    return f"{order_id}/{sequence}/{part}"
 
 
 def split_operation_id(op_id: str) -> tuple[str, int]:
-    order_id, _, sequence = op_id.rpartition("/")
+    """The order and routing step of an operation id (any sub-lot part)."""
+    order_id, sequence, _part = op_id.split("/")
     return order_id, int(sequence)
+
+
+def longest_stretch(center: WorkCenter) -> int:
+    """The longest uninterrupted working time of a machine of ``center``, in minutes."""
+    length = int(center.hours_per_day * 60)
+    return length if length < DAY else 10**9  # always on: no shift end to fit into
+
+
+def sub_lots(minutes: int, centers: Sequence[WorkCenter]) -> list[int]:
+    """Split a step that no eligible machine can run in one stretch into consecutive
+    sub-lots that fit (operations are never interrupted by a shift end)."""
+    fit = max((longest_stretch(c) for c in centers), default=minutes)
+    parts = max(1, math.ceil(minutes / fit))
+    base, extra = divmod(minutes, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 def machine_ids(center: WorkCenter) -> list[str]:
@@ -78,7 +94,8 @@ def shifts(center: WorkCenter, days: int) -> tuple[Window, ...] | None:
 
 
 def horizon_days(orders: Sequence[PlanningOrder], centers: Mapping[str, WorkCenter]) -> int:
-    """Enough days for the whole load at the busiest work center, twice over, plus a week."""
+    """Enough days for the load at the busiest work center and for the longest order run
+    end to end on the shortest shifts, twice over, plus a week."""
     load: dict[str, float] = {}
     for order in orders:
         for op in order.operations:
@@ -89,7 +106,9 @@ def horizon_days(orders: Sequence[PlanningOrder], centers: Mapping[str, WorkCent
         for wc, minutes in load.items()
         if wc in centers
     ]
-    return max(14, 2 * math.ceil(max(days, default=0.0)) + 7)
+    shortest_day = min((min(c.hours_per_day * 60, DAY) for c in centers.values()), default=DAY)
+    chains = [sum(op.minutes for op in order.operations) / shortest_day for order in orders]
+    return max(14, 2 * math.ceil(max([*days, *chains], default=0.0)) + 7)
 
 
 def build_problem(
@@ -111,22 +130,21 @@ def build_problem(
 def _work_order(
     order: PlanningOrder, centers: Mapping[str, WorkCenter], origin: datetime
 ) -> WorkOrder:
-    operations = tuple(
-        Operation(
-            id=operation_id(order.order_id, op.sequence),
-            modes=tuple(
-                Mode(machine, max(1, op.minutes))
-                for wc in op.work_centers
-                if wc in centers
-                for machine in machine_ids(centers[wc])
-            ),
-            family=order.family,
-        )
-        for op in order.operations
-    )
+    operations = []
+    for op in order.operations:
+        eligible = [centers[wc] for wc in op.work_centers if wc in centers]
+        for part, minutes in enumerate(sub_lots(max(1, op.minutes), eligible), start=1):
+            modes = tuple(Mode(m, minutes) for c in eligible for m in machine_ids(c))
+            operations.append(
+                Operation(
+                    id=operation_id(order.order_id, op.sequence, part),
+                    modes=modes,
+                    family=order.family,
+                )
+            )
     return WorkOrder(
         id=order.order_id,
-        operations=operations,
+        operations=tuple(operations),
         release=minute(origin, order.release),
         due=minute(origin, order.due),
         weight=order.weight,
