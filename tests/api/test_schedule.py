@@ -31,3 +31,45 @@ def test_planner_plans_and_the_order_shows_on_the_gantt(
     theirs = client.get("/schedule/gantt", headers=other).json()
     assert order["id"] not in {b["order_id"] for row in theirs["rows"] for b in row["bars"]}
     assert client.get("/schedule/gantt", params={"by": "shift"}, headers=planner).status_code == 422
+
+
+def test_bad_downtime_reports_are_refused(client: TestClient, tenant: TenantPeople) -> None:
+    planner = auth(client, email(tenant, "planner"))
+    machines = client.get("/schedule/machines", headers=planner).json()
+    assert machines
+    cases = [
+        (
+            {
+                "machine": "warp-core-1",
+                "start_at": "2030-01-01T08:00:00Z",
+                "end_at": "2030-01-01T09:00:00Z",
+            },
+            404,
+        ),  # unknown machine
+        (
+            {
+                "machine": machines[0],
+                "start_at": "2030-01-01T09:00:00Z",
+                "end_at": "2030-01-01T08:00:00Z",
+            },
+            422,
+        ),  # ends before it starts
+        (
+            {
+                "machine": machines[0],
+                "start_at": "2030-01-01T08:00:00",
+                "end_at": "2030-01-01T09:00:00",
+            },
+            422,
+        ),  # no time zone
+    ]
+    for body, status in cases:
+        response = client.post("/schedule/downtime", json=body, headers=planner)
+        assert response.status_code == status, response.text
+    alice = auth(client, email(tenant, "alice"))
+    ok_body = {
+        "machine": machines[0],
+        "start_at": "2030-01-01T08:00:00Z",
+        "end_at": "2030-01-01T09:00:00Z",
+    }
+    assert client.post("/schedule/downtime", json=ok_body, headers=alice).status_code == 403

@@ -4,6 +4,7 @@ per tenant and customer, and the autopilot re-planning on events by itself."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -11,9 +12,10 @@ from openfab.autopilot.replanning import ReplanningAutopilot
 from openfab.orders.schemas import OrderCreate, OrderTransition
 from openfab.orders.states import OrderStatus
 from openfab.planning.orm import ScheduledOperationRow
-from openfab.planning.schemas import GanttRow
+from openfab.planning.schemas import DowntimeCreate, GanttRow
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.types import utcnow
 from tests.conftest import TenantPeople
 from tests.orders.test_service import cheapest
 
@@ -111,3 +113,38 @@ def test_a_step_longer_than_a_shift_is_split_into_sub_lots(
     assert {b.sequence for b in bars} == {int(op["sequence"]) for op in routing}
     for bar in bars:
         assert (bar.end_at - bar.start_at).total_seconds() <= 24 * 3600
+
+
+def test_a_machine_down_is_planned_around_by_the_autopilot(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    place(platform, tenant)
+    first = platform.planning.plan(tenant.planner, time_limit=2)
+    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+        busiest = uow.session.scalars(
+            select(ScheduledOperationRow.machine).where(
+                ScheduledOperationRow.run_id == first.run.id
+            )
+        ).first()
+    assert busiest is not None
+    now = utcnow()
+    window = (now - timedelta(hours=1), now + timedelta(days=2))
+    autopilot = ReplanningAutopilot(platform.planning, platform.db.bus, time_limit=2)
+    try:
+        platform.planning.report_downtime(
+            tenant.planner,
+            DowntimeCreate(machine=busiest, start_at=window[0], end_at=window[1]),
+        )
+        summary = autopilot.run_pending()
+    finally:
+        autopilot.close()
+    assert summary is not None
+    assert "machine.down" in summary.run.trigger
+    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+        on_it = uow.session.scalars(
+            select(ScheduledOperationRow).where(
+                ScheduledOperationRow.run_id == summary.run.id,
+                ScheduledOperationRow.machine == busiest,
+            )
+        ).all()
+    assert all(op.end_at <= window[0] or op.start_at >= window[1] for op in on_it)

@@ -44,3 +44,15 @@ class ScheduledOperationRow(TenantOwned, Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class MachineDowntimeRow(Timestamped, Base):
+    """A window in which a machine of the shared plant cannot work (breakdown, maintenance)."""
+
+    __tablename__ = "machine_downtime"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    machine: Mapped[str] = mapped_column(String(64), index=True)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ScheduleRunPublic(BaseModel):
@@ -53,3 +54,30 @@ class PlanSummary(BaseModel):
     run: ScheduleRunPublic
     planned_orders: int
     promise_changes: int
+
+
+class DowntimeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    machine: str = Field(min_length=1, max_length=64)
+    start_at: datetime
+    end_at: datetime
+    reason: str = Field(default="breakdown", max_length=200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.start_at.tzinfo is None or self.end_at.tzinfo is None:
+            raise ValueError("times need a time zone, e.g. 2026-05-01T08:00:00Z")
+        if self.end_at <= self.start_at:
+            raise ValueError("end_at must be after start_at")
+        return self
+
+
+class DowntimePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    machine: str
+    start_at: datetime
+    end_at: datetime
+    reason: str

@@ -18,14 +18,16 @@ from sqlalchemy import select
 
 from openfab.catalog.definition import WorkCenter
 from openfab.catalog.service import CatalogService
-from openfab.errors import OpenFabError
+from openfab.errors import NotFound, OpenFabError
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.states import OrderStatus
-from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
+from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.schedule import Schedule
 from openfab.planning.schemas import (
+    DowntimeCreate,
+    DowntimePublic,
     GanttBar,
     GanttPublic,
     GanttRow,
@@ -37,6 +39,7 @@ from openfab.planning.shopfloor import (
     RoutingOperation,
     at,
     build_problem,
+    machine_ids,
     split_operation_id,
     work_center_of,
 )
@@ -89,9 +92,10 @@ class PlanningService:
         with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
             rows = self._open_orders(uow)
             orders = [planning_order(r, now) for r in rows]
+            downtime = self._downtime(uow, after=now)
         started = time.perf_counter()
         try:
-            schedule = self._solve(orders, centers, origin, time_limit)
+            schedule = self._solve(orders, centers, origin, downtime, time_limit)
         except OpenFabError as exc:
             with self.db.unit(tenant_id=None, actor=actor.name) as uow:
                 problems = [str(p) for p in exc.problems][:50]
@@ -164,11 +168,12 @@ class PlanningService:
         orders: list[PlanningOrder],
         centers: Mapping[str, WorkCenter],
         origin: datetime,
+        downtime: Mapping[str, list[tuple[datetime, datetime]]],
         time_limit: float,
     ) -> Schedule:
         if not orders:
             return Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
-        problem = build_problem(orders, centers, origin=origin)
+        problem = build_problem(orders, centers, origin=origin, downtime=downtime)
         return solve(problem, time_limit=time_limit, seed=0, objective="mix")
 
     @staticmethod
@@ -204,6 +209,37 @@ class PlanningService:
                 .order_by(SalesOrderRow.created_at, SalesOrderRow.id)
             )
         )
+
+    # -- machines --------------------------------------------------------------------------
+    def machines(self) -> list[str]:
+        centers = self.catalog.reference().work_centers.values()
+        return [m for c in centers for m in machine_ids(c)]
+
+    def report_downtime(self, actor: Actor, data: DowntimeCreate) -> DowntimePublic:
+        """A machine is down (or will be, for maintenance); the autopilot re-plans around it."""
+        actor.require(Role.OPERATOR, Role.ENGINEER, Role.PLANNER, Role.ADMIN)
+        if data.machine not in self.machines():
+            raise NotFound(f"machine {data.machine!r} not found")
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            row = MachineDowntimeRow(
+                machine=data.machine, start_at=data.start_at, end_at=data.end_at, reason=data.reason
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            payload = data.model_dump(mode="json")
+            uow.record("machine.down", "machine", data.machine, payload)
+            return DowntimePublic.model_validate(row)
+
+    @staticmethod
+    def _downtime(
+        uow: UnitOfWork, *, after: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+        for row in uow.session.scalars(
+            select(MachineDowntimeRow).where(MachineDowntimeRow.end_at > after)
+        ):
+            spans[row.machine].append((row.start_at, row.end_at))
+        return spans
 
     # -- queries ---------------------------------------------------------------------------
     def latest_run(self, uow: UnitOfWork) -> ScheduleRunRow | None:

@@ -93,6 +93,16 @@ def shifts(center: WorkCenter, days: int) -> tuple[Window, ...] | None:
     )
 
 
+def windows(origin: datetime, spans: Sequence[tuple[datetime, datetime]]) -> tuple[Window, ...]:
+    """Downtime as minute windows; the part before the origin is already over."""
+    out = []
+    for start, end in spans:
+        first, last = minute(origin, start), minute(origin, end)
+        if last > first:
+            out.append(Window(first, last))
+    return tuple(out)
+
+
 def horizon_days(orders: Sequence[PlanningOrder], centers: Mapping[str, WorkCenter]) -> int:
     """Enough days for the load at the busiest work center and for the longest order run
     end to end on the shortest shifts, twice over, plus a week."""
@@ -116,10 +126,16 @@ def build_problem(
     centers: Mapping[str, WorkCenter],
     *,
     origin: datetime,
+    downtime: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
 ) -> ProblemData:
     days = horizon_days(orders, centers)
+    down = downtime or {}
     machines = tuple(
-        Machine(id=machine_id, shifts=shifts(center, days))
+        Machine(
+            id=machine_id,
+            shifts=shifts(center, days),
+            downtime=windows(origin, down.get(machine_id, ())),
+        )
         for center in centers.values()
         for machine_id in machine_ids(center)
     )

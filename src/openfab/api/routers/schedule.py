@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from openfab.api.deps import CurrentActor, PlatformDep
-from openfab.planning.schemas import GanttPublic, PlanSummary
+from openfab.planning.schemas import DowntimeCreate, DowntimePublic, GanttPublic, PlanSummary
 
 router = APIRouter(prefix="/schedule", tags=["planning"])
 
@@ -30,3 +30,19 @@ def plan(
     return platform.planning.plan(
         actor, trigger=f"requested by {actor.name}", time_limit=time_limit
     )
+
+
+@router.get("/machines", operation_id="list_machines")
+def machines(platform: PlatformDep, actor: CurrentActor) -> list[str]:
+    """The plant's machines (work center code and number)."""
+    return platform.planning.machines()
+
+
+@router.post(
+    "/downtime", status_code=status.HTTP_201_CREATED, operation_id="report_machine_downtime"
+)
+def report_downtime(
+    platform: PlatformDep, actor: CurrentActor, data: DowntimeCreate
+) -> DowntimePublic:
+    """A machine is down or due for maintenance; the autopilot re-plans around it."""
+    return platform.planning.report_downtime(actor, data)
