@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openfab.catalog.definition import WorkCenter
+from openfab.planning import assert_valid, solve
 from openfab.planning.shopfloor import (
     PlanningOrder,
     RoutingOperation,
@@ -53,3 +54,40 @@ def test_orders_become_work_orders_on_every_eligible_machine() -> None:
     (op,) = work_order.operations
     assert {m.machine for m in op.modes} == {"press-1", "press-2", "oven-1"}
     assert split_operation_id(op.id) == ("o1", 1)
+
+
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(["press", "oven"]), st.integers(5, 1500)),
+            min_size=1,
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(0, 48),
+)
+@settings(max_examples=15, deadline=None)
+def test_plant_problems_solve_to_valid_schedules_with_downtime(
+    routings: list[list[tuple[str, int]]], down_hour: int
+) -> None:
+    orders = [
+        PlanningOrder(
+            order_id=f"o{i}",
+            tenant_id="t",
+            family="f",
+            due=ORIGIN + timedelta(days=2),
+            release=ORIGIN,
+            operations=tuple(
+                RoutingOperation(n + 1, wc, (wc,), minutes) for n, (wc, minutes) in enumerate(r)
+            ),
+        )
+        for i, r in enumerate(routings)
+    ]
+    start = ORIGIN + timedelta(hours=down_hour)
+    downtime = {"press-1": [(start, start + timedelta(hours=5))]}
+    centers = {"press": PRESS, "oven": OVEN}
+    problem = build_problem(orders, centers, origin=ORIGIN, downtime=downtime)
+    schedule = solve(problem, time_limit=2, workers=1)
+    assert_valid(problem, schedule)  # the engine's independent checker
