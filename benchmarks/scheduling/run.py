@@ -7,7 +7,7 @@ known) / best known. Then the rescheduling benchmark: time and operations moved 
 breakdown in 500- and 2,000-operation shops.
 
     python benchmarks/scheduling/run.py --quick      # a few minutes
-    python benchmarks/scheduling/run.py              # the full run, about 80 minutes on 2 cores
+    python benchmarks/scheduling/run.py              # the full run, about 65 minutes on 2 cores
 
 Every finished row is appended to ``results/<name>.csv`` at once, so an interrupted run
 keeps what it finished; the markdown summary is written at the end.

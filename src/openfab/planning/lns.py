@@ -24,6 +24,9 @@ from openfab.planning.compiled import Compiled
 from openfab.planning.solution import Solution, evaluate, moved_count
 
 KINDS = ("machines", "window", "orders", "critical")
+MAX_FREE = (300, 120)
+"""At most this many free operations per sub-problem (without, with changeovers): bigger
+ones take too long to build (circuits grow with free × held operations) to pay back."""
 TIEBREAK = False
 
 
@@ -37,6 +40,7 @@ class Search:
     value: int
     lower_bound: int = 0
     secondary: int = 0
+    build_s: float = 0.0
     rounds: int = 0
     improvements: int = 0
     sizes: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.25))
@@ -71,9 +75,13 @@ def improve(
         while search.value > search.lower_bound:
             if max_rounds is not None and search.rounds >= max_rounds:
                 return
-            if deadline - time.monotonic() < 0.05:
-                return
-            jobs = [_sub_problem(search, rng, k) for k in range(workers)]
+            jobs = []
+            for k in range(workers):
+                clock = time.monotonic()
+                if deadline - clock < max(0.05, 1.5 * search.build_s):
+                    return  # no time left to build and solve another sub-problem
+                jobs.append(_sub_problem(search, rng, k))
+                search.build_s = time.monotonic() - clock
             seeds = [rng.randrange(2**31) for _ in jobs]
             left = deadline - time.monotonic()
             if left < 0.02:
@@ -98,7 +106,9 @@ def improve(
 
 def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat.Built]:
     kind = KINDS[(search.rounds * 2 + k + rng.randrange(2)) % len(KINDS)]
-    chosen = NEIGHBOURHOODS[kind](search.c, search.best, rng, search.sizes[kind])
+    cap = MAX_FREE[any(search.c.has_setups(m) for m in range(search.c.num_machines))]
+    size = min(search.sizes[kind], cap / max(1, search.c.num_ops))
+    chosen = NEIGHBOURHOODS[kind](search.c, search.best, rng, size)
     free = frozenset(i for i in chosen if i not in search.base.pins)
     spec = replace(search.base, free=free, incumbent=search.best, bound=search.value)
     if spec.objective.makespan:
