@@ -379,7 +379,7 @@ def serve(
 
     from openfab.api.app import create_app
 
-    uvicorn.run(create_app(_platform(db)), host=host, port=port)
+    uvicorn.run(create_app(_platform(db), autopilot=True), host=host, port=port)
 
 
 def main() -> None:

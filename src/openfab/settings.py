@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     access_token_minutes: int = 60
     max_body_bytes: int = 1_000_000
+    # `openfab serve` re-plans the plant this often when plan-affecting events arrived.
+    autopilot_interval_seconds: float = 10.0
 
 
 @lru_cache

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from openfab.api.app import create_app
+from openfab.platform import Platform
+from openfab.settings import Settings
 from tests.api.conftest import auth
 from tests.api.test_flow import cheapest_fridge, email
-from tests.conftest import TenantPeople
+from tests.conftest import TenantPeople, make_tenant
 
 
 def test_planner_plans_and_the_order_shows_on_the_gantt(
@@ -73,3 +79,23 @@ def test_bad_downtime_reports_are_refused(client: TestClient, tenant: TenantPeop
         "end_at": "2030-01-01T09:00:00Z",
     }
     assert client.post("/schedule/downtime", json=ok_body, headers=alice).status_code == 403
+
+
+def test_the_server_autopilot_plans_new_orders_by_itself(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    settings = Settings(database_url=url, jwt_secret="x" * 40, autopilot_interval_seconds=0.2)
+    platform = Platform.open(url, settings=settings)
+    people = make_tenant(platform)
+    try:
+        with TestClient(create_app(platform, autopilot=True)) as served:
+            alice = auth(served, email(people, "alice"))
+            body = {"product": "fridge", "choices": cheapest_fridge(served, alice)}
+            order = served.post("/orders", json=body, headers=alice).json()
+            deadline = time.monotonic() + 30
+            status = order["status"]
+            while status == "Received" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                status = served.get(f"/orders/{order['id']}", headers=alice).json()["status"]
+        assert status == "Planned"
+    finally:
+        platform.close()

@@ -11,20 +11,29 @@ import openfab
 from openfab.api.errors import install_error_handlers
 from openfab.api.limits import BodySizeLimit
 from openfab.api.routers import auth, catalog, events, orders, schedule, tenants
+from openfab.autopilot.replanning import AutopilotLoop, ReplanningAutopilot
 from openfab.platform import Platform
 from openfab.settings import get_settings
 
 
-def create_app(platform: Platform | None = None) -> FastAPI:
-    """Build the app; without a platform, one is opened from the settings on start-up."""
+def create_app(platform: Platform | None = None, *, autopilot: bool = False) -> FastAPI:
+    """Build the app; without a platform, one is opened from the settings on start-up.
+    With ``autopilot``, the plant is re-planned in the background as events arrive."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
-        app.state.platform = platform or Platform.open()
+        app.state.platform = opened = platform or Platform.open()
+        loop = None
+        if autopilot:
+            pilot = ReplanningAutopilot(opened.planning, opened.db.bus)
+            loop = AutopilotLoop(pilot, interval=opened.settings.autopilot_interval_seconds)
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         if owned:
-            app.state.platform.close()
+            opened.close()
 
     app = FastAPI(
         title="OpenFab",

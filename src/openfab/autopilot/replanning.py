@@ -68,3 +68,28 @@ class ReplanningAutopilot:
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+
+
+class AutopilotLoop:
+    """Runs ``run_pending`` every ``interval`` seconds in a background thread (for the server)."""
+
+    def __init__(self, autopilot: ReplanningAutopilot, *, interval: float = 10.0) -> None:
+        self.autopilot = autopilot
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="autopilot", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.autopilot.run_pending()
+            except Exception:  # the loop must outlive any single failure
+                log.exception("autopilot round failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + self.autopilot.time_limit + 5)
+        self.autopilot.close()
