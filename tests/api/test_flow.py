@@ -21,6 +21,14 @@ def cheapest_fridge(client: TestClient, headers: dict[str, str]) -> dict[str, An
     return choices
 
 
+def order_cheapest_fridge(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    body = {"product": "fridge", "choices": cheapest_fridge(client, headers)}
+    response = client.post("/orders", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
 def test_health_and_openapi(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
     operations = {
@@ -74,11 +82,7 @@ def test_illegal_transitions_conflict_and_customers_cannot_move_orders(
     client: TestClient, tenant: TenantPeople
 ) -> None:
     alice = auth(client, email(tenant, "alice"))
-    order = client.post(
-        "/orders",
-        json={"product": "fridge", "choices": cheapest_fridge(client, alice)},
-        headers=alice,
-    ).json()
+    order = order_cheapest_fridge(client, alice)
     planner = auth(client, email(tenant, "planner"))
     skip = client.post(
         f"/orders/{order['id']}/transitions", json={"status": "Shipped"}, headers=planner

@@ -11,7 +11,7 @@ from openfab.api.app import create_app
 from openfab.platform import Platform
 from openfab.settings import Settings
 from tests.api.conftest import auth
-from tests.api.test_flow import cheapest_fridge, email
+from tests.api.test_flow import email, order_cheapest_fridge
 from tests.conftest import TenantPeople, make_tenant
 
 
@@ -19,11 +19,7 @@ def test_planner_plans_and_the_order_shows_on_the_gantt(
     client: TestClient, tenant: TenantPeople, other_tenant: TenantPeople
 ) -> None:
     alice = auth(client, email(tenant, "alice"))
-    order = client.post(
-        "/orders",
-        json={"product": "fridge", "choices": cheapest_fridge(client, alice)},
-        headers=alice,
-    ).json()
+    order = order_cheapest_fridge(client, alice)
     assert client.post("/schedule/plan", headers=alice).status_code == 403
     planner = auth(client, email(tenant, "planner"))
     planned = client.post("/schedule/plan", params={"time_limit": 2}, headers=planner)
@@ -89,8 +85,7 @@ def test_the_server_autopilot_plans_new_orders_by_itself(tmp_path: Path) -> None
     try:
         with TestClient(create_app(platform, autopilot=True)) as served:
             alice = auth(served, email(people, "alice"))
-            body = {"product": "fridge", "choices": cheapest_fridge(served, alice)}
-            order = served.post("/orders", json=body, headers=alice).json()
+            order = order_cheapest_fridge(served, alice)
             deadline = time.monotonic() + 30
             status = order["status"]
             while status == "Received" and time.monotonic() < deadline:

@@ -9,16 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import auth
-from tests.api.test_flow import cheapest_fridge, email
+from tests.api.test_flow import email, order_cheapest_fridge
 from tests.conftest import TenantPeople
 
 
 @pytest.fixture
 def a_order(client: TestClient, tenant: TenantPeople) -> dict[str, Any]:
-    alice = auth(client, email(tenant, "alice"))
-    body = {"product": "fridge", "choices": cheapest_fridge(client, alice)}
-    order: dict[str, Any] = client.post("/orders", json=body, headers=alice).json()
-    return order
+    return order_cheapest_fridge(client, auth(client, email(tenant, "alice")))
 
 
 @pytest.fixture

@@ -97,8 +97,8 @@ class CatalogService:
         return installed
 
     # -- products --------------------------------------------------------------------------
-    def _parse(self, raw: dict[str, Any]) -> ProductDefinition:
-        ref = self.reference()
+    def _parse(self, raw: dict[str, Any], ref: PlantReference | None = None) -> ProductDefinition:
+        ref = ref or self.reference()
         return parse_product(raw, materials=ref.materials, work_centers=ref.work_centers)
 
     def create_product(self, actor: Actor, data: ProductCreate) -> ProductDetail:
@@ -205,7 +205,8 @@ class CatalogService:
         if found is None:
             if len(self._configurators) >= 256:
                 self._configurators.clear()
+            ref = self.reference()  # one read serves parsing and costing
             found = self._configurators[revision_id] = Configurator(
-                self._parse(raw), materials=self.reference().materials
+                self._parse(raw, ref), materials=ref.materials
             )
         return found

@@ -35,6 +35,11 @@ class Actor:
         return cls(f"system:{name}", tenant_id, None, frozenset(Role))
 
     @property
+    def is_system(self) -> bool:
+        """A process of the platform itself, not a signed-in user."""
+        return self.name.startswith("system:")
+
+    @property
     def is_staff(self) -> bool:
         return bool(self.roles & STAFF)
 

@@ -34,7 +34,7 @@ class IdentityService:
 
     # -- tenants ---------------------------------------------------------------------------
     def create_tenant(self, actor: Actor, data: TenantCreate) -> TenantPublic:
-        if not actor.platform_admin and actor.name.startswith("user:"):
+        if not (actor.platform_admin or actor.is_system):
             raise Forbidden("only a platform administrator creates tenants")
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             if uow.session.get(TenantRow, data.id) is not None:
@@ -62,7 +62,7 @@ class IdentityService:
         self, actor: Actor, data: UserCreate, *, tenant_id: str | None = None
     ) -> UserPublic:
         """An admin adds a user to their own tenant; the platform may name any tenant."""
-        if actor.platform_admin or actor.name.startswith("system:"):
+        if actor.platform_admin or actor.is_system:
             tenant = tenant_id or actor.require_tenant()
         else:
             actor.require(Role.ADMIN)
