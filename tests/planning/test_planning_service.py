@@ -4,7 +4,7 @@ per tenant and customer, and the autopilot re-planning on events by itself."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -148,3 +148,28 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
             )
         ).all()
     assert all(op.end_at <= window[0] or op.start_at >= window[1] for op in on_it)
+
+
+def test_replanning_keeps_started_operations_where_they_are(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    place(platform, tenant)
+    first = platform.planning.plan(tenant.planner, time_limit=2)
+
+    def operations(run_id: str) -> dict[tuple[str, int, datetime], tuple[str, datetime]]:
+        with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+            rows = uow.session.scalars(
+                select(ScheduledOperationRow).where(ScheduledOperationRow.run_id == run_id)
+            ).all()
+        return {(r.order_id, r.sequence, r.start_at): (r.machine, r.end_at) for r in rows}
+
+    before = operations(first.run.id)
+    later = min(start for _, _, start in before) + timedelta(minutes=30)
+    started = {key: where for key, where in before.items() if key[2] < later}
+    assert started
+    place(platform, tenant)  # a new order arrives while the first operations run
+    again = platform.planning.plan(tenant.planner, time_limit=2, now=later)
+    after = operations(again.run.id)
+    assert len(after) > len(before)
+    for key, where in started.items():
+        assert after.get(key) == where  # same order step, start, machine and end

@@ -10,21 +10,23 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from openfab.catalog.definition import WorkCenter
 from openfab.catalog.service import CatalogService
 from openfab.errors import NotFound, OpenFabError
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
-from openfab.orders.states import OrderStatus
+from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
+from openfab.planning.model import ProblemData
 from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
-from openfab.planning.schedule import Schedule
+from openfab.planning.reschedule import reschedule
+from openfab.planning.schedule import Schedule, ScheduledOperation
 from openfab.planning.schemas import (
     DowntimeCreate,
     DowntimePublic,
@@ -39,7 +41,10 @@ from openfab.planning.shopfloor import (
     RoutingOperation,
     at,
     build_problem,
+    day_start,
     machine_ids,
+    minute,
+    operation_id,
     split_operation_id,
     work_center_of,
 )
@@ -47,8 +52,26 @@ from openfab.planning.solver import solve
 from openfab.store import Database, UnitOfWork
 from openfab.store.types import utcnow
 
-PLANNABLE = (OrderStatus.RECEIVED, OrderStatus.PLANNED)
+PLANNABLE = tuple(OPEN_FOR_CAPACITY)
 PLANNERS = (Role.PLANNER, Role.ADMIN)
+FROZEN_MINUTES = 120
+"""Operations planned to start this soon stay put when re-planning: their material is
+staged and their machine is being set up."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An operation where the plan in force put it (the starting point of a re-plan)."""
+
+    operation: str
+    order: str
+    machine: str
+    start: datetime
+    end: datetime
+
+    def on(self, origin: datetime) -> ScheduledOperation:
+        start, end = minute(origin, self.start), minute(origin, self.end)
+        return ScheduledOperation(self.operation, self.order, self.machine, start, end)
 
 
 def planning_order(row: SalesOrderRow, now: datetime) -> PlanningOrder:
@@ -83,19 +106,27 @@ class PlanningService:
         trigger: str = "manual",
         time_limit: float = 10.0,
         now: datetime | None = None,
+        frozen_minutes: int = FROZEN_MINUTES,
     ) -> PlanSummary:
-        """Re-plan every open order of the plant; returns what changed."""
+        """Re-plan every open order of the plant; returns what changed.
+
+        The plan in force is repaired, not thrown away: what has started by ``now`` keeps its
+        machine and times, what starts within ``frozen_minutes`` stays when it still fits, and
+        everything else moves only when that pays (the scheduler's stability term).
+        """
         actor.require(*PLANNERS)
         now = now or utcnow()
-        origin = now.replace(hour=0, minute=0, second=0, microsecond=0)
         centers = self.catalog.reference().work_centers
         with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
             rows = self._open_orders(uow)
             orders = [planning_order(r, now) for r in rows]
+            placed = self._placements(uow, {r.id for r in rows})
             downtime = self._downtime(uow, after=now)
+        origin = day_start(min([now, *(p.start for p in placed)]))
         started = time.perf_counter()
         try:
-            schedule = self._solve(orders, centers, origin, downtime, time_limit)
+            problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
+            schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
         except OpenFabError as exc:
             with self.db.unit(tenant_id=None, actor=actor.name) as uow:
                 problems = [str(p) for p in exc.problems][:50]
@@ -165,16 +196,47 @@ class PlanningService:
 
     @staticmethod
     def _solve(
-        orders: list[PlanningOrder],
-        centers: Mapping[str, WorkCenter],
+        problem: ProblemData,
+        placed: Sequence[Placement],
         origin: datetime,
-        downtime: Mapping[str, list[tuple[datetime, datetime]]],
+        now: datetime,
+        frozen_minutes: int,
         time_limit: float,
     ) -> Schedule:
-        if not orders:
+        """From scratch the first time; afterwards a repair of the plan in force."""
+        if not problem.orders:
             return Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
-        problem = build_problem(orders, centers, origin=origin, downtime=downtime)
-        return solve(problem, time_limit=time_limit, seed=0, objective="mix")
+        if not placed:
+            return solve(problem, time_limit=time_limit, seed=0, objective="mix")
+        previous = [p.on(origin) for p in placed]
+        return reschedule(
+            problem,
+            Schedule(operations=tuple(previous), makespan=0, weighted_tardiness=0, objective=0),
+            now=minute(origin, now),
+            frozen=frozen_minutes,
+            time_limit=time_limit,
+            objective="mix",
+        )
+
+    def _placements(self, uow: UnitOfWork, open_orders: set[str]) -> list[Placement]:
+        """The latest plan's operations of still-open orders, with their sub-lot ids."""
+        run = self.latest_run(uow)
+        if run is None or not open_orders:
+            return []
+        rows = uow.session.scalars(
+            select(ScheduledOperationRow)
+            .where(ScheduledOperationRow.run_id == run.id)
+            .order_by(ScheduledOperationRow.start_at)
+        )
+        parts: dict[tuple[str, int], int] = defaultdict(int)
+        placed = []
+        for row in rows:
+            if row.order_id not in open_orders:
+                continue
+            parts[row.order_id, row.sequence] += 1  # sub-lots run in order, so start order = part
+            op = operation_id(row.order_id, row.sequence, parts[row.order_id, row.sequence])
+            placed.append(Placement(op, row.order_id, row.machine, row.start_at, row.end_at))
+        return placed
 
     @staticmethod
     def _promise(uow: UnitOfWork, order: SalesOrderRow, finish: datetime) -> bool:

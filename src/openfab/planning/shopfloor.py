@@ -78,6 +78,12 @@ def minute(origin: datetime, moment: datetime) -> int:
     return max(0, math.ceil((moment - origin).total_seconds() / 60))
 
 
+def day_start(moment: datetime) -> datetime:
+    """Midnight of ``moment``'s day: schedules count minutes from a day start, so shifts
+    fall on the same minutes every day."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def at(origin: datetime, minutes: int) -> datetime:
     return origin + timedelta(minutes=minutes)
 
@@ -127,8 +133,12 @@ def build_problem(
     *,
     origin: datetime,
     downtime: Mapping[str, Sequence[tuple[datetime, datetime]]] | None = None,
+    now: datetime | None = None,
 ) -> ProblemData:
-    days = horizon_days(orders, centers)
+    """The scheduling problem of ``orders``, in minutes from ``origin`` (a day start, which
+    lies before ``now`` when operations of the plan in force started earlier)."""
+    past = math.ceil((now - origin).total_seconds() / DAY / 60) if now else 0
+    days = horizon_days(orders, centers) + past
     down = downtime or {}
     machines = tuple(
         Machine(
