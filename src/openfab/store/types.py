@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator
 
+from openfab import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
@@ -36,4 +38,5 @@ Money = Numeric(14, 2, asdecimal=True)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now on the platform's clock (real time, or the demo's simulated time)."""
+    return clock.now()
