@@ -1,0 +1,497 @@
+"""The factory twin: a SimPy discrete-event simulation of a plant executing a plan.
+
+``Twin(layout, seed=..., config=...)`` builds the plant; ``run(plan, until)`` executes a
+plan, or ``submit`` plans and purchase orders and ``advance`` step by step (the planner can
+re-plan between steps, e.g. when a machine goes down). Pure and deterministic: the same
+layout, seed, config and inputs give the same events; randomness comes from independent
+streams per machine and per concern, so more telemetry never changes a failure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Generator
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.core import StopSimulation
+from simpy.events import URGENT
+
+from openfab.errors import InvalidInput, Problem
+from openfab.twin import physics
+from openfab.twin.config import TwinConfig
+from openfab.twin.energy import SolarProfile
+from openfab.twin.events import (
+    EventSink,
+    MachineStateChanged,
+    MaterialLotArrived,
+    MaterialShortage,
+    TwinEvent,
+)
+from openfab.twin.execution import OperationRunner
+from openfab.twin.layout import MachineState, PlantLayout
+from openfab.twin.materials import Inventory
+from openfab.twin.plan import (
+    MaintenanceWindow,
+    PlannedWorkOrder,
+    ProductionPlan,
+    PurchaseOrder,
+    check_plan,
+)
+from openfab.twin.results import MachineStatus, Submitted, TwinRun
+from openfab.twin.sampling import energy_process, telemetry_process
+from openfab.twin.state import MachineSim, Op, OpStatus, WorkOrderState
+from openfab.twin.topics import machine_topic, site_topic
+
+Process = Generator[simpy.Event, Any, None]
+STREAMS = ("telemetry", "supplier", "solar", "scan", "auto")
+
+
+class Twin:
+    """A simulated plant. Not thread-safe; one instance per simulation."""
+
+    def __init__(
+        self,
+        layout: PlantLayout,
+        *,
+        seed: int = 0,
+        config: TwinConfig | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.layout = layout
+        self.seed = seed
+        self.cfg = config or TwinConfig()
+        self.sink = sink
+        self.env = simpy.Environment()
+        self.prefix = f"{self.cfg.run_id or f's{seed}'}-"
+        infos = list(layout.machines.values())
+        seeds = np.random.SeedSequence(seed).spawn(len(STREAMS) + len(infos))
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds, strict=False)}
+        self.machines = {
+            info.id: self._new_machine(info, np.random.default_rng(seeds[len(STREAMS) + k]))
+            for k, info in enumerate(infos)
+        }
+        self.topics = {
+            m: {
+                s: machine_topic(i.path, s)
+                for s in (*physics.SIGNALS, "state", "operation", "unit", "energy", "material")
+            }
+            for m, i in layout.machines.items()
+        }
+        self.inventory = Inventory()
+        self.solar = SolarProfile(layout.solar_peak_kw, self.cfg, self.rng["solar"])
+        self.orders: dict[str, WorkOrderState] = {}
+        self.ops: dict[str, Op] = {}
+        self.purchase_orders: set[str] = set()
+        self.counts: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter()
+        self.scrap: defaultdict[str, float] = defaultdict(float)
+        self.bom: defaultdict[str, float] = defaultdict(float)
+        self.energy = {"consumed": 0.0, "solar": 0.0, "pv": 0.0}
+        self._buffer: list[TwinEvent] = []
+        self._seq = 0
+        self.delay_minutes = 0.0
+        self._stop_when: Callable[[TwinEvent], bool] | None = None
+        self._halted = False
+        self._auto_lots = 0
+        self.runner = OperationRunner(self)
+        for m in self.machines.values():
+            self.env.process(self._machine_loop(m))
+        if self.cfg.telemetry_period > 0:
+            self.env.process(telemetry_process(self))
+        self.env.process(energy_process(self))
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        """Simulated minutes since the origin."""
+        return float(self.env.now)
+
+    def run(self, plan: ProductionPlan, until: float) -> TwinRun:
+        """Execute ``plan`` until minute ``until`` (one call: submit, then advance)."""
+        self.submit(plan)
+        return self.advance(until)
+
+    def submit(self, plan: ProductionPlan) -> Submitted:
+        """Add work orders, purchase orders and maintenance windows, now or mid-run.
+
+        A work order already known is re-planned: its operations that have not started
+        take their new machine and times; started ones keep running as they are.
+        """
+        check_plan(plan, self.layout)
+        self._check_new_ids(plan)
+        added = updated = kept = 0
+        for wo in plan.work_orders:
+            if wo.id in self.orders:
+                u, k = self._replan(self.orders[wo.id], wo)
+                updated, kept = updated + u, kept + k
+            else:
+                self._add_order(wo)
+                added += 1
+        for po in plan.purchase_orders:
+            if po.id not in self.purchase_orders:
+                self.purchase_orders.add(po.id)
+                self._order_material(po)
+        for window in plan.maintenance:
+            self._schedule_maintenance(window)
+        return Submitted(added, updated, kept)
+
+    def advance(
+        self, until: float, *, stop_when: Callable[[TwinEvent], bool] | None = None
+    ) -> TwinRun:
+        """Simulate up to minute ``until`` and report where the plant stands.
+
+        With ``stop_when``, stop early right after the first event it accepts (e.g. a
+        machine going down) so the planner can re-plan; ``TwinRun.until`` says where.
+        """
+        if not math.isfinite(until) or until < self.now:
+            raise InvalidInput(
+                "cannot go back in time",
+                [Problem("until", f"{until:g} is before the twin's time {self.now:g}")],
+            )
+        if until > self.now:
+            end = simpy.Event(self.env)
+            end._ok, end._value = True, None  # as Environment.run(until=number) does
+            self.env.schedule(end, URGENT, until - self.now)
+            self._stop_when, self._halted = stop_when, False
+            try:
+                self.env.run(until=end)
+            finally:
+                self._stop_when = None
+                if end.callbacks and StopSimulation.callback in end.callbacks:
+                    end.callbacks.remove(StopSimulation.callback)
+        self.flush()
+        return self.snapshot()
+
+    def advance_to(
+        self, moment: datetime, *, stop_when: Callable[[TwinEvent], bool] | None = None
+    ) -> TwinRun:
+        return self.advance(self.minutes(moment), stop_when=stop_when)
+
+    def minutes(self, moment: datetime) -> float:
+        """Minutes from the twin's origin to ``moment`` (plans are in these minutes)."""
+        return (moment - self.cfg.origin).total_seconds() / 60
+
+    def adjust_parameter(self, machine: str, name: str, value: float) -> None:
+        """Set a process parameter (an operator or the quality loop correcting drift)."""
+        m = self.machines.get(machine)
+        params = {p.name: p for p in m.info.work_center.parameters} if m else {}
+        if m is None or name not in params:
+            raise InvalidInput(
+                "unknown machine parameter", [Problem(f"{machine}.{name}", "not in the layout")]
+            )
+        wear_part = m.wear * params[name].tolerance * m.directions[name]
+        m.offsets[name] = value - params[name].setpoint - wear_part
+
+    def machine_status(self) -> dict[str, MachineStatus]:
+        """State and health of every machine now (for maintenance and re-planning)."""
+        return {
+            mid: MachineStatus(
+                state=m.state,
+                wear=m.wear,
+                hazard_per_hour=physics.hazard_rate(
+                    m.wear, m.load, m.info.work_center.wear_rate, self.cfg
+                ),
+                failures=m.failures,
+                maintenances=m.maintenances,
+                parameters=m.parameter_values(),
+            )
+            for mid, m in self.machines.items()
+        }
+
+    def snapshot(self) -> TwinRun:
+        inv = self.inventory
+        units = self.stats
+        return TwinRun(
+            until=self.now,
+            time=self.time(self.now),
+            events=dict(sorted(self.counts.items())),
+            operations_started=units["ops_started"],
+            operations_finished=units["ops_finished"],
+            operations_pending=len(self.ops) - units["ops_started"],
+            work_orders_finished=units["orders_finished"],
+            units_started=units["units_started"],
+            units_good=units["units_good"],
+            units_scrapped=units["units_scrapped"],
+            late_operations=units["late_ops"],
+            start_delay_minutes=self.delay_minutes,
+            failures={k: m.failures for k, m in self.machines.items()},
+            maintenances={k: m.maintenances for k, m in self.machines.items()},
+            material_received=dict(sorted(inv.received.items())),
+            material_consumed=dict(sorted(inv.consumed.items())),
+            material_bom=dict(sorted(self.bom.items())),
+            material_scrap=dict(sorted(self.scrap.items())),
+            material_on_hand=dict(sorted(inv.on_hand.items())),
+            energy_kwh=sum(m.total_kwh + self._unaccounted(m) for m in self.machines.values()),
+            solar_kwh=self.energy["solar"],
+            pv_kwh=self.energy["pv"],
+        )
+
+    def flush(self) -> None:
+        """Hand buffered events to the sink."""
+        if self._buffer and self.sink is not None:
+            self.sink(self._buffer)
+        self._buffer = []
+
+    # -- helpers used by the operation runner ----------------------------------------
+
+    def time(self, minute: float) -> datetime:
+        return self.cfg.origin + timedelta(minutes=minute)
+
+    def reserve_ids(self, count: int) -> int:
+        """Reserve ``count`` message ids (a telemetry batch's readings); the first's number."""
+        first = self._seq + 1
+        self._seq += count
+        return first
+
+    def message_id(self) -> str:
+        self._seq += 1
+        return f"{self.prefix}{self._seq}"
+
+    def emit(self, event: TwinEvent) -> None:
+        self._buffer.append(event)
+        self.counts[event.kind] += 1
+        if len(self._buffer) >= self.cfg.sink_batch:
+            self.flush()
+        if self._stop_when is not None and not self._halted and self._stop_when(event):
+            self._halted = True
+            halt = self.env.event()
+            halt.callbacks.append(StopSimulation.callback)
+            halt.succeed()
+
+    def set_state(
+        self,
+        m: MachineSim,
+        state: MachineState,
+        reason: str = "",
+        operation: str | None = None,
+        expected: float | None = None,
+    ) -> None:
+        if state is m.state:
+            return
+        self.account(m)
+        previous, m.state = m.state, state
+        m.code = physics.STATE_INDEX[state]
+        now = self.now
+        self.emit(
+            MachineStateChanged(
+                self.message_id(),
+                self.time(now),
+                self.topics[m.id]["state"],
+                m.id,
+                previous,
+                state,
+                reason,
+                operation,
+                None if expected is None else self.time(now + expected),
+            )
+        )
+
+    def wake(self, m: MachineSim) -> None:
+        if not m.wakeup.triggered:
+            m.wakeup.succeed()
+
+    def release(self, op: Op) -> None:
+        """``op`` may start once its planned start comes: queue it on its machine."""
+        m = self.machines[op.plan.machine]
+        m.push(op)
+        self.wake(m)
+
+    def reserve_materials(self, op: Op, units: int) -> bool:
+        """Whether the material for ``op`` is on hand (received on demand with auto stock)."""
+        ok = True
+        for need in op.plan.materials:
+            wanted = need.quantity * (1 + need.scrap_factor) * units
+            have = self.inventory.available(need.material)
+            if have + 1e-9 >= wanted:
+                continue
+            if self.cfg.auto_stock and need.material not in self.inventory.lots_ordered:
+                self._auto_lots += 1
+                self._receive(need.material, f"AUTO-{self._auto_lots}", wanted - have, None, None)
+                continue
+            ok = False
+            if not op.shortage_reported:
+                op.shortage_reported = True
+                self.emit(
+                    MaterialShortage(
+                        self.message_id(),
+                        self.time(self.now),
+                        self.topics[op.plan.machine]["material"],
+                        need.material,
+                        op.plan.id,
+                        op.plan.machine,
+                        wanted,
+                        have,
+                    )
+                )
+        return ok
+
+    # -- processes ---------------------------------------------------------------------
+
+    def _machine_loop(self, m: MachineSim) -> Process:
+        while True:
+            if m.maintenance and m.maintenance[0][0] <= self.now:
+                yield from self._maintain(m)
+                continue
+            op = self._next_op(m)
+            if op is None:
+                self.set_state(m, MachineState.IDLE)
+                m.wakeup = self.env.event()
+                yield m.wakeup
+                continue
+            yield from self.runner.execute(m, op)
+
+    def _next_op(self, m: MachineSim) -> Op | None:
+        while (head := m.head()) is not None:
+            start, op = head
+            if start > self.now:
+                self._wake_at(m, start)
+                return None
+            m.pop()
+            units = op.order.plan.quantity
+            if self.reserve_materials(op, units):
+                return op
+            op.status = OpStatus.BLOCKED
+            m.blocked.append(op)
+        if m.maintenance:
+            self._wake_at(m, m.maintenance[0][0])
+        return None
+
+    def _wake_at(self, m: MachineSim, minute: float) -> None:
+        if minute in m.wake_times:
+            return
+        m.wake_times.add(minute)
+
+        def ring(_: simpy.Event) -> None:
+            m.wake_times.discard(minute)
+            self.wake(m)
+
+        self.env.timeout(max(0.0, minute - self.now)).callbacks.append(ring)
+
+    def _maintain(self, m: MachineSim) -> Process:
+        start, end = m.maintenance.pop(0)
+        duration = end - start
+        self.set_state(m, MachineState.MAINTENANCE, "preventive", expected=duration)
+        yield self.env.timeout(duration)
+        m.wear = 0.0
+        m.offsets = dict.fromkeys(m.offsets, 0.0)
+        self.runner.new_life(m)
+        m.maintenances += 1
+        self.set_state(m, MachineState.IDLE, "maintenance done")
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _unaccounted(self, m: MachineSim) -> float:
+        """Energy drawn since the last state change or sample (read-only)."""
+        kwh = m.info.work_center.kw[m.state] * (self.now - m.since) / 60
+        return kwh * m.load if m.state is MachineState.RUNNING else kwh
+
+    def account(self, m: MachineSim) -> None:
+        kwh = self._unaccounted(m)
+        m.period_kwh += kwh
+        m.total_kwh += kwh
+        m.since = self.now
+
+    def _new_machine(self, info: Any, rng: np.random.Generator) -> MachineSim:
+        wear = self.cfg.initial_wear + self.cfg.initial_wear_spread * float(rng.random())
+        m = MachineSim(info=info, rng=rng, wakeup=self.env.event(), wear=wear)
+        for p in info.work_center.parameters:
+            m.offsets[p.name] = 0.0
+            m.directions[p.name] = self.cfg.wear_drift * (1.0 if rng.random() < 0.5 else -1.0)
+        m.hazard_left = float(rng.exponential())
+        m.random_left = float(rng.exponential())
+        return m
+
+    def _check_new_ids(self, plan: ProductionPlan) -> None:
+        problems = [
+            Problem(f"operation {op.id}", f"already belongs to work order {known.order.plan.id}")
+            for wo in plan.work_orders
+            for op in wo.operations
+            if (known := self.ops.get(op.id)) is not None and known.order.plan.id != wo.id
+        ]
+        if problems:
+            raise InvalidInput("invalid production plan", problems)
+
+    def _add_order(self, wo: PlannedWorkOrder) -> None:
+        state = WorkOrderState(wo)
+        for k, planned in enumerate(wo.operations):
+            op = Op(planned, state, k)
+            state.ops.append(op)
+            self.ops[planned.id] = op
+        self.orders[wo.id] = state
+        self.release(state.ops[0])
+
+    def _replan(self, state: WorkOrderState, wo: PlannedWorkOrder) -> tuple[int, int]:
+        updated = kept = 0
+        known = {op.plan.id: op for op in state.ops}
+        for planned in wo.operations:
+            op = known.get(planned.id)
+            if op is None or op.status in (OpStatus.RUNNING, OpStatus.DONE):
+                kept += 1
+                continue
+            old = self.machines[op.plan.machine]
+            if op in old.blocked:
+                old.blocked.remove(op)
+            op.plan = planned
+            updated += 1
+            if op.status is not OpStatus.WAITING:
+                self.release(op)  # bumps the version: the old queue entry goes stale
+        return updated, kept
+
+    def _order_material(self, po: PurchaseOrder) -> None:
+        arrival = po.due
+        if po.due > po.ordered_at and self.cfg.supplier_delay_sigma > 0:
+            delay = float(self.rng["supplier"].normal(0.0, self.cfg.supplier_delay_sigma))
+            arrival = max(po.ordered_at, po.due + delay)
+        arrival = max(arrival, self.now)
+        size = po.lot_size or po.quantity
+        count = max(1, math.ceil(po.quantity / size - 1e-9))
+        self.inventory.lots_ordered.add(po.material)
+
+        def arrive(_: simpy.Event) -> None:
+            left = po.quantity
+            for k in range(count):
+                qty = min(size, left)
+                left -= qty
+                self._receive(po.material, f"{po.id}-L{k + 1}", qty, po.id, po.supplier)
+            self._unblock()
+
+        if arrival <= self.now:
+            arrive(self.env.event())  # stock on hand: there before anything starts
+        else:
+            self.env.timeout(arrival - self.now).callbacks.append(arrive)
+
+    def _receive(
+        self, material: str, lot: str, qty: float, po: str | None, supplier: str | None
+    ) -> None:
+        self.inventory.receive(material, lot, qty)
+        self.emit(
+            MaterialLotArrived(
+                self.message_id(),
+                self.time(self.now),
+                site_topic(self.layout.site, "material"),
+                lot,
+                material,
+                qty,
+                po,
+                supplier,
+            )
+        )
+
+    def _unblock(self) -> None:
+        for m in self.machines.values():
+            if m.blocked:
+                waiting, m.blocked = m.blocked, []
+                for op in waiting:
+                    m.push(op)
+                self.wake(m)
+
+    def _schedule_maintenance(self, window: MaintenanceWindow) -> None:
+        m = self.machines[window.machine]
+        m.maintenance.append((window.start, window.end))
+        m.maintenance.sort()
+        self._wake_at(m, window.start)

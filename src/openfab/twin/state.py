@@ -1,0 +1,112 @@
+"""The twin's mutable bookkeeping: machines, operations, work orders, units in process."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import simpy
+
+from openfab.twin.events import Defect, LotUse
+from openfab.twin.layout import MachineInfo, MachineState
+from openfab.twin.plan import PlannedOperation, PlannedWorkOrder
+
+
+class OpStatus(Enum):
+    WAITING = "waiting"  # for its predecessor
+    QUEUED = "queued"  # on its machine's queue
+    BLOCKED = "blocked"  # ready but short of material
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass
+class Unit:
+    serial: str
+    defects: list[Defect] = field(default_factory=list)
+    lots: list[LotUse] = field(default_factory=list)
+    machines: list[str] = field(default_factory=list)
+    parameters: dict[str, dict[str, float]] = field(default_factory=dict)
+    energy_kwh: float = 0.0
+
+
+@dataclass(eq=False)
+class Op:
+    plan: PlannedOperation
+    order: WorkOrderState
+    index: int
+    status: OpStatus = OpStatus.WAITING
+    version: int = 0
+    shortage_reported: bool = False
+
+
+@dataclass(eq=False)
+class WorkOrderState:
+    plan: PlannedWorkOrder
+    ops: list[Op] = field(default_factory=list)
+    units: list[Unit] | None = None
+
+
+@dataclass(eq=False)
+class MachineSim:
+    """One machine: its state, health, process parameters and queue of operations."""
+
+    info: MachineInfo
+    rng: np.random.Generator
+    wakeup: simpy.Event
+    wear: float = 0.0
+    hazard_left: float = 0.0
+    random_left: float = 0.0
+    state: MachineState = MachineState.IDLE
+    code: int = 1
+    """Index of ``state`` in ``physics.STATE_CODES`` (for vectorized telemetry)."""
+    since: float = 0.0
+    period_kwh: float = 0.0
+    total_kwh: float = 0.0
+    family: str | None = None
+    load: float = 1.0
+    temperature: float = 24.0
+    offsets: dict[str, float] = field(default_factory=dict)
+    directions: dict[str, float] = field(default_factory=dict)
+    drift_minutes: float = 0.0
+    queue: list[tuple[float, int, int, Op]] = field(default_factory=list)
+    blocked: list[Op] = field(default_factory=list)
+    maintenance: list[tuple[float, float]] = field(default_factory=list)
+    wake_times: set[float] = field(default_factory=set)
+    failures: int = 0
+    maintenances: int = 0
+    running_minutes: float = 0.0
+    pushes: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def push(self, op: Op) -> None:
+        op.version += 1
+        op.status = OpStatus.QUEUED
+        self.pushes += 1
+        heapq.heappush(self.queue, (op.plan.start, self.pushes, op.version, op))
+
+    def head(self) -> tuple[float, Op] | None:
+        """The queued operation planned earliest (stale entries are dropped)."""
+        while self.queue:
+            start, _, version, op = self.queue[0]
+            if version == op.version and op.status is OpStatus.QUEUED:
+                return start, op
+            heapq.heappop(self.queue)
+        return None
+
+    def pop(self) -> None:
+        heapq.heappop(self.queue)
+
+    def parameter_values(self) -> dict[str, float]:
+        """The parameters as set now: setpoint + random-walk offset + wear-driven offset."""
+        return {
+            p.name: p.setpoint
+            + self.offsets[p.name]
+            + self.wear * p.tolerance * self.directions[p.name]
+            for p in self.info.work_center.parameters
+        }
