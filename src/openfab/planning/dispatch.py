@@ -101,10 +101,12 @@ def dispatch(
     for i in pins:
         release(i)
     options: dict[int, Option] = {}
+    holders: list[set[int]] = [set() for _ in range(c.num_machines)]  # ops whose option uses m
     while ready:
         for i in ready:
             if i not in options:
-                options[i] = _best_mode(c, state, i, ready_at[i])
+                options[i] = option = _best_mode(c, state, i, ready_at[i])
+                holders[c.modes[i][option[2]][0]].add(i)
         finish = min(options.values())
         limit = finish[0] if active else min(o[1] for o in options.values()) + 1
         pick = min(
@@ -115,8 +117,9 @@ def dispatch(
         ready.remove(pick)
         release(pick)
         machine = c.modes[pick][mode][0]
-        for i in [i for i in options if machine in c.machines_of[i]]:
-            del options[i]  # its machine changed: recompute
+        for i in holders[machine]:
+            options.pop(i, None)  # its chosen machine got busier: recompute
+        holders[machine].clear()
     return Solution(tuple(state.start), tuple(state.mode))
 
 
@@ -139,7 +142,10 @@ def _best_mode(c: Compiled, state: _State, i: int, ready_at: int) -> Option:
     best: Option | None = None
     for k, (m, d) in enumerate(c.modes[i]):
         setup = c.setup_time(m, state.last[m], i)
-        start = earliest_fit(state.blocked[m], max(ready_at, state.free_at[m] + setup), d)
+        earliest = max(ready_at, state.free_at[m] + setup)
+        if best is not None and (earliest + d, earliest) >= best[:2]:
+            continue  # cannot beat the best even before its calendar is looked at
+        start = earliest_fit(state.blocked[m], earliest, d)
         if best is None or (start + d, start) < best[:2]:
             best = (start + d, start, k, setup)
     assert best is not None
