@@ -141,6 +141,29 @@ class OrderService:
     def cancel(self, actor: Actor, order_id: str, note: str = "") -> OrderPublic:
         return self.transition(actor, order_id, OrderTransition(status="Cancelled", note=note))
 
+    @staticmethod
+    def advance_in(
+        uow: UnitOfWork, order: SalesOrderRow, target: OrderStatus, note: str = ""
+    ) -> None:
+        """Move ``order`` to ``target`` inside the caller's unit of work, with the checks,
+        capacity release and event of ``transition``: shop-floor execution moves orders as
+        work is reported, in the same transaction as that work."""
+        current = OrderStatus(order.status)
+        check_transition(current, target)
+        order.status, order.updated_at = target, utcnow()
+        if target not in OPEN_FOR_CAPACITY:
+            for load in uow.session.scalars(
+                select(OrderLoadRow).where(OrderLoadRow.order_id == order.id)
+            ):
+                uow.session.delete(load)
+        uow.record(
+            "order.status_changed",
+            "sales_order",
+            order.id,
+            {"number": order.number, "from": current, "to": target, "note": note},
+            tenant_id=order.tenant_id,
+        )
+
     # -- queries ---------------------------------------------------------------------------
     def get(self, actor: Actor, order_id: str) -> OrderDetail:
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:

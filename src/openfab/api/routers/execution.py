@@ -1,0 +1,179 @@
+"""Shop-floor execution: work orders, operations, serial units, genealogy, OEE.
+
+Thin: every rule (roles, tenant and customer visibility, idempotency) lives in the service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.execution.schemas import (
+    Genealogy,
+    MachineStatePublic,
+    MachineStateReport,
+    OeeReport,
+    OperationFinish,
+    OperationPublic,
+    OperationStart,
+    OrderShipment,
+    ReleaseSummary,
+    ShipmentPublic,
+    UnitPublic,
+    UnitRework,
+    UnitScrap,
+    UnitsPublic,
+    WorkOrderDetail,
+    WorkOrdersPublic,
+)
+from openfab.execution.states import UnitStatus, WorkOrderStatus
+
+router = APIRouter(prefix="/execution", tags=["execution"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.post("/work-orders/release", operation_id="release_work_orders")
+def release(platform: PlatformDep, actor: CurrentActor) -> ReleaseSummary:
+    """Release work orders for every planned order of the latest schedule (planners)."""
+    return platform.execution.release(actor)
+
+
+@router.post(
+    "/orders/{order}/release",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="release_order",
+)
+def release_order(platform: PlatformDep, actor: CurrentActor, order: str) -> WorkOrderDetail:
+    """Release one planned order now."""
+    return platform.execution.release_order(actor, order)
+
+
+@router.get("/work-orders", operation_id="list_work_orders")
+def list_work_orders(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    status: WorkOrderStatus | None = None,
+    order: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> WorkOrdersPublic:
+    return platform.execution.list_work_orders(
+        actor, status=status, order=order, limit=limit, offset=offset
+    )
+
+
+@router.get("/work-orders/{work_order}", operation_id="get_work_order")
+def get_work_order(platform: PlatformDep, actor: CurrentActor, work_order: str) -> WorkOrderDetail:
+    """A work order (by id or number, or a sales order's id or number) with its operations."""
+    return platform.execution.get_work_order(actor, work_order)
+
+
+@router.post(
+    "/work-orders/{work_order}/operations/{sequence}/start", operation_id="start_operation"
+)
+def start_operation(
+    platform: PlatformDep, actor: CurrentActor, work_order: str, sequence: int, data: OperationStart
+) -> OperationPublic:
+    return platform.execution.start_operation(actor, work_order, sequence, data)
+
+
+@router.post(
+    "/work-orders/{work_order}/operations/{sequence}/finish", operation_id="finish_operation"
+)
+def finish_operation(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    work_order: str,
+    sequence: int,
+    data: OperationFinish,
+) -> OperationPublic:
+    return platform.execution.finish_operation(actor, work_order, sequence, data)
+
+
+@router.get("/units", operation_id="list_units")
+def list_units(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    order: str | None = None,
+    status: UnitStatus | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> UnitsPublic:
+    """Serial units (customers: their own)."""
+    return platform.execution.list_units(
+        actor, order=order, status=status, limit=limit, offset=offset
+    )
+
+
+@router.get("/units/{serial}", operation_id="get_unit")
+def get_unit(platform: PlatformDep, actor: CurrentActor, serial: str) -> UnitPublic:
+    return platform.execution.get_unit(actor, serial)
+
+
+@router.get("/units/{serial}/genealogy", operation_id="unit_genealogy")
+def genealogy(platform: PlatformDep, actor: CurrentActor, serial: str) -> Genealogy:
+    """Everything that went into a unit: operations, machines, lots, parameters, tests."""
+    return platform.execution.genealogy(actor, serial)
+
+
+@router.post("/units/{serial}/scrap", operation_id="scrap_unit")
+def scrap_unit(
+    platform: PlatformDep, actor: CurrentActor, serial: str, data: UnitScrap
+) -> UnitPublic:
+    return platform.execution.scrap_unit(actor, serial, data)
+
+
+@router.post("/units/{serial}/rework", operation_id="rework_unit")
+def rework_unit(
+    platform: PlatformDep, actor: CurrentActor, serial: str, data: UnitRework
+) -> UnitPublic:
+    return platform.execution.rework_unit(actor, serial, data)
+
+
+@router.post("/orders/{order}/ship", operation_id="ship_order")
+def ship(
+    platform: PlatformDep, actor: CurrentActor, order: str, data: OrderShipment
+) -> ShipmentPublic:
+    return platform.execution.ship(actor, order, data)
+
+
+@router.post("/orders/{order}/deliver", operation_id="deliver_order")
+def deliver(
+    platform: PlatformDep, actor: CurrentActor, order: str, data: OrderShipment
+) -> ShipmentPublic:
+    return platform.execution.deliver(actor, order, data)
+
+
+@router.post(
+    "/machines/{machine}/states",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="report_machine_state",
+)
+def report_machine_state(
+    platform: PlatformDep, actor: CurrentActor, machine: str, data: MachineStateReport
+) -> MachineStatePublic:
+    return platform.execution.report_machine_state(actor, machine, data)
+
+
+@router.get("/machines/{machine}/states", operation_id="list_machine_states")
+def machine_states(
+    platform: PlatformDep, actor: CurrentActor, machine: str, start: datetime, end: datetime
+) -> list[MachineStatePublic]:
+    """A machine's reported state changes in a window (staff)."""
+    return platform.execution.machine_states(actor, machine, start=start, end=end)
+
+
+@router.get("/oee", operation_id="machine_oee")
+def oee(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    start: datetime,
+    end: datetime,
+    machine: Annotated[list[str] | None, Query()] = None,
+) -> OeeReport:
+    """OEE per machine over a window (availability × performance × quality), and the plant's."""
+    return platform.execution.oee(actor, start=start, end=end, machines=machine)
