@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -22,6 +22,7 @@ from openfab.store.base import Base, TenantOwned, new_id
 from openfab.store.types import utcnow
 
 GENESIS = "0" * 64
+HEAD_KEY = "openfab.chain_head"
 SeqType = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -87,12 +88,18 @@ def entry_hash(record: EventRecord) -> str:
 
 
 def _lock_head(session: Session) -> ChainHead:
+    """The chain head, locked once per transaction: later appends in the same transaction
+    reuse it (a session lives for one unit of work)."""
+    head = session.info.get(HEAD_KEY)
+    if head is not None and head in session:
+        return cast(ChainHead, head)
     head = session.execute(
         select(ChainHead).where(ChainHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = ChainHead(id=1, seq=0, hash=GENESIS, count=0)
         session.add(head)
+    session.info[HEAD_KEY] = head
     return head
 
 
@@ -106,9 +113,14 @@ def append_event(
     actor: str,
     tenant_id: str | None,
 ) -> EventRecord:
-    """Write one event in the caller's transaction, chained to the previous one."""
+    """Write one event in the caller's transaction, chained to the previous one.
+
+    The sequence number is the head's plus one (the head is locked), so events of one
+    transaction are inserted together at the next flush instead of one round trip each.
+    """
     head = _lock_head(session)
     record = EventRecord(
+        seq=head.seq + 1,
         event_id=new_id(),
         type=type,
         tenant_id=tenant_id,
@@ -121,7 +133,6 @@ def append_event(
     )
     record.hash = entry_hash(record)
     session.add(record)
-    session.flush()
     head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
     return record
 
