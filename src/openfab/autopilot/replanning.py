@@ -19,13 +19,21 @@ from openfab.planning.schemas import PlanSummary
 from openfab.planning.service import PlanningService
 
 log = logging.getLogger(__name__)
-TRIGGERS = ("order.placed", "order.status_changed", "machine.*", "material.late")
+TRIGGERS = (
+    "order.placed",
+    "order.status_changed",
+    "machine.*",
+    "material.late",
+    "purchase_order.received",
+)
 ACTOR = Actor.system("autopilot")
 
 
 def affects_plan(message: EventMessage) -> bool:
     if message.type == "order.status_changed":
         return message.payload.get("to") == "Cancelled"
+    if message.type == "machine.state_changed":  # the shop floor's running/idle chatter
+        return message.payload.get("state") == "Down"
     return True
 
 

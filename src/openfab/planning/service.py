@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,7 +74,15 @@ class Placement:
         return ScheduledOperation(self.operation, self.order, self.machine, start, end)
 
 
-def planning_order(row: SalesOrderRow, now: datetime) -> PlanningOrder:
+MaterialRelease = Callable[[Iterable[str]], Mapping[str, datetime]]
+"""When each order's missing material arrives (from the material plan), by order id."""
+
+
+def planning_order(
+    row: SalesOrderRow, now: datetime, material_ready: datetime | None = None
+) -> PlanningOrder:
+    """An open order as the scheduler sees it: it cannot start before it was placed, nor
+    before its last missing material arrives."""
     operations = tuple(
         RoutingOperation(
             sequence=int(op["sequence"]),
@@ -89,15 +97,22 @@ def planning_order(row: SalesOrderRow, now: datetime) -> PlanningOrder:
         tenant_id=row.tenant_id,
         family=row.product_code,
         due=row.promise_date,
-        release=max(now, row.created_at),
+        release=max(now, row.created_at, material_ready or now),
         operations=operations,
     )
 
 
 class PlanningService:
-    def __init__(self, db: Database, catalog: CatalogService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog: CatalogService,
+        *,
+        material_release: MaterialRelease | None = None,
+    ) -> None:
         self.db = db
         self.catalog = catalog
+        self.material_release = material_release
 
     def plan(
         self,
@@ -119,9 +134,10 @@ class PlanningService:
         centers = self.catalog.reference().work_centers
         with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
             rows = self._open_orders(uow)
-            orders = [planning_order(r, now) for r in rows]
             placed = self._placements(uow, {r.id for r in rows})
             downtime = self._downtime(uow, after=now)
+        ready = self.material_release([r.id for r in rows]) if self.material_release else {}
+        orders = [planning_order(r, now, ready.get(r.id)) for r in rows]
         origin = day_start(min([now, *(p.start for p in placed)]))
         started = time.perf_counter()
         try:

@@ -1,0 +1,134 @@
+"""Buy material by itself: plan, release what is due within the planner's limits, chase
+late deliveries.
+
+One round runs MRP over the plant, then releases each planned purchase order whose release
+date falls within the horizon — if its value, supplier and timing are inside the limits a
+planner set — with an event that names the reason (the orders, forecast or safety stock it
+covers) and the limits it was checked against. What falls outside the limits is held for a
+planner with an event saying why. Released orders past their due date raise
+``material.late``, which makes the re-planning autopilot move the schedule around the gap.
+Goods receipts (``MaterialService.receive``) create the lots.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from openfab.connect.bus import EventBus, EventMessage
+from openfab.errors import OpenFabError
+from openfab.identity.actor import Actor
+from openfab.planning.mrp.schemas import MaterialPlanRunPublic, PurchaseOrderPublic, PurchaseStatus
+from openfab.planning.mrp.service import MaterialService
+from openfab.store.types import utcnow
+
+log = logging.getLogger(__name__)
+ACTOR = Actor.system("purchasing-autopilot")
+TRIGGERS = ("schedule.planned", "order.placed", "inventory.*", "purchase_order.received")
+
+
+@dataclass(frozen=True)
+class PurchasingLimits:
+    """What the autopilot may buy without a planner: per order value, suppliers (None: any)
+    and how far ahead of its release date an order may go out."""
+
+    max_value_per_order: Decimal = Decimal("5000")
+    allowed_suppliers: frozenset[str] | None = None
+    horizon_days: int = 7
+
+    def refusal(self, po: PurchaseOrderPublic) -> str | None:
+        """Why ``po`` needs a planner, or None when it is within the limits."""
+        if po.value > self.max_value_per_order:
+            return f"value {po.value} exceeds the limit of {self.max_value_per_order}"
+        if self.allowed_suppliers is not None and po.supplier not in self.allowed_suppliers:
+            return f"supplier {po.supplier} is not on the allowed list"
+        return None
+
+    def describe(self) -> str:
+        suppliers = (
+            "any" if self.allowed_suppliers is None else ", ".join(sorted(self.allowed_suppliers))
+        )
+        return (
+            f"value ≤ {self.max_value_per_order}, suppliers: {suppliers}, "
+            f"release within {self.horizon_days} days"
+        )
+
+
+@dataclass
+class PurchasingRound:
+    """What one round did."""
+
+    run: MaterialPlanRunPublic
+    released: list[PurchaseOrderPublic] = field(default_factory=list)
+    held: list[tuple[PurchaseOrderPublic, str]] = field(default_factory=list)
+    late: list[PurchaseOrderPublic] = field(default_factory=list)
+
+
+class PurchasingAutopilot:
+    """Runs purchasing rounds; with a bus, also whenever demand or stock changed."""
+
+    def __init__(
+        self,
+        materials: MaterialService,
+        limits: PurchasingLimits | None = None,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.materials = materials
+        self.limits = limits or PurchasingLimits()
+        self._pending: list[EventMessage] = []
+        self._lock = threading.Lock()
+        self._unsubscribe = [bus.subscribe(p, self._note) for p in TRIGGERS] if bus else []
+
+    def _note(self, message: EventMessage) -> None:
+        if message.actor != ACTOR.name:  # its own receipts and moves do not count
+            with self._lock:
+                self._pending.append(message)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def run_pending(self) -> PurchasingRound | None:
+        with self._lock:
+            triggers, self._pending = self._pending, []
+        if not triggers:
+            return None
+        kinds = sorted({m.type for m in triggers})
+        try:
+            return self.run(trigger=f"autopilot: {', '.join(kinds)}")
+        except OpenFabError as exc:  # the plan failed (bad data): recorded, planners see it
+            log.warning("purchasing autopilot could not plan: %s", exc)
+            return None
+
+    def run(self, *, today: date | None = None, trigger: str = "autopilot") -> PurchasingRound:
+        """Plan, release what is due within the limits, hold the rest, flag late deliveries."""
+        today = today or utcnow().date()
+        run = self.materials.run(ACTOR, trigger=trigger, today=today)
+        result = PurchasingRound(run)
+        planned = self.materials.purchase_orders(ACTOR, status=PurchaseStatus.PLANNED).data
+        horizon = today + timedelta(days=self.limits.horizon_days)
+        for po in planned:
+            if po.release_date > horizon:
+                continue
+            why = self.limits.refusal(po)
+            if why is None:
+                reason = f"autopilot: {po.reason}; within limits ({self.limits.describe()})"
+                result.released.append(self.materials.release(ACTOR, po.id, reason))
+            else:
+                self.materials.hold(ACTOR, po.id, why)
+                result.held.append((po, why))
+        result.late = self.materials.flag_late(ACTOR, today=today)
+        log.info(
+            "purchasing round: %d released, %d held, %d late",
+            len(result.released),
+            len(result.held),
+            len(result.late),
+        )
+        return result
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()

@@ -1,0 +1,150 @@
+"""Stock by lot and location, changed only by moves: receive, issue, return, scrap, count.
+
+Every move is a row and an event in the same transaction, and no move may take a lot below
+zero: an issue or scrap larger than the lot is refused naming the lot, a negative count is
+refused as bad input. Quantities in another unit of the same dimension are converted (a
+move in g against a lot kept in kg); across dimensions they are refused.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from openfab.catalog.orm import MaterialRow
+from openfab.errors import Conflict, InvalidInput, NotFound, Problem
+from openfab.planning.mrp.orm import AllocationRow, InventoryMoveRow, MaterialLotRow
+from openfab.planning.mrp.schemas import MoveCreate, MoveKind, MovePublic
+from openfab.planning.mrp.units import UnitMismatch, convert
+from openfab.store import UnitOfWork
+from openfab.store.types import utcnow
+
+ZERO = Decimal(0)
+EVENT = {
+    MoveKind.RECEIVE: "inventory.received",
+    MoveKind.ISSUE: "inventory.issued",
+    MoveKind.RETURN: "inventory.returned",
+    MoveKind.SCRAP: "inventory.scrapped",
+    MoveKind.COUNT: "inventory.counted",
+}
+
+
+def check_move(uow: UnitOfWork, data: MoveCreate) -> tuple[MaterialRow, Decimal]:
+    """The material and the move's quantity in its unit; every problem named at once."""
+    problems: list[Problem] = []
+    material = uow.session.get(MaterialRow, data.material)
+    quantity = data.quantity
+    if material is None:
+        problems.append(Problem("material", f"unknown material {data.material!r}", "not_found"))
+    else:
+        try:
+            quantity = convert(data.quantity, data.unit, material.unit)
+        except UnitMismatch as exc:
+            problems.append(Problem("unit", f"material {data.material}: {exc}", "unit"))
+    if data.kind == MoveKind.COUNT and data.quantity < 0:
+        problems.append(
+            Problem(
+                "quantity",
+                f"a count of lot {data.lot} of {data.material} cannot be negative "
+                f"({data.quantity} {data.unit})",
+                "negative_stock",
+            )
+        )
+    elif data.kind != MoveKind.COUNT and data.quantity <= 0:
+        problems.append(Problem("quantity", f"must be > 0, got {data.quantity}"))
+    if data.kind in (MoveKind.ISSUE, MoveKind.RETURN) and not data.order_id:
+        problems.append(Problem("order_id", f"a {data.kind} names the work order", "missing"))
+    if problems:
+        raise InvalidInput("invalid inventory move", problems)
+    assert material is not None
+    return material, quantity
+
+
+def apply_move(
+    uow: UnitOfWork,
+    data: MoveCreate,
+    *,
+    purchase_order_id: str | None = None,
+) -> MovePublic:
+    """Change the lot, write the move and its event (the caller's transaction)."""
+    material, quantity = check_move(uow, data)
+    lot = uow.session.scalars(
+        select(MaterialLotRow)
+        .where(
+            MaterialLotRow.material == data.material,
+            MaterialLotRow.lot == data.lot,
+            MaterialLotRow.location == data.location,
+        )
+        .with_for_update()
+    ).first()
+    if lot is None:
+        if data.kind not in (MoveKind.RECEIVE, MoveKind.RETURN, MoveKind.COUNT):
+            where = f"lot {data.lot} of {data.material} at {data.location}"
+            raise NotFound(f"{where} not found")
+        lot = MaterialLotRow(
+            material=data.material,
+            lot=data.lot,
+            location=data.location,
+            quantity=ZERO,
+            unit=material.unit,
+            purchase_order_id=purchase_order_id,
+        )
+        uow.session.add(lot)
+    delta = _delta(data.kind, quantity, lot)
+    lot.quantity = lot.quantity + delta
+    lot.updated_at = utcnow()
+    if data.kind == MoveKind.ISSUE and data.order_id:
+        _release_allocation(uow, data.material, data.order_id, -delta)
+    move = InventoryMoveRow(
+        kind=data.kind.value,
+        material=data.material,
+        lot=data.lot,
+        location=data.location,
+        quantity=delta,
+        unit=material.unit,
+        order_id=data.order_id,
+        purchase_order_id=purchase_order_id,
+        reason=data.reason,
+        actor=uow.actor,
+        moved_at=utcnow(),
+    )
+    uow.session.add(move)
+    uow.session.flush()
+    public = MovePublic.model_validate(move)
+    payload = public.model_dump(mode="json") | {"lot_quantity": str(lot.quantity)}
+    uow.record(EVENT[data.kind], "material_lot", lot.id, payload)
+    return public
+
+
+def _delta(kind: MoveKind, quantity: Decimal, lot: MaterialLotRow) -> Decimal:
+    """What the lot gains; refuses to take it below zero."""
+    if kind == MoveKind.COUNT:
+        return quantity - lot.quantity
+    if kind in (MoveKind.RECEIVE, MoveKind.RETURN):
+        return quantity
+    if quantity > lot.quantity:
+        raise Conflict(
+            f"lot {lot.lot} of {lot.material} at {lot.location} holds "
+            f"{lot.quantity.normalize():f} {lot.unit}; cannot {kind.lower()} "
+            f"{quantity.normalize():f} {lot.unit} (stock never goes negative)",
+            [Problem("quantity", "more than the lot holds", "negative_stock")],
+        )
+    return -quantity
+
+
+def _release_allocation(uow: UnitOfWork, material: str, order_id: str, issued: Decimal) -> None:
+    """Issuing to an order consumes its reservation first."""
+    rows = uow.session.scalars(
+        select(AllocationRow).where(
+            AllocationRow.material == material, AllocationRow.order_id == order_id
+        )
+    )
+    for row in rows:
+        if issued <= 0:
+            return
+        take = min(row.quantity, issued)  # allocations are kept in the material unit
+        row.quantity -= take
+        issued -= take
+        if row.quantity <= 0:
+            uow.session.delete(row)
