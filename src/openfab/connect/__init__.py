@@ -1,1 +1,5 @@
-"""Connectivity: the event bus and (later) MQTT, NATS and OPC UA adapters."""
+"""Connectivity: the event bus (in-process, MQTT, NATS JetStream), OPC UA and telemetry ingest.
+
+Import the adapters from their modules (``openfab.connect.mqtt`` …): this package stays light
+because ``store.database`` imports ``connect.bus`` at start-up.
+"""

@@ -7,6 +7,7 @@ commits (see ``store.database``), so subscribers never see a change that was rol
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,3 +62,25 @@ class InProcessBus:
                     handler(message)
                 except Exception:
                     log.exception("event handler failed for %s #%s", message.type, message.seq)
+
+
+def encode_event(message: EventMessage) -> bytes:
+    """The JSON form of an event on a wire (MQTT, NATS)."""
+    body = {**message.__dict__, "occurred_at": message.occurred_at.isoformat()}
+    return json.dumps(body, separators=(",", ":"), default=str).encode()
+
+
+def decode_event(data: bytes) -> EventMessage:
+    """Inverse of ``encode_event``; raises ``ValueError`` for anything else."""
+    body = json.loads(data)
+    if not isinstance(body, dict):
+        raise ValueError("an event is a JSON object")
+    try:
+        body["occurred_at"] = datetime.fromisoformat(body["occurred_at"])
+        return EventMessage(**body)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not an event: {exc}") from None
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    return fnmatch.fnmatchcase(event_type, pattern)

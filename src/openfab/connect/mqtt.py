@@ -1,0 +1,285 @@
+"""MQTT: the event bus, a telemetry publisher and the ingest subscriber (paho-mqtt 2, MQTT 5).
+
+Every client uses QoS 1 and a persistent session (``clean_start=False`` with a session expiry),
+so the broker keeps subscriptions and queued messages while a client — or the broker itself,
+with persistence on — is away; paho keeps unacknowledged publishes and re-sends them after its
+automatic reconnect. QoS 1 is at-least-once: consumers deduplicate by message id.
+
+Broker note: Mosquitto drops QoS 1 messages for a client beyond ``max_queued_messages``
+(default 1000); production brokers should raise it for the ingest client.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from openfab.connect.bus import EventMessage, Handler, decode_event, encode_event, matches
+from openfab.connect.ingest import TelemetryIngest, as_reading
+from openfab.connect.telemetry import Reading, encode, encode_batch, machine_batches
+from openfab.connect.topics import (
+    MQTT_EVENTS,
+    ROOT,
+    EquipmentPath,
+    TopicError,
+    mqtt_topic,
+    parse_mqtt_topic,
+)
+
+log = logging.getLogger(__name__)
+QOS = 1
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    keepalive: int = 30
+    session_expiry: int = 24 * 3600  # seconds the broker keeps a disconnected session
+    # Unacknowledged publishes before ``publish`` waits (flow control); also capped by the
+    # broker's MQTT 5 Receive Maximum, which paho itself does not respect (Mosquitto: 20).
+    max_inflight: int = 20
+
+
+class MqttClient:
+    """A paho client with OpenFab's defaults: MQTT 5, QoS 1, persistent session, automatic
+    reconnect, (re)subscribe on every connect, and a count of unacknowledged publishes."""
+
+    def __init__(
+        self,
+        settings: MqttSettings | None = None,
+        *,
+        client_id: str | None = None,
+        subscriptions: Sequence[str] = (),
+        on_message: Callable[[mqtt.MQTTMessage], None] | None = None,
+    ) -> None:
+        self.settings = settings or MqttSettings()
+        self.client_id = client_id or f"openfab-{uuid.uuid4().hex[:12]}"
+        self.subscriptions = list(subscriptions)
+        self.connected = threading.Event()
+        self._on_message = on_message
+        self._lock = threading.Condition()
+        self._unacked = 0
+        self._network_thread: int | None = None
+        self._window = self.settings.max_inflight
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
+        client.max_inflight_messages_set(self.settings.max_inflight)
+        client.max_queued_messages_set(0)  # unbounded: a publish is never refused while away
+        client.reconnect_delay_set(1, 4)
+        client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
+        client.on_publish = self._published
+        client.on_message = self._message
+        self.client = client
+
+    def start(self, *, wait: float | None = 10.0) -> MqttClient:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.session_expiry
+        self.client.connect_async(
+            self.settings.host,
+            self.settings.port,
+            self.settings.keepalive,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+        if wait is not None and not self.connected.wait(wait):
+            self.stop()
+            raise ConnectionError(f"MQTT broker {self.settings.host}:{self.settings.port} absent")
+        return self
+
+    def _connected(self, client: mqtt.Client, _u: Any, flags: Any, rc: ReasonCode, p: Any) -> None:
+        self._network_thread = threading.get_ident()
+        if rc.is_failure:
+            log.warning("MQTT connect refused: %s", rc)
+            return
+        # MQTT 5: never have more QoS 1 publishes in flight than the broker's Receive Maximum
+        # (paho does not enforce it; Mosquitto announces 20 by default).
+        receive_maximum = getattr(p, "ReceiveMaximum", None) if p is not None else None
+        self._window = min(self.settings.max_inflight, receive_maximum or 65535)
+        for topic in self.subscriptions:  # harmless when the session kept them
+            client.subscribe(topic, qos=QOS)
+        log.info("MQTT %s connected (session present: %s)", self.client_id, flags.session_present)
+        self.connected.set()
+
+    def _disconnected(self, _c: mqtt.Client, _u: Any, _f: Any, rc: ReasonCode, _p: Any) -> None:
+        self.connected.clear()
+        with self._lock:
+            self._lock.notify_all()  # publishers waiting for acks queue instead
+        if rc.is_failure:
+            log.warning("MQTT %s disconnected (%s); paho reconnects", self.client_id, rc)
+
+    def _message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        if self._on_message is not None:
+            try:
+                self._on_message(message)
+            except Exception:  # a subscriber's bug must not kill the network thread
+                log.exception("MQTT message handler failed for %s", message.topic)
+
+    def _published(self, _c: mqtt.Client, _u: Any, _mid: int, _rc: Any, _p: Any) -> None:
+        with self._lock:
+            self._unacked -= 1
+            if self._unacked <= 0:
+                self._lock.notify_all()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish at QoS 1. While connected, waits when ``max_inflight`` publishes are
+        unacknowledged (paho's queue costs O(n) per ack); while away, paho queues it and
+        re-sends after the reconnect."""
+        window = self._window
+        in_network_thread = threading.get_ident() == self._network_thread
+        with self._lock:
+            if not in_network_thread:  # the network thread itself must never wait for acks
+                self._lock.wait_for(lambda: self._unacked < window or not self.connected.is_set())
+            self._unacked += 1
+        info = self.client.publish(topic, payload, qos=QOS)
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            with self._lock:
+                self._unacked -= 1
+            raise ConnectionError(f"MQTT publish refused: {mqtt.error_string(info.rc)}")
+
+    @property
+    def unacked(self) -> int:
+        with self._lock:
+            return self._unacked
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until the broker acknowledged every publish; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._unacked <= 0, timeout)
+
+    def stop(self, *, end_session: bool = False) -> None:
+        """Disconnect; ``end_session`` also asks the broker to forget the session (its
+        subscriptions and queue) instead of keeping it for the next connect."""
+        props = None
+        if end_session:
+            props = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = 0
+        self.client.disconnect(properties=props)
+        self.client.loop_stop()
+
+
+class MqttBus:
+    """The event bus over MQTT: events on ``openfab/$events/{type}``, glob-matched locally."""
+
+    def __init__(self, settings: MqttSettings | None = None, *, client_id: str | None = None):
+        self._subscriptions: list[tuple[str, Handler]] = []
+        self._durable = client_id is not None  # a named bus resumes its session later
+        self._mqtt = MqttClient(
+            settings,
+            client_id=client_id or f"openfab-bus-{uuid.uuid4().hex[:12]}",
+            subscriptions=[f"{MQTT_EVENTS}/#"],
+            on_message=self._deliver,
+        ).start()
+
+    def publish(self, message: EventMessage) -> None:
+        self._mqtt.publish(f"{MQTT_EVENTS}/{_topic_safe(message.type)}", encode_event(message))
+
+    def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
+        entry = (pattern, handler)
+        self._subscriptions.append(entry)
+        return lambda: self._subscriptions.remove(entry)
+
+    def _deliver(self, raw: mqtt.MQTTMessage) -> None:
+        try:
+            message = decode_event(bytes(raw.payload))
+        except ValueError:
+            log.warning("not an event on %s; ignored", raw.topic)
+            return
+        for pattern, handler in list(self._subscriptions):
+            if matches(pattern, message.type):
+                try:
+                    handler(message)
+                except Exception:
+                    log.exception("event handler failed for %s #%s", message.type, message.seq)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        return self._mqtt.flush(timeout)
+
+    def close(self) -> None:
+        self._mqtt.flush(5.0)
+        self._mqtt.stop(end_session=not self._durable)
+
+
+class MqttTelemetryPublisher:
+    """Publishes readings on their Unified-Namespace topics; a twin sink (callable)."""
+
+    def __init__(self, settings: MqttSettings | None = None, *, client_id: str | None = None):
+        self.mqtt = MqttClient(settings, client_id=client_id).start()
+
+    def publish(self, reading: Reading) -> None:
+        self.mqtt.publish(mqtt_topic(reading.path, reading.signal), encode(reading))
+
+    def publish_batch(self, readings: Sequence[Reading]) -> None:
+        """Readings as batch messages: one per piece of equipment (on its batch topic) and
+        at most 1000 readings each."""
+        for group in machine_batches(readings):
+            self.mqtt.publish(mqtt_topic(group[0].path), encode_batch(group))
+
+    def __call__(self, reading: Any) -> None:
+        self.publish(reading if isinstance(reading, Reading) else as_reading(reading))
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        return self.mqtt.flush(timeout)
+
+    def close(self) -> None:
+        self.mqtt.flush(10.0)
+        self.mqtt.stop(end_session=True)  # a publisher's session holds nothing worth keeping
+
+
+class MqttIngestSource:
+    """Subscribes to ``openfab/#`` with a persistent session and feeds the ingest."""
+
+    def __init__(
+        self,
+        ingest: TelemetryIngest,
+        settings: MqttSettings | None = None,
+        *,
+        client_id: str = "openfab-ingest",
+        topic: str = f"{ROOT}/#",
+    ) -> None:
+        self.ingest = ingest
+        self.messages = 0
+        self.mqtt = MqttClient(
+            settings, client_id=client_id, subscriptions=[topic], on_message=self._receive
+        )
+
+    def start(self, *, wait: float | None = 10.0) -> MqttIngestSource:
+        self.mqtt.start(wait=wait)
+        return self
+
+    def _receive(self, message: mqtt.MQTTMessage) -> None:
+        self.messages += 1
+        topic = message.topic
+        if topic.startswith(MQTT_EVENTS):
+            return
+        path: EquipmentPath | None = None
+        signal: str | None = None
+        try:
+            path, signal = parse_mqtt_topic(topic)
+        except TopicError:
+            pass  # decode dead-letters it as bad_topic
+        self.ingest.submit_payload(
+            bytes(message.payload), source="mqtt", topic=topic, path=path, signal=signal
+        )
+
+    def stop(self, *, end_session: bool = False) -> None:
+        self.mqtt.stop(end_session=end_session)
+
+
+def _topic_safe(event_type: str) -> str:
+    return "".join("_" if c in "+#/" else c for c in event_type) or "_"

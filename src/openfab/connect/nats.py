@@ -1,0 +1,400 @@
+"""NATS JetStream: the event bus, a telemetry publisher and the ingest consumer (nats-py).
+
+Streams are durable (file storage): ``OPENFAB_EVENTS`` holds ``openfab.events.>`` and
+``OPENFAB_TELEMETRY`` holds ``openfab.telemetry.>``. Publishes carry ``Nats-Msg-Id`` (the event
+or message id), so a publish retried after a lost acknowledgement is stored once. The ingest
+consumer is a durable pull consumer that acknowledges a batch only after the database has it;
+a restart of the server or of OpenFab resumes where the acknowledgements stopped. nats-py is
+asyncio: each adapter runs its client on a ``BackgroundLoop`` so the sync API works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NatsConnection
+from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from openfab.connect.bus import EventMessage, Handler, decode_event, encode_event, matches
+from openfab.connect.ingest import TelemetryIngest, as_reading
+from openfab.connect.loop import BackgroundLoop
+from openfab.connect.telemetry import Reading, encode, encode_batch, machine_batches
+from openfab.connect.topics import (
+    NATS_EVENTS,
+    NATS_TELEMETRY,
+    EquipmentPath,
+    TopicError,
+    nats_subject,
+    parse_nats_subject,
+)
+
+log = logging.getLogger(__name__)
+EVENTS_STREAM = "OPENFAB_EVENTS"
+TELEMETRY_STREAM = "OPENFAB_TELEMETRY"
+_TOKEN = re.compile(r"[^A-Za-z0-9_\-.]")
+RETRYABLE = (NatsError, asyncio.TimeoutError, TimeoutError, ConnectionError)
+
+
+@dataclass(frozen=True)
+class NatsSettings:
+    url: str = "nats://127.0.0.1:4222"
+    events_stream: str = EVENTS_STREAM
+    telemetry_stream: str = TELEMETRY_STREAM
+    ack_timeout: float = 2.0  # seconds to wait for a publish acknowledgement before re-sending
+    window: int = 2000  # publishes in flight at once
+    max_age_days: float = 0.0  # 0: keep forever; a plant keeps raw telemetry a few weeks
+
+
+class NatsClient:
+    """One connection with automatic reconnect, its JetStream context and loop thread."""
+
+    def __init__(self, settings: NatsSettings | None = None, *, name: str = "openfab") -> None:
+        self.settings = settings or NatsSettings()
+        self.loop = BackgroundLoop(f"nats-{name}")
+        self.nc: NatsConnection = self.loop.run(self._connect(name), timeout=15)
+        self.js: JetStreamContext = self.nc.jetstream(timeout=self.settings.ack_timeout)
+
+    async def _connect(self, name: str) -> NatsConnection:
+        async def _disconnected() -> None:
+            log.info("NATS %s disconnected", name)
+
+        async def _error(exc: Exception) -> None:
+            log.debug("NATS %s: %s", name, exc)
+
+        return await nats.connect(
+            servers=[self.settings.url],
+            name=name,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            connect_timeout=2,
+            disconnected_cb=_disconnected,
+            error_cb=_error,
+        )
+
+    def ensure_stream(self, name: str, subject: str) -> None:
+        self.loop.run(self._ensure_stream(name, subject), timeout=15)
+
+    async def _ensure_stream(self, name: str, subject: str) -> None:
+        config = StreamConfig(
+            name=name,
+            subjects=[f"{subject}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=120.0,
+            max_age=self.settings.max_age_days * 86400.0 or None,
+        )
+        try:
+            await self.js.stream_info(name)
+        except NotFoundError:
+            await self.js.add_stream(config)
+
+    async def publish_all(self, messages: Sequence[tuple[str, bytes, str]]) -> None:
+        """Publish (subject, payload, message id) triples, re-sending any whose acknowledgement
+        did not come, until every one is stored — through a server restart too."""
+        pending = list(messages)
+        window = self.settings.window
+        while pending:
+            failed: list[tuple[str, bytes, str]] = []
+            for start in range(0, len(pending), window):
+                chunk = pending[start : start + window]
+                results = await asyncio.gather(
+                    *(self._publish_one(*m) for m in chunk), return_exceptions=True
+                )
+                failed += [m for m, r in zip(chunk, results, strict=True) if r is not None]
+            if failed:
+                log.warning("NATS: %d publishes unacknowledged; re-sending", len(failed))
+                await asyncio.sleep(0.25)
+            pending = failed
+
+    async def _publish_one(self, subject: str, payload: bytes, msg_id: str) -> None:
+        try:
+            await self.js.publish(
+                subject, payload, timeout=self.settings.ack_timeout, headers={"Nats-Msg-Id": msg_id}
+            )
+        except RETRYABLE as exc:
+            return exc  # type: ignore[return-value]
+        return None
+
+    async def _close(self) -> None:
+        if self.nc.is_connected:
+            await self.nc.flush(timeout=2)
+        await self.nc.close()
+
+    def close(self) -> None:
+        try:
+            self.loop.run(self._close(), timeout=10)
+        except Exception:  # closing a broken connection must not hide the real error
+            log.debug("NATS drain failed", exc_info=True)
+        self.loop.close()
+
+
+class NatsBus:
+    """The event bus over JetStream. ``subscribe`` delivers new events by default; pass a
+    ``durable`` name to resume after a restart, or ``from_seq`` to replay the stream."""
+
+    def __init__(self, settings: NatsSettings | None = None) -> None:
+        self.client = NatsClient(settings, name="openfab-bus")
+        self.client.ensure_stream(self.client.settings.events_stream, NATS_EVENTS)
+
+    def publish(self, message: EventMessage) -> None:
+        """Stored in the stream before this returns (re-sent until acknowledged)."""
+        subject = f"{NATS_EVENTS}.{_token(message.type)}"
+        triple = (subject, encode_event(message), message.event_id)
+        self.client.loop.run(self.client.publish_all([triple]))
+
+    def subscribe(
+        self,
+        pattern: str,
+        handler: Handler,
+        *,
+        durable: str | None = None,
+        from_seq: int | None = None,
+    ) -> Callable[[], None]:
+        sub = self.client.loop.run(self._subscribe(pattern, handler, durable, from_seq), 15)
+
+        def unsubscribe() -> None:
+            self.client.loop.run(sub.unsubscribe(), timeout=10)
+
+        return unsubscribe
+
+    async def _subscribe(
+        self, pattern: str, handler: Handler, durable: str | None, from_seq: int | None
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+
+        async def deliver(msg: Msg) -> None:
+            try:
+                message = decode_event(msg.data)
+            except ValueError:
+                log.warning("not an event on %s; ignored", msg.subject)
+            else:
+                if matches(pattern, message.type):  # in a thread: a handler may publish
+                    await loop.run_in_executor(None, _call, handler, message)
+            await msg.ack()
+
+        if from_seq is not None:
+            config = ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=from_seq
+            )
+        elif durable is None:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+        else:
+            config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        return await self.client.js.subscribe(
+            f"{NATS_EVENTS}.>",
+            cb=deliver,
+            durable=durable,
+            stream=self.client.settings.events_stream,
+            config=config,
+            manual_ack=True,
+        )
+
+    def replay(self, from_seq: int = 1, *, pattern: str = "*") -> list[tuple[int, EventMessage]]:
+        """Every stored event from stream sequence ``from_seq`` on, with its sequence."""
+        return self.client.loop.run(self._replay(from_seq, pattern), timeout=60)
+
+    async def _replay(self, from_seq: int, pattern: str) -> list[tuple[int, EventMessage]]:
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=from_seq,
+            ack_policy=AckPolicy.NONE,
+        )
+        sub = await self.client.js.pull_subscribe(
+            f"{NATS_EVENTS}.>", stream=self.client.settings.events_stream, config=config
+        )
+        found: list[tuple[int, EventMessage]] = []
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(500, timeout=0.5)
+                except TimeoutError:
+                    break
+                for msg in msgs:
+                    event = decode_event(msg.data)
+                    if matches(pattern, event.type):
+                        found.append((msg.metadata.sequence.stream, event))
+        finally:
+            await sub.unsubscribe()
+        return found
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class NatsTelemetryPublisher:
+    """Publishes readings to ``openfab.telemetry.{site}.{area}.{line}.{machine}.{signal}``."""
+
+    def __init__(self, settings: NatsSettings | None = None, *, buffer: int = 0) -> None:
+        """``buffer`` > 0: ``publish`` collects that many readings and sends them together
+        (one round trip instead of one per reading); ``flush``/``close`` send the rest."""
+        self.client = NatsClient(settings, name="openfab-telemetry")
+        self.client.ensure_stream(self.client.settings.telemetry_stream, NATS_TELEMETRY)
+        self.buffer = buffer
+        self._pending: list[Reading] = []
+
+    def publish_many(self, readings: Sequence[Reading]) -> None:
+        """Publish and wait until JetStream stored every one."""
+        triples = [(nats_subject(r.path, r.signal), encode(r), r.message_id) for r in readings]
+        self.client.loop.run(self.client.publish_all(triples))
+
+    def purge(self, subject: str) -> None:
+        """Drop stored readings under ``subject`` (e.g. one test site) from the stream."""
+        stream = self.client.settings.telemetry_stream
+        self.client.loop.run(self.client.js.purge_stream(stream, subject=subject), timeout=60)
+
+    def publish(self, reading: Reading) -> None:
+        if not self.buffer:
+            self.publish_many([reading])
+            return
+        self._pending.append(reading)
+        if len(self._pending) >= self.buffer:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if pending:
+            self.publish_many(pending)
+
+    def publish_batch(self, readings: Sequence[Reading]) -> None:
+        """Readings as batch messages: one per piece of equipment (on its batch subject) and
+        at most 1000 readings each, all in flight together."""
+        self.publish_batches([readings])
+
+    def publish_batches(self, batches: Sequence[Sequence[Reading]]) -> None:
+        """Like ``publish_batch`` for several lists; the first reading's id identifies each
+        message for JetStream's de-duplication."""
+        groups = [g for b in batches for g in machine_batches(b)]
+        triples = [
+            (nats_subject(g[0].path), encode_batch(g), f"batch-{g[0].message_id}") for g in groups
+        ]
+        self.client.loop.run(self.client.publish_all(triples))
+
+    def __call__(self, reading: Any) -> None:
+        self.publish(reading if isinstance(reading, Reading) else as_reading(reading))
+
+    def close(self) -> None:
+        self.flush()
+        self.client.close()
+
+
+class NatsIngestSource:
+    """A durable pull consumer on the telemetry stream feeding the ingest; a batch is
+    acknowledged (AckPolicy.ALL: the last message acknowledges all before it) only after the
+    ingest stored it, so nothing acknowledged can be lost."""
+
+    def __init__(
+        self,
+        ingest: TelemetryIngest,
+        settings: NatsSettings | None = None,
+        *,
+        durable: str = "openfab-ingest",
+        batch: int = 2000,
+        from_seq: int | None = None,
+        subject: str = f"{NATS_TELEMETRY}.>",
+        new_only: bool = False,
+    ) -> None:
+        """A new durable starts at the stream's beginning (back-fill), at ``from_seq``, or —
+        ``new_only`` — with what is published from now on; an existing one resumes."""
+        self.ingest = ingest
+        self.subject = subject
+        self.new_only = new_only
+        self.durable = durable
+        self.batch = batch
+        self.from_seq = from_seq
+        self.messages = 0
+        self.client = NatsClient(settings, name=f"openfab-ingest-{durable}")
+        self.client.ensure_stream(self.client.settings.telemetry_stream, NATS_TELEMETRY)
+        self._stop = asyncio.Event()
+        self._task: concurrent.futures.Future[None] | None = None
+
+    def start(self) -> NatsIngestSource:
+        sub = self.client.loop.run(self._subscribe(), timeout=15)
+        self._task = asyncio.run_coroutine_threadsafe(self._consume(sub), self.client.loop.loop)
+        return self
+
+    async def _subscribe(self) -> Any:
+        self._stop = asyncio.Event()
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.ALL,
+            ack_wait=30.0,
+            max_ack_pending=self.batch * 4,
+            deliver_policy=DeliverPolicy.ALL,
+        )
+        if self.from_seq is not None:
+            config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+            config.opt_start_seq = self.from_seq
+        elif self.new_only:
+            config.deliver_policy = DeliverPolicy.NEW
+        return await self.client.js.pull_subscribe(
+            self.subject,
+            durable=self.durable,
+            stream=self.client.settings.telemetry_stream,
+            config=config,
+        )
+
+    async def _consume(self, sub: Any) -> None:
+        loop = asyncio.get_running_loop()
+        while not self._stop.is_set():
+            try:
+                msgs = await sub.fetch(self.batch, timeout=0.5)
+            except TimeoutError:
+                continue
+            except RETRYABLE as exc:
+                log.warning("NATS fetch failed (%s); retrying", exc)
+                await asyncio.sleep(0.25)
+                continue
+            for msg in msgs:
+                self._receive(msg)
+            await loop.run_in_executor(None, self.ingest.drain, 3600.0)
+            try:
+                await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
+            except RETRYABLE as exc:  # the server will re-deliver; ingest deduplicates
+                log.warning("NATS ack failed (%s); batch will be re-delivered", exc)
+
+    def _receive(self, msg: Msg) -> None:
+        self.messages += 1
+        path: EquipmentPath | None = None
+        signal: str | None = None
+        try:
+            path, signal = parse_nats_subject(msg.subject)
+        except TopicError:
+            pass  # decode dead-letters it as bad_topic
+        self.ingest.submit_payload(
+            msg.data, source="nats", topic=msg.subject, path=path, signal=signal
+        )
+
+    def delete_consumer(self) -> None:
+        """Forget this durable consumer's position on the server (tests, re-ingest)."""
+        stream = self.client.settings.telemetry_stream
+        self.client.loop.run(self.client.js.delete_consumer(stream, self.durable), timeout=10)
+
+    def stop(self) -> None:
+        self.client.loop.loop.call_soon_threadsafe(self._stop.set)
+        if self._task is not None:
+            try:
+                self._task.result(10)
+            except Exception:
+                log.debug("NATS consumer ended with an error", exc_info=True)
+        self.client.close()
+
+
+def _call(handler: Handler, message: EventMessage) -> None:
+    try:
+        handler(message)
+    except Exception:
+        log.exception("event handler failed for %s #%s", message.type, message.seq)
+
+
+def _token(event_type: str) -> str:
+    return _TOKEN.sub("_", event_type).strip(".") or "_"
