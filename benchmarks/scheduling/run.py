@@ -55,6 +55,8 @@ class Row:
     rule_name: str
     pyjobshop: int | None
     openfab_s: float
+    load: float = 0.0
+    """1-minute load average when the row finished (the machine is shared; 2 cores)."""
 
     def gap(self, value: int | None) -> float | None:
         return None if value is None else 100.0 * (value - self.best_known) / self.best_known
@@ -134,6 +136,7 @@ def _run_one(name: str, limit: float, seed: int, peers: bool) -> Row:
         rule.note,
         pjs,
         elapsed,
+        round(os.getloadavg()[0], 1),
     )
 
 
@@ -154,7 +157,8 @@ def _line(row: Row) -> str:
     ours, plain = _fmt(row.gap(row.openfab)), _fmt(row.gap(row.plain))
     return (
         f"{row.instance} @{row.limit_s:g}s: openfab {row.openfab} ({ours} %), "
-        f"plain {row.plain} ({plain} %), rule {row.rule}, pyjobshop {row.pyjobshop}"
+        f"plain {row.plain} ({plain} %), rule {row.rule}, pyjobshop {row.pyjobshop}, "
+        f"load {row.load}"
     )
 
 
@@ -260,7 +264,10 @@ def _write_markdown(
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, OR-Tools {_ortools_version()}; "
-        "every solver with 2 workers, seed 0.",
+        "seed 0; plain CP-SAT and PyJobShop with 2 workers, OpenFab with a tabu-search thread",
+        "and one CP-SAT worker (2 workers where its hybrid does not apply). The machine is",
+        "shared: `load` is the 1-minute load average when a row finished (above 2, every",
+        "solver got less than 2 cores).",
         "",
     ]
     if rows:
@@ -268,13 +275,14 @@ def _write_markdown(
         lines += [
             "## Per instance (makespan)",
             "",
-            "| instance | limit s | best known | OpenFab | plain | rule | PyJobShop |",
-            "|---|---|---|---|---|---|---|",
+            "| instance | limit s | best known | OpenFab | plain | rule | PyJobShop | load |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
             lines.append(
                 f"| {r.instance} | {r.limit_s:g} | {r.best_known} | {r.openfab} | {r.plain} | "
-                f"{r.rule} ({r.rule_name}) | {r.pyjobshop if r.pyjobshop is not None else '–'} |"
+                f"{r.rule} ({r.rule_name}) | {r.pyjobshop if r.pyjobshop is not None else '–'} "
+                f"| {r.load} |"
             )
     if resched:
         lines += [

@@ -124,7 +124,14 @@ def horizon_days(orders: Sequence[PlanningOrder], centers: Mapping[str, WorkCent
     ]
     shortest_day = min((min(c.hours_per_day * 60, DAY) for c in centers.values()), default=DAY)
     chains = [sum(op.minutes for op in order.operations) / shortest_day for order in orders]
-    return max(14, 2 * math.ceil(max([*days, *chains], default=0.0)) + 7)
+    work = max(14, 2 * math.ceil(max([*days, *chains], default=0.0)) + 7)
+    return work + _latest_release_day(orders)
+
+
+def _latest_release_day(orders: Sequence[PlanningOrder]) -> int:
+    """Days from the earliest to the latest release (an order waiting for material)."""
+    releases = [order.release for order in orders]
+    return (max(releases) - min(releases)).days + 1 if releases else 0
 
 
 def build_problem(

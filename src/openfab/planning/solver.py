@@ -1,10 +1,13 @@
 """``solve(problem)``: dispatching warm start, then CP-SAT and LNS phases to the deadline.
 
 The stages share one budget. The dispatching rules give a feasible schedule in
-milliseconds. A short complete CP-SAT pass hinted with it proves small instances optimal.
-Then CP-SAT's own neighbourhood workers improve the best schedule and, when operations have
-a choice of machines, OpenFab's LNS (:mod:`openfab.planning.lns`) takes the second half
-(:data:`PHASES`). Whatever happens, the best schedule so far is returned at the deadline.
+milliseconds. On plain makespan problems (no changeovers, calendars, pins or tardiness) a
+tabu search and CP-SAT then run side by side and trade the best schedule
+(:mod:`openfab.planning.hybrid`). Otherwise a short complete CP-SAT pass hinted with the
+warm start proves small instances optimal, then CP-SAT's own neighbourhood workers improve
+the best schedule and, when operations have a choice of machines, OpenFab's LNS
+(:mod:`openfab.planning.lns`) takes the second half (:data:`PHASES`). Whatever happens, the
+best schedule so far is returned at the deadline.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from openfab.errors import Infeasible, Problem
-from openfab.planning import cpsat, lns
+from openfab.planning import cpsat, hybrid, lns
 from openfab.planning.compiled import FOREVER, Compiled
 from openfab.planning.dispatch import RULES, best_dispatch
 from openfab.planning.explain import explain
@@ -124,8 +127,13 @@ def optimise(
 
 
 def _search(search: lns.Search, budget: Budget) -> bool:
-    """Run the phases in turn (see :data:`PHASES`); True when proved optimal."""
+    """The hybrid where it applies, else the phases in turn (see :data:`PHASES`); True when
+    proved optimal."""
     begin, total = time.monotonic(), max(0.0, budget.left())
+    if hybrid.applies(search.c, search.base):
+        return hybrid.improve(
+            search, deadline=budget.deadline, seed=budget.seed, work_limit=budget.work_limit
+        )
     done = 0.0
     flexible = any(len(modes) > 1 for modes in search.c.modes)
     for kind, share in FLEXIBLE_PHASES if flexible else PHASES:
