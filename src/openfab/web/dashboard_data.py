@@ -1,0 +1,300 @@
+"""What the factory dashboard reads: KPIs, machine states, decisions, events.
+
+Tenant data is read in the tenant's unit of work (the tenancy filter applies); plant-wide
+facts (machine downtime, schedule runs, which machines are busy) are read in a platform unit
+and never carry another tenant's order data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import mean
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from openfab.identity.actor import Actor
+from openfab.orders.orm import SalesOrderRow
+from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
+from openfab.planning.shopfloor import work_center_of
+from openfab.platform import Platform
+from openfab.store import EventRecord
+from openfab.store.types import utcnow
+from openfab.web.charts import Window
+from openfab.web.registry import KpiValue
+
+# Plant events (no tenant) that staff of every tenant may see: they carry no customer data.
+PLATFORM_FEED = ("schedule.", "machine.", "purchase_order.")
+DECISION_TYPES = (
+    "schedule.planned",
+    "schedule.failed",
+    "purchase_order.released",
+    "purchase_order.held",
+    "purchase_order.cancelled",
+    "material.plan_failed",
+)
+
+
+def downtime_windows(platform: Platform, *, since: datetime | None = None) -> list[Window]:
+    since = since or utcnow() - timedelta(days=1)
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(MachineDowntimeRow).where(MachineDowntimeRow.end_at > since)
+        ).all()
+        return [Window(r.machine, r.start_at, r.end_at, r.reason) for r in rows]
+
+
+@dataclass(frozen=True)
+class MachineState:
+    machine: str
+    state: str  # Running, Idle, Down, Maintenance (GLOSSARY machine states)
+    detail: str = ""
+
+    @property
+    def work_center(self) -> str:
+        return work_center_of(self.machine)
+
+
+@dataclass(frozen=True)
+class WorkCenterState:
+    """One work center's machines at a glance: counts per state, and the ones not idle."""
+
+    code: str
+    name: str
+    counts: dict[str, int]
+    notable: list[MachineState]
+
+
+def by_work_center(platform: Platform, states: Sequence[MachineState]) -> list[WorkCenterState]:
+    centers = platform.orders.reference().work_centers
+    grouped: dict[str, list[MachineState]] = {}
+    for state in states:
+        grouped.setdefault(state.work_center, []).append(state)
+    result = []
+    for code, members in grouped.items():
+        counts: dict[str, int] = {}
+        for m in members:
+            counts[m.state] = counts.get(m.state, 0) + 1
+        name = centers[code].name if code in centers else code
+        notable = [m for m in members if m.state != "Idle"]
+        result.append(WorkCenterState(code, name, counts, notable))
+    return result
+
+
+def machine_states(platform: Platform, now: datetime | None = None) -> list[MachineState]:
+    """Down or in maintenance inside a reported window; Running when the plan has an operation
+    on it now; else Idle. The execution domain will replace this with live telemetry."""
+    now = now or utcnow()
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        down = {
+            r.machine: r.reason
+            for r in uow.session.scalars(
+                select(MachineDowntimeRow).where(
+                    MachineDowntimeRow.start_at <= now, MachineDowntimeRow.end_at > now
+                )
+            )
+        }
+        run = uow.session.scalars(
+            select(ScheduleRunRow.id).order_by(ScheduleRunRow.created_at.desc()).limit(1)
+        ).first()
+        busy: set[str] = set()
+        if run is not None:
+            busy = set(
+                uow.session.scalars(
+                    select(ScheduledOperationRow.machine)
+                    .where(
+                        ScheduledOperationRow.run_id == run,
+                        ScheduledOperationRow.start_at <= now,
+                        ScheduledOperationRow.end_at > now,
+                    )
+                    .distinct()
+                )
+            )
+    states = []
+    for machine in platform.planning.machines():
+        if machine in down:
+            reason = down[machine]
+            kind = "Maintenance" if "maint" in reason.lower() else "Down"
+            states.append(MachineState(machine, kind, reason))
+        else:
+            states.append(MachineState(machine, "Running" if machine in busy else "Idle"))
+    return states
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    seq: int
+    type: str
+    entity_type: str
+    entity_id: str
+    actor: str
+    occurred_at: datetime
+    summary: str
+    payload: dict[str, Any]
+    tenant_id: str | None = None
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        return _fields(self.payload)
+
+
+SUMMARY_FIELDS = (
+    "number",
+    "title",
+    "trigger",
+    "to",
+    "product",
+    "machine",
+    "reason",
+    "detail",
+    "code",
+)
+
+
+def _fields(payload: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The payload fields people look for first (each page labels them in its language)."""
+    return tuple(
+        (k, str(payload[k])[:120]) for k in SUMMARY_FIELDS if payload.get(k) not in (None, "")
+    )
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    return " · ".join(f"{k}: {v}" for k, v in _fields(payload))[:300]
+
+
+def _feed(rows: Sequence[EventRecord]) -> list[FeedEvent]:
+    return [
+        FeedEvent(
+            r.seq,
+            r.type,
+            r.entity_type,
+            r.entity_id,
+            r.actor,
+            r.occurred_at,
+            _summary(r.payload),
+            r.payload,
+            r.tenant_id,
+        )
+        for r in rows
+    ]
+
+
+def recent_events(
+    platform: Platform,
+    actor: Actor,
+    *,
+    type_prefix: str | None = None,
+    entity_id: str | None = None,
+    limit: int = 50,
+) -> list[FeedEvent]:
+    """The tenant's events, newest first (the tenancy filter scopes the query)."""
+    actor.require_tenant()
+    query = select(EventRecord)
+    if type_prefix:
+        query = query.where(EventRecord.type.startswith(type_prefix, autoescape=True))
+    if entity_id:
+        query = query.where(EventRecord.entity_id == entity_id)
+    with platform.db.unit(tenant_id=actor.tenant_id, actor=actor.name, readonly=True) as uow:
+        rows = uow.session.scalars(query.order_by(EventRecord.seq.desc()).limit(limit)).all()
+        return _feed(rows)
+
+
+def decisions(platform: Platform, limit: int = 10) -> list[FeedEvent]:
+    """Plans made and refused, newest first, with the trigger that caused them."""
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(EventRecord)
+            .where(EventRecord.tenant_id.is_(None), EventRecord.type.in_(DECISION_TYPES))
+            .order_by(EventRecord.seq.desc())
+            .limit(limit)
+        ).all()
+        return _feed(rows)
+
+
+def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) -> list[FeedEvent]:
+    """New events for the live feed: the tenant's own, and the plant's schedule and machine
+    events (those carry no tenant). Two queries, each scoped by construction."""
+    tenant = actor.require_tenant()
+    with platform.db.unit(tenant_id=tenant, actor=actor.name, readonly=True) as uow:
+        own = uow.session.scalars(
+            select(EventRecord)
+            .where(EventRecord.seq > after)
+            .order_by(EventRecord.seq)
+            .limit(limit)
+        ).all()
+        mine = _feed(own)
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        plant = uow.session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.seq > after,
+                EventRecord.tenant_id.is_(None),
+                or_(*(EventRecord.type.startswith(prefix) for prefix in PLATFORM_FEED)),
+            )
+            .order_by(EventRecord.seq)
+            .limit(limit)
+        ).all()
+        shared = _feed(plant)
+    return sorted(mine + shared, key=lambda e: e.seq)[:limit]
+
+
+def last_seq(platform: Platform) -> int:
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        return int(uow.session.scalar(select(func.max(EventRecord.seq))) or 0)
+
+
+# -- KPIs ----------------------------------------------------------------------------------
+def orders_today(platform: Platform, actor: Actor) -> KpiValue:
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    with platform.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        count = u.session.scalar(
+            select(func.count())
+            .select_from(SalesOrderRow)
+            .where(SalesOrderRow.created_at >= midnight)
+        )
+    return KpiValue(str(int(count or 0)))
+
+
+def _shipments(
+    platform: Platform, actor: Actor, days: int = 30
+) -> list[tuple[datetime, datetime, datetime]]:
+    """(placed, shipped, promised) of the tenant's orders shipped in the last ``days`` days."""
+    since = utcnow() - timedelta(days=days)
+    query = (
+        select(SalesOrderRow.created_at, EventRecord.occurred_at, SalesOrderRow.promise_date)
+        .join(EventRecord, EventRecord.entity_id == SalesOrderRow.id)
+        .where(
+            EventRecord.type == "order.status_changed",
+            EventRecord.payload["to"].as_string() == "Shipped",
+            EventRecord.occurred_at >= since,
+        )
+    )
+    with platform.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        return [
+            (placed, shipped, promised) for placed, shipped, promised in u.session.execute(query)
+        ]
+
+
+def order_to_ship(platform: Platform, actor: Actor) -> KpiValue:
+    rows = _shipments(platform, actor)
+    if not rows:
+        return KpiValue(None, hint="kpi.hint.no_shipments")
+    days = mean((shipped - placed).total_seconds() / 86400 for placed, shipped, _ in rows)
+    return KpiValue(f"{days:.1f} d", detail=f"n={len(rows)}")
+
+
+def on_time(platform: Platform, actor: Actor) -> KpiValue:
+    rows = _shipments(platform, actor)
+    if not rows:
+        return KpiValue(None, hint="kpi.hint.no_shipments")
+    share = sum(1 for _, shipped, promised in rows if shipped <= promised) / len(rows)
+    return KpiValue(f"{share:.0%}", detail=f"n={len(rows)}")
+
+
+def not_yet(hint: str) -> Any:
+    def compute(platform: Platform, actor: Actor) -> KpiValue:
+        return KpiValue(None, hint=hint)
+
+    return compute

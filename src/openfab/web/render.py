@@ -1,0 +1,172 @@
+"""Pages from Jinja2 templates, and the one place web errors become readable pages.
+
+Every web route uses :class:`WebRoute`: unsafe methods must carry the CSRF token; a missing
+sign-in redirects to the sign-in page; an ``OpenFabError`` becomes a page (or, for htmx, a
+message in the page's alert region) naming every problem; anything unexpected is logged and
+shown as a plain apology, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+
+from openfab.errors import OpenFabError, Problem
+from openfab.identity.actor import Actor
+from openfab.web import registry
+from openfab.web.i18n import LANG_COOKIE, Translator, pick_language
+from openfab.web.session import (
+    CSRF_FIELD,
+    LoginRequired,
+    actor_or_none,
+    check_csrf,
+    csrf_token,
+    login_url,
+    store_csrf,
+)
+
+log = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def format_time(value: datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def format_money(value: Decimal | str | float | None, currency: str = "") -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)):,.2f} {currency}".strip()
+
+
+env = Environment(
+    loader=PackageLoader("openfab.web", "templates"),
+    autoescape=select_autoescape(default=True),
+)
+env.filters["dt"] = format_time
+env.filters["money"] = format_money
+
+
+def translator(request: Request) -> Translator:
+    found = getattr(request.state, "t", None)
+    if isinstance(found, Translator):
+        return found
+    lang = pick_language(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    made = request.state.t = Translator(lang)
+    return made
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def page_context(request: Request, **values: Any) -> dict[str, Any]:
+    actor = actor_or_none(request)
+    t = translator(request)
+    return {
+        "request": request,
+        "t": t,
+        "lang": t.lang,
+        "actor": actor,
+        "nav": registry.nav_for(actor),
+        "csrf": csrf_token(request),
+        "csrf_field": Markup(
+            f'<input type="hidden" name="{CSRF_FIELD}" value="{csrf_token(request)}">'
+        ),
+        "path": request.url.path,
+        "query": request.url.query,
+        **values,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    html = env.get_template(template).render(page_context(request, **values))
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    store_csrf(request, response)
+    return response
+
+
+def render_fragment(template: str, request: Request, **values: Any) -> Markup:
+    """A template as markup inside another page (dashboard panels)."""
+    return Markup(env.get_template(template).render(page_context(request, **values)))
+
+
+def error_response(
+    request: Request, status: int, detail: str, problems: Sequence[Problem] = ()
+) -> HTMLResponse:
+    t = translator(request)
+    title = t(f"error.{status}") if f"error.{status}" in _known_errors else t("error.generic")
+    values: dict[str, Any] = {"title": title, "detail": detail, "problems": list(problems)}
+    if is_htmx(request):
+        # Shown in the page's alert region; the rest of the page stays as it was.
+        headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
+        return render(request, "_error.html", status=status, headers=headers, **values)
+    return render(request, "error.html", status=status, **values)
+
+
+_known_errors = {f"error.{s}" for s in (400, 401, 403, 404, 409, 413, 422, 500)}
+
+
+def redirect(request: Request, url: str) -> Response:
+    """A redirect that also works for htmx requests (which follow ``HX-Redirect``)."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+class WebRoute(APIRoute):
+    """A route that answers in HTML: CSRF checked, errors rendered, sign-in redirected."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                if request.method not in SAFE_METHODS:
+                    form = await request.form()
+                    submitted = form.get(CSRF_FIELD)
+                    check_csrf(request, submitted if isinstance(submitted, str) else None)
+                return await original(request)
+            except LoginRequired as exc:
+                return redirect(request, login_url(exc.next_path))
+            except OpenFabError as exc:
+                return error_response(request, exc.status, exc.detail, exc.problems)
+            except RequestValidationError as exc:
+                problems = [
+                    Problem(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
+                    for e in exc.errors()
+                ]
+                return error_response(request, 422, translator(request)("error.form"), problems)
+            except HTTPException as exc:
+                return error_response(request, exc.status_code, str(exc.detail))
+            except Exception:
+                log.exception("web page failed: %s %s", request.method, request.url.path)
+                return error_response(request, 500, translator(request)("error.sorry"))
+
+        return handler
+
+
+def staff_only(actor: Actor) -> None:
+    """Factory pages are for staff; customers get a readable refusal."""
+    from openfab.errors import Forbidden
+
+    if not actor.is_staff:
+        raise Forbidden("this page is for factory staff")

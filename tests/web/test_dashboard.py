@@ -1,0 +1,151 @@
+"""The dashboard's data: KPIs, machine states, decisions, the live feed, and the frame other
+domains plug into."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+
+from openfab.identity.actor import STAFF
+from openfab.orders.schemas import OrderTransition
+from openfab.planning.schemas import DowntimeCreate
+from openfab.platform import Platform
+from openfab.store.types import utcnow
+from openfab.web import dashboard_data as data
+from openfab.web import registry
+from openfab.web.pages import dashboard
+from tests.conftest import TenantPeople, make_tenant
+from tests.web.conftest import email, place_fridge, signed_in
+
+
+def ship(platform: Platform, shop: TenantPeople, order_id: str) -> None:
+    for status in ("Planned", "InProduction", "Inspected", "Shipped"):
+        platform.orders.transition(shop.admin, order_id, OrderTransition(status=status))
+
+
+def test_kpis_show_what_exists_and_a_hint_for_what_does_not(platform: Platform) -> None:
+    shop = make_tenant(platform)
+    values = {k.key: v for k, v in dashboard.kpi_values(platform, shop.planner)}
+    assert values["orders_today"].value == "0"
+    assert values["order_to_ship"].value is None and values["order_to_ship"].hint
+    oee = values["oee"]  # plant-wide: other tests' shop-floor data may show here
+    assert (oee.value is None and oee.hint == "kpi.hint.execution") or oee.value.endswith("%")
+    orders = [place_fridge(platform, shop.alice) for _ in range(3)]
+    ship(platform, shop, orders[0].id)
+    ship(platform, shop, orders[1].id)
+    values = {k.key: v for k, v in dashboard.kpi_values(platform, shop.planner)}
+    assert values["orders_today"].value == "3"
+    assert values["on_time"].value == "100%"  # shipped minutes after ordering
+    assert values["on_time"].detail == "n=2"
+    assert values["order_to_ship"].value == "0.0 d"
+
+
+def test_machine_states_follow_downtime_and_the_plan(
+    platform: Platform, shop: TenantPeople
+) -> None:
+    machine = platform.planning.machines()[-1]
+    now = utcnow()
+    platform.planning.report_downtime(
+        shop.admin,
+        DowntimeCreate(
+            machine=machine,
+            start_at=now - timedelta(minutes=5),
+            end_at=now + timedelta(minutes=30),
+            reason="Maintenance: belt",
+        ),
+    )
+    states = {s.machine: s for s in data.machine_states(platform, now)}
+    assert len(states) == len(platform.planning.machines())
+    assert states[machine].state == "Maintenance"
+    later = {s.machine: s for s in data.machine_states(platform, now + timedelta(hours=1))}
+    assert later[machine].state in ("Idle", "Running")
+    centers = data.by_work_center(platform, list(states.values()))
+    assert sum(sum(c.counts.values()) for c in centers) == len(states)
+
+
+def test_the_live_feed_has_the_tenants_and_the_plants_events_only(
+    platform: Platform, shop: TenantPeople, rival: TenantPeople
+) -> None:
+    start = data.last_seq(platform)
+    mine = place_fridge(platform, shop.alice)
+    platform.planning.plan(shop.planner, trigger="autopilot: 1× order.placed", time_limit=2)
+    feed = data.events_after(platform, shop.planner, start)
+    types = [e.type for e in feed]
+    assert "order.placed" in types and "schedule.planned" in types
+    assert [e.seq for e in feed] == sorted(e.seq for e in feed)
+    theirs = data.events_after(platform, rival.planner, start)
+    assert "schedule.planned" in [e.type for e in theirs]
+    assert all(mine.id != e.entity_id for e in theirs)
+    assert {e.tenant_id for e in theirs} <= {None, rival.tenant_id}
+    assert all(e.type.startswith(data.PLATFORM_FEED) for e in theirs if e.tenant_id is None)
+    decisions = data.decisions(platform)
+    assert decisions and decisions[0].payload["trigger"] == "autopilot: 1× order.placed"
+
+
+@pytest.fixture
+def short_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dashboard, "STREAM_SECONDS", 1.5)
+    monkeypatch.setattr(dashboard, "POLL_SECONDS", 0.2)
+
+
+def test_server_sent_events_push_new_events(
+    platform: Platform, web_app: Any, shop: TenantPeople, short_stream: None
+) -> None:
+    client = signed_in(web_app, email(shop, "planner"))
+    start = data.last_seq(platform)
+    order = place_fridge(platform, shop.bob)
+    response = client.get(f"/dashboard/stream?after={start}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert "event: openfab" in response.text
+    assert order.number in response.text
+    resumed = client.get("/dashboard/stream", headers={"Last-Event-ID": str(10**9)})
+    assert order.number not in resumed.text
+
+
+def test_the_dashboard_page_renders_every_panel(
+    platform: Platform, web_app: Any, shop: TenantPeople
+) -> None:
+    place_fridge(platform, shop.alice)
+    platform.planning.plan(shop.planner, time_limit=2)
+    client = signed_in(web_app, email(shop, "planner"))
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    for key in ("gantt", "machines", "decisions", "purchase_orders", "events"):
+        assert f'id="panel-{key}"' in page.text
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text
+    assert 'data-live-feed="/dashboard/stream?after=' in page.text
+    assert client.get("/dashboard/panels/gantt").status_code == 200
+    assert client.get("/dashboard/panels/nope").status_code == 404
+    assert client.get("/dashboard/audit").status_code == 403  # only admins check the chain
+    admin = signed_in(web_app, email(shop, "admin"))
+    assert "Chain intact" in admin.get("/dashboard/audit").text
+
+
+def test_a_domain_adds_its_page_panel_and_kpi_without_touching_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "_pages", dict(registry._pages))
+    monkeypatch.setattr(registry, "_panels", dict(registry._panels))
+    monkeypatch.setattr(registry, "_kpis", dict(registry._kpis))
+    router = APIRouter()
+    registry.register_page(
+        registry.WebPage("quality", "/quality", "nav.quality", router, roles=STAFF, order=55)
+    )
+    registry.register_kpi(
+        registry.Kpi("oee", "kpi.oee", lambda p, a: registry.KpiValue("81%"), order=40)
+    )
+    planner = dashboard_actor()
+    assert [p.key for p in registry.nav_for(planner)][-3:] == ["dashboard", "quality", "events"]
+    oee = next(k for k in registry.kpis() if k.key == "oee")
+    assert oee.compute(None, planner).value == "81%"  # type: ignore[arg-type]
+    assert len([k for k in registry.kpis() if k.key == "oee"]) == 1
+
+
+def dashboard_actor() -> Any:
+    from openfab.identity.actor import Actor, Role
+
+    return Actor("user:p@x", "t", "u", frozenset({Role.PLANNER}))
