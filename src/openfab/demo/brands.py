@@ -1,0 +1,75 @@
+"""The demo's tenants: three brands sharing one plant, each with an admin and customers.
+
+Everything goes through the same services the API uses; setting up is idempotent, so the
+demo can run again on the same database.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from openfab.catalog.definition import ProductDefinition
+from openfab.errors import Conflict
+from openfab.identity.actor import Actor, Role
+from openfab.identity.schemas import TenantCreate, UserCreate
+from openfab.platform import Platform
+
+BRANDS = (
+    ("nordic-cold", "Nordic Cold Appliances", ("fridge",)),
+    ("washwell", "WashWell Home", ("washer",)),
+    ("voltbike", "VoltBike Energy", ("ebike-battery",)),
+)
+DEMO_PASSWORD = "demo-password-1"
+CUSTOMERS_PER_BRAND = 5
+
+
+def random_choices(definition: ProductDefinition, rng: random.Random) -> dict[str, Any]:
+    """A customer's partial wish: some groups picked at random, the rest left open."""
+    wish: dict[str, Any] = {}
+    for group in definition.option_groups:
+        if rng.random() < 0.5:
+            continue
+        if group.kind == "numeric":
+            value = rng.choice(group.values)
+            wish[group.code] = int(value) if value == int(value) else float(value)
+        elif group.kind == "single":
+            wish[group.code] = rng.choice(group.options).code
+        else:
+            count = rng.randint(0, min(2, len(group.options)))
+            wish[group.code] = [o.code for o in rng.sample(list(group.options), count)]
+    return wish
+
+
+def ensure_tenant(platform: Platform, tenant_id: str, name: str) -> list[Actor]:
+    """The brand, its admin (also its planner) and a few customers (idempotent)."""
+    system = Actor.system("demo")
+    try:
+        platform.identity.create_tenant(system, TenantCreate(id=tenant_id, name=name))
+    except Conflict:
+        pass
+    people = [("admin", [Role.ADMIN, Role.PLANNER])] + [
+        (f"customer{i}", [Role.CUSTOMER]) for i in range(1, CUSTOMERS_PER_BRAND + 1)
+    ]
+    actors = []
+    for handle, roles in people:
+        email = f"{handle}@{tenant_id}.example.com"
+        try:
+            user_id = platform.identity.create_user(
+                system,
+                UserCreate(
+                    email=email, full_name=handle.title(), password=DEMO_PASSWORD, roles=roles
+                ),
+                tenant_id=tenant_id,
+            ).id
+        except Conflict:
+            user_id = _user_id(platform, email)
+        actors.append(Actor(f"user:{email}", tenant_id, user_id, frozenset(roles)))
+    return actors
+
+
+def _user_id(platform: Platform, email: str) -> str:
+    token = platform.identity.login(email, DEMO_PASSWORD).access_token
+    user_id = platform.identity.actor_from_token(token).user_id
+    assert user_id is not None
+    return user_id

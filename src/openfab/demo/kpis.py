@@ -1,0 +1,135 @@
+"""The demo's key performance indicators, computed from plain records (pure, no I/O).
+
+Order-to-ship is measured from the moment the customer ordered to the moment the order left
+the plant. On-time delivery compares delivery (or, for an order shipped but still on its
+way, shipping plus the carrier's days) against the date the customer was first promised; an
+order neither shipped nor due yet at the end of the run is not counted either way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """One customer order as the run saw it."""
+
+    placed: datetime
+    promised: datetime
+    quantity: int
+    shipped: datetime | None = None
+    delivered: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Kpis:
+    orders: int
+    orders_shipped: int
+    units_started: int
+    units_good: int
+    units_scrapped: int
+    order_to_ship_median_h: float | None
+    order_to_ship_p95_h: float | None
+    on_time_delivery: float | None
+    oee: float | None
+    first_pass_yield: float | None
+    energy_kwh: float
+    energy_per_unit_kwh: float | None
+    solar_share: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Production:
+    """Plant totals of the run (units finished good or scrapped, energy drawn)."""
+
+    units_started: int
+    units_good: int
+    units_scrapped: int
+    first_pass_units: int
+    energy_kwh: float
+    solar_kwh: float
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0..100), linear between closest ranks; None when empty."""
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile must be within 0..100, got {q}")
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def on_time(orders: Sequence[OrderOutcome], *, end: datetime, shipping: timedelta) -> float | None:
+    """Share of the orders decided by ``end`` that arrived by their first promise."""
+    decided = kept = 0
+    for order in orders:
+        arrival = order.delivered or (order.shipped + shipping if order.shipped else None)
+        if arrival is None:
+            if order.promised < end:
+                decided += 1  # due and not even shipped: late
+            continue
+        decided += 1
+        kept += arrival <= order.promised
+    return ratio(kept, decided)
+
+
+def compute(
+    orders: Sequence[OrderOutcome],
+    production: Production,
+    *,
+    end: datetime,
+    shipping: timedelta,
+    oee: float | None,
+) -> Kpis:
+    """All KPIs of a run; ratios are within [0, 1], None where nothing was measured."""
+    hours = [(o.shipped - o.placed).total_seconds() / HOUR for o in orders if o.shipped]
+    finished = production.units_good + production.units_scrapped
+    return Kpis(
+        orders=len(orders),
+        orders_shipped=len(hours),
+        units_started=production.units_started,
+        units_good=production.units_good,
+        units_scrapped=production.units_scrapped,
+        order_to_ship_median_h=percentile(hours, 50),
+        order_to_ship_p95_h=percentile(hours, 95),
+        on_time_delivery=on_time(orders, end=end, shipping=shipping),
+        oee=None if oee is None else min(1.0, max(0.0, oee)),
+        first_pass_yield=ratio(production.first_pass_units, finished),
+        energy_kwh=production.energy_kwh,
+        energy_per_unit_kwh=ratio(production.energy_kwh, finished),
+        solar_share=ratio(production.solar_kwh, production.energy_kwh),
+    )
+
+
+LOWER_IS_BETTER = frozenset(
+    {"order_to_ship_median_h", "order_to_ship_p95_h", "energy_kwh", "energy_per_unit_kwh"}
+)
+
+
+def change_percent(before: float | None, after: float | None) -> float | None:
+    """Relative change from ``before`` to ``after`` in percent; None when undefined."""
+    if before is None or after is None or before == 0:
+        return None
+    return (after - before) / abs(before) * 100
+
+
+def compare(baseline: Kpis, openfab: Kpis) -> Mapping[str, float | None]:
+    """KPI name → change in percent from the baseline to OpenFab."""
+    base, new = baseline.as_dict(), openfab.as_dict()
+    return {name: change_percent(base[name], new[name]) for name in base}

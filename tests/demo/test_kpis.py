@@ -1,0 +1,110 @@
+"""The demo's KPIs from plain records: ratios stay ratios, percentiles stay in range."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openfab.demo.kpis import (
+    OrderOutcome,
+    Production,
+    change_percent,
+    compare,
+    compute,
+    on_time,
+    percentile,
+)
+
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def outcome(placed_h: float, promise_h: float, ship_h: float | None) -> OrderOutcome:
+    shipped = T0 + timedelta(hours=ship_h) if ship_h is not None else None
+    return OrderOutcome(T0 + timedelta(hours=placed_h), T0 + timedelta(hours=promise_h), 1, shipped)
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([5.0], 95) == 5.0
+    assert percentile([], 50) is None
+
+
+@pytest.mark.parametrize("q", [-1, 101])  # outside 0..100
+def test_percentile_refuses_a_rank_outside_the_range(q: float) -> None:
+    with pytest.raises(ValueError, match=r"within 0\.\.100"):
+        percentile([1.0], q)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1), st.floats(0, 100), st.floats(0, 100))
+def test_percentile_is_monotone_and_within_the_values(
+    values: list[float], q1: float, q2: float
+) -> None:
+    low, high = sorted((q1, q2))
+    a, b = percentile(values, low), percentile(values, high)
+    assert a is not None and b is not None
+    assert min(values) - 1e-6 <= a <= b + 1e-6 <= max(values) + 2e-6
+
+
+def test_on_time_counts_late_unshipped_orders_and_skips_undecided_ones() -> None:
+    orders = [
+        outcome(0, 48, 10),  # arrives at 34 h: on time
+        outcome(0, 30, 10),  # arrives at 34 h: late
+        outcome(0, 20, None),  # due before the end and not shipped: late
+        outcome(0, 200, None),  # not due yet: not counted
+    ]
+    assert on_time(orders, end=T0 + 2 * DAY, shipping=DAY) == pytest.approx(1 / 3)
+
+
+def test_on_time_is_none_when_nothing_was_decided() -> None:
+    assert on_time([outcome(0, 500, None)], end=T0 + DAY, shipping=DAY) is None
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 100), st.floats(0, 300), st.one_of(st.none(), st.floats(0, 200))),
+        max_size=30,
+    ),
+    st.integers(0, 500),
+    st.integers(0, 500),
+    st.floats(0, 1e5),
+    st.floats(0, 1),
+    st.one_of(st.none(), st.floats(-0.5, 1.5)),
+)
+def test_ratios_stay_within_zero_and_one(
+    rows: list[tuple[float, float, float | None]],
+    good: int,
+    scrap: int,
+    energy: float,
+    solar_part: float,
+    oee: float | None,
+) -> None:
+    orders = [outcome(p, p + d, None if s is None else p + s) for p, d, s in rows]
+    production = Production(good + scrap, good, scrap, good, energy, energy * solar_part)
+    kpis = compute(orders, production, end=T0 + 7 * DAY, shipping=DAY, oee=oee)
+    for value in (kpis.on_time_delivery, kpis.oee, kpis.first_pass_yield, kpis.solar_share):
+        assert value is None or 0 <= value <= 1
+    assert kpis.orders_shipped == sum(s is not None for _, _, s in rows)
+    if kpis.order_to_ship_median_h is not None:
+        assert kpis.order_to_ship_p95_h is not None
+        assert 0 <= kpis.order_to_ship_median_h <= kpis.order_to_ship_p95_h + 1e-9
+
+
+def test_change_percent_and_side_by_side_comparison() -> None:
+    assert change_percent(50, 75) == 50
+    assert change_percent(-2, -1) == 50
+    assert change_percent(0, 3) is None
+    assert change_percent(None, 3) is None
+    base = compute(
+        [outcome(0, 48, 20)], Production(4, 3, 1, 3, 100, 10), end=T0 + DAY, shipping=DAY, oee=0.5
+    )
+    new = compute(
+        [outcome(0, 48, 10)], Production(4, 4, 0, 4, 100, 20), end=T0 + DAY, shipping=DAY, oee=0.6
+    )
+    changes = compare(base, new)
+    assert changes["order_to_ship_median_h"] == pytest.approx(-50)
+    assert changes["oee"] == pytest.approx(20)
+    assert changes["first_pass_yield"] == pytest.approx(100 / 3)
