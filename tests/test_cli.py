@@ -34,9 +34,14 @@ def test_configure_unknown_product_exits_3() -> None:
 
 def test_demo_then_audit_then_tamper(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    result = runner.invoke(app, ["demo", "--orders", "20", "--db", url])
+    report = tmp_path / "report.html"
+    result = runner.invoke(
+        app,
+        ["demo", "--days", "0.1", "--orders-per-day", "60", "--db", url, "--report", str(report)],
+    )
     assert result.exit_code == 0, result.output
     assert "orders placed" in result.output and "intact" in result.output
+    assert report.exists()
     assert runner.invoke(app, ["audit", "verify", "--db", url]).exit_code == 0
     with create_engine(url).begin() as conn:
         conn.execute(text("UPDATE event_log SET payload = '{}' WHERE seq = 7"))
