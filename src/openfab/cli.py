@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,9 +12,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from openfab.connect import cli as connect_cli
 from openfab.errors import (
     Conflict,
     Forbidden,
@@ -25,6 +24,9 @@ from openfab.errors import (
     OpenFabError,
     Unauthorized,
 )
+from openfab.execution.cli import trace as trace_command
+from openfab.lab.cli import lab_app
+from openfab.planning.mrp.cli import mrp_app
 
 app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
@@ -33,6 +35,10 @@ app.add_typer(audit_app, name="audit")
 schedule_app = typer.Typer(help="Production scheduling (CP-SAT).", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(connect_cli.ingest_app, name="ingest")
+app.add_typer(connect_cli.opcua_app, name="opcua")
+app.add_typer(lab_app, name="lab")
+app.add_typer(mrp_app, name="mrp")
 console = Console()
 errors = Console(stderr=True)
 
@@ -78,52 +84,46 @@ def _platform(db: str | None) -> Any:
 @handled
 def demo(
     db: DbOption = None,
-    orders: Annotated[int, typer.Option(min=1, max=100_000, help="Orders to place.")] = 300,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    days: Annotated[
+        float | None, typer.Option(min=0.05, max=60, help="Simulated days [default: 7].")
+    ] = None,
+    orders_per_day: Annotated[
+        float, typer.Option(min=1, max=5000, help="Customer orders a day (varies over the day).")
+    ] = 150,
+    seed: Annotated[int, typer.Option(help="Random seed (orders and twin).")] = 7,
+    bus: Annotated[
+        str, typer.Option(help="Telemetry path: inprocess, mqtt or nats.")
+    ] = "inprocess",
+    report: Annotated[Path, typer.Option(help="HTML report to write.")] = Path(
+        "openfab-demo-report.html"
+    ),
+    compare: Annotated[
+        bool, typer.Option(help="Run twice, same seeds: FIFO baseline vs OpenFab (fresh SQLite).")
+    ] = False,
+    plan_seconds: Annotated[float, typer.Option(min=1, help="Planner time limit.")] = 5,
+    replan_hours: Annotated[float, typer.Option(min=0.5, help="Re-plan every … hours.")] = 6,
+    orders: Annotated[
+        int | None, typer.Option(min=1, hidden=True, help="Total orders, over one day.")
+    ] = None,
 ) -> None:
-    """Seed three brands and their catalogs, place configured orders, print a summary."""
-    from openfab.demo import run_demo
+    """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
+    from openfab.demo.cli import demo as run
+    from openfab.demo.run import DemoConfig
 
-    platform = _platform(db)
-    columns = (
-        TextColumn("[bold]placing orders"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
+    if bus not in ("inprocess", "mqtt", "nats"):
+        raise typer.BadParameter("bus must be inprocess, mqtt or nats")
+    if orders is not None:  # the older form: a number of orders, over one day by default
+        days = days or 1
+        orders_per_day = orders / days
+    config = DemoConfig(
+        days=days or 7,
+        orders_per_day=orders_per_day,
+        seed=seed,
+        bus=bus,
+        plan_seconds=plan_seconds,
+        replan_hours=replan_hours,
     )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("orders", total=orders)
-        summary = run_demo(
-            platform, orders=orders, seed=seed, progress=lambda n: bar.update(task, completed=n)
-        )
-    table = Table(title="OpenFab demo — orders through the platform")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("tenants (brands)", ", ".join(summary.tenants))
-    table.add_row("orders placed", str(summary.orders))
-    table.add_row("customer wishes that broke a rule", str(summary.refused))
-    table.add_row("distinct configured variants", str(len(summary.variants)))
-    for product, count in sorted(summary.by_product.items()):
-        table.add_row(f"  {product}", str(count))
-    for currency, amount in sorted(summary.revenue.items()):
-        table.add_row(f"revenue ({currency})", f"{amount:,.2f}")
-    if summary.promise_days:
-        table.add_row("promise, median days", f"{statistics.median(summary.promise_days):.1f}")
-    for status, count in sorted(summary.by_status.items()):
-        table.add_row(f"status {status}", str(count))
-    if summary.plans:
-        last = summary.plans[-1].run
-        solve = sum(p.run.solve_seconds for p in summary.plans)
-        table.add_row("autopilot re-plans", f"{len(summary.plans)} ({solve:.1f} s solving)")
-        table.add_row(
-            "last plan",
-            f"{last.orders} orders, {last.operations} operations, "
-            f"makespan {last.makespan_minutes / 60:.1f} h",
-        )
-    table.add_row("events in the log", str(summary.events))
-    table.add_row("audit chain", "[green]intact[/]" if summary.audit_ok else "[red]BROKEN[/]")
-    console.print(table)
-    platform.close()
+    run(console, _platform, db=db, config=config, report=report, compare_runs=compare)
 
 
 # -- configure -------------------------------------------------------------------------------
@@ -365,6 +365,10 @@ def schedule_plan(
         gantt.write_text(gantt_html(bars, title="OpenFab schedule", now=utcnow()))
         console.print(f"Gantt chart → {gantt}")
     platform.close()
+
+
+# -- trace -----------------------------------------------------------------------------------
+app.command("trace")(handled(trace_command))
 
 
 # -- serve -----------------------------------------------------------------------------------

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openfab.audit.service import AuditService
+from openfab.catalog.ideas import IdeaService
 from openfab.catalog.service import CatalogService
 from openfab.connect.bus import EventBus
+from openfab.execution.service import ExecutionService
 from openfab.identity.service import IdentityService
+from openfab.lab.service import LabService
 from openfab.orders.service import OrderService
+from openfab.planning.mrp.service import MaterialService
 from openfab.planning.service import PlanningService
 from openfab.settings import Settings, get_settings
 from openfab.store import Database
@@ -23,6 +27,10 @@ class Platform:
     orders: OrderService
     audit: AuditService
     planning: PlanningService
+    ideas: IdeaService
+    execution: ExecutionService
+    materials: MaterialService
+    lab: LabService
 
     @classmethod
     def open(
@@ -38,14 +46,22 @@ class Platform:
         db.migrate()
         db.relay()
         catalog = CatalogService(db)
+        orders = OrderService(db, catalog)
+        materials = MaterialService(db, catalog)
         return cls(
             settings=settings,
             db=db,
             identity=IdentityService(db, settings),
             catalog=catalog,
-            orders=OrderService(db, catalog),
+            orders=orders,
             audit=AuditService(db),
-            planning=PlanningService(db, catalog),
+            planning=PlanningService(
+                db, catalog, material_release=materials.material_release_dates
+            ),
+            ideas=IdeaService(db, catalog),
+            execution=ExecutionService(db, catalog, orders),
+            materials=materials,
+            lab=LabService(db, catalog),
         )
 
     def close(self) -> None:

@@ -10,10 +10,13 @@ from fastapi import FastAPI
 import openfab
 from openfab.api.errors import install_error_handlers
 from openfab.api.limits import BodySizeLimit
-from openfab.api.routers import auth, catalog, events, orders, schedule, tenants
+from openfab.api.routers import auth, catalog, events, ideas, lab, orders, schedule, tenants
+from openfab.api.routers import execution as execution_router
+from openfab.api.routers import materials as materials_router
 from openfab.autopilot.replanning import AutopilotLoop, ReplanningAutopilot
 from openfab.platform import Platform
 from openfab.settings import get_settings
+from openfab.web import mount_web
 
 
 def create_app(platform: Platform | None = None, *, autopilot: bool = False) -> FastAPI:
@@ -46,8 +49,11 @@ def create_app(platform: Platform | None = None, *, autopilot: bool = False) -> 
     settings = platform.settings if platform else get_settings()
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (auth, tenants, catalog, orders, schedule, events):
+    for module in (auth, tenants, catalog, orders, schedule, events, ideas, lab):
         app.include_router(module.router)
+    mount_web(app)
+    app.include_router(execution_router.router)
+    app.include_router(materials_router.router)
 
     @app.get("/health", tags=["meta"], operation_id="health")
     def health() -> dict[str, str]:

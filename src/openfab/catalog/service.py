@@ -129,6 +129,15 @@ class CatalogService:
             row.name, row.family = definition.name, definition.family
             return self._add_revision(uow, row, data)
 
+    def revise_in(self, uow: UnitOfWork, actor: Actor, code: str, note: str) -> ProductDetail:
+        """A new revision of the current definition with ``note`` on its record, inside the
+        caller's transaction (the lab releases a design and records its origin atomically)."""
+        actor.require(*PRODUCT_EDITORS)
+        row = self._get(uow, code)
+        definition = self._revision(uow, row).definition
+        row.revision += 1
+        return self._add_revision(uow, row, ProductCreate(definition=definition, note=note[:500]))
+
     def _add_revision(self, uow: UnitOfWork, row: ProductRow, data: ProductCreate) -> ProductDetail:
         revision = ProductRevisionRow(
             product_id=row.id, revision=row.revision, definition=data.definition, note=data.note
