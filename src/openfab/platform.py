@@ -12,6 +12,7 @@ from openfab.execution.service import ExecutionService
 from openfab.identity.service import IdentityService
 from openfab.lab.service import LabService
 from openfab.orders.service import OrderService
+from openfab.planning.demand.service import DemandService
 from openfab.planning.mrp.service import MaterialService
 from openfab.planning.service import PlanningService
 from openfab.settings import Settings, get_settings
@@ -30,6 +31,7 @@ class Platform:
     ideas: IdeaService
     execution: ExecutionService
     materials: MaterialService
+    demand: DemandService
     lab: LabService
 
     @classmethod
@@ -61,6 +63,7 @@ class Platform:
             ideas=IdeaService(db, catalog),
             execution=ExecutionService(db, catalog, orders),
             materials=materials,
+            demand=DemandService(db, catalog, materials),
             lab=LabService(db, catalog),
         )
 

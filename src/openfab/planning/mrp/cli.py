@@ -69,13 +69,25 @@ def run(
         bool, typer.Option("--sample-suppliers", help="Install the sample suppliers first.")
     ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows of the table.")] = 40,
+    sense_demand: Annotated[
+        bool,
+        typer.Option("--sense-demand", help="Add forecast demand and forecast-error safety stock."),
+    ] = False,
+    service_level: Annotated[
+        float, typer.Option(min=0.5, max=0.9999, help="Service level for safety stock.")
+    ] = 0.95,
 ) -> None:
     """Plan materials for every open order of the plant and print the plan as a table."""
     platform = _platform(db)
     try:
         if suppliers:
             platform.materials.install_sample_suppliers(ACTOR)
-        summary = platform.materials.run(ACTOR, trigger="cli")
+        if sense_demand:
+            summary = platform.demand.plan_materials(
+                ACTOR, service_level=service_level, trigger="cli, demand sensing"
+            )
+        else:
+            summary = platform.materials.run(ACTOR, trigger="cli")
         plan = platform.materials.material_plan(ACTOR)
     finally:
         platform.close()
