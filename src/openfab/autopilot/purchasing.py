@@ -19,8 +19,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from openfab.connect.bus import EventBus, EventMessage
-from openfab.errors import OpenFabError
+from openfab.errors import InvalidInput, OpenFabError
 from openfab.identity.actor import Actor
+from openfab.planning.demand.service import DemandService
 from openfab.planning.mrp.schemas import MaterialPlanRunPublic, PurchaseOrderPublic, PurchaseStatus
 from openfab.planning.mrp.service import MaterialService
 from openfab.store.types import utcnow
@@ -75,9 +76,13 @@ class PurchasingAutopilot:
         materials: MaterialService,
         limits: PurchasingLimits | None = None,
         bus: EventBus | None = None,
+        *,
+        demand: DemandService | None = None,
+        service_level: float = 0.95,
     ) -> None:
         self.materials = materials
         self.limits = limits or PurchasingLimits()
+        self.demand, self.service_level = demand, service_level
         self._pending: list[EventMessage] = []
         self._lock = threading.Lock()
         self._unsubscribe = [bus.subscribe(p, self._note) for p in TRIGGERS] if bus else []
@@ -106,8 +111,7 @@ class PurchasingAutopilot:
     def run(self, *, today: date | None = None, trigger: str = "autopilot") -> PurchasingRound:
         """Plan, release what is due within the limits, hold the rest, flag late deliveries."""
         today = today or utcnow().date()
-        run = self.materials.run(ACTOR, trigger=trigger, today=today)
-        result = PurchasingRound(run)
+        result = PurchasingRound(self._plan(today, trigger))
         planned = self.materials.purchase_orders(ACTOR, status=PurchaseStatus.PLANNED).data
         horizon = today + timedelta(days=self.limits.horizon_days)
         for po in planned:
@@ -128,6 +132,18 @@ class PurchasingAutopilot:
             len(result.late),
         )
         return result
+
+    def _plan(self, today: date, trigger: str) -> MaterialPlanRunPublic:
+        """With demand sensing, forecasts and safety stock join the open orders; without
+        enough order history to forecast, the open orders alone."""
+        if self.demand is not None:
+            try:
+                return self.demand.plan_materials(
+                    ACTOR, service_level=self.service_level, trigger=trigger, today=today
+                )
+            except InvalidInput as exc:
+                log.info("no demand sensing this round: %s", exc.detail)
+        return self.materials.run(ACTOR, trigger=trigger, today=today)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:

@@ -55,3 +55,21 @@ def test_a_stored_order_reads_back_with_its_choices_and_bom(
         order = configured_order(row)
     assert order.product == "fridge" and order.quantity == 2
     assert order.bom and all(q > 0 for q in order.bom.values())
+
+
+def test_the_purchasing_autopilot_buys_for_sensed_demand(
+    stocked: Platform, tenant: TenantPeople
+) -> None:
+    from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    history = clock.SimulatedClock(today - timedelta(days=21))
+    with clock.running_on(history):
+        for _day in range(21):
+            place_fridge(stocked, tenant)
+            history.advance(timedelta(days=1))
+    plain = PurchasingAutopilot(stocked.materials, PurchasingLimits()).run(trigger="plain")
+    pilot = PurchasingAutopilot(stocked.materials, PurchasingLimits(), demand=stocked.demand)
+    sensed = pilot.run(trigger="sensed")
+    assert sensed.run.trigger == "sensed"
+    assert sensed.run.purchase_value > plain.run.purchase_value

@@ -253,6 +253,9 @@ def autopilot(
         list[str] | None, typer.Option("--supplier", help="Allowed supplier (repeat).")
     ] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=0, help="Days ahead.")] = 7,
+    sense_demand: Annotated[
+        bool, typer.Option("--sense-demand", help="Buy for forecast demand too.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """One purchasing round: plan, release within the limits, hold the rest, flag late."""
@@ -263,7 +266,9 @@ def autopilot(
     )
     platform = _platform(db)
     try:
-        result = PurchasingAutopilot(platform.materials, limits).run(trigger="cli autopilot")
+        demand = platform.demand if sense_demand else None
+        pilot = PurchasingAutopilot(platform.materials, limits, demand=demand)
+        result = pilot.run(trigger="cli autopilot")
     finally:
         platform.close()
     for po in result.released:
