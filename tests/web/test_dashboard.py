@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi import APIRouter
 
+from openfab.execution.schemas import OperationFinish, OperationStart
 from openfab.identity.actor import STAFF
 from openfab.orders.schemas import OrderTransition
 from openfab.planning.schemas import DowntimeCreate
@@ -16,7 +17,7 @@ from openfab.platform import Platform
 from openfab.store.types import utcnow
 from openfab.web import dashboard_data as data
 from openfab.web import registry
-from openfab.web.pages import dashboard
+from openfab.web.pages import dashboard, load_pages
 from tests.conftest import TenantPeople, make_tenant
 from tests.web.conftest import email, place_fridge, signed_in
 
@@ -149,3 +150,40 @@ def dashboard_actor() -> Any:
     from openfab.identity.actor import Actor, Role
 
     return Actor("user:p@x", "t", "u", frozenset({Role.PLANNER}))
+
+
+def build(platform: Platform, shop: TenantPeople, *, scrap: bool) -> None:
+    """One fridge through every operation of its routing; the last one scraps it or not."""
+    order = place_fridge(platform, shop.alice)
+    platform.orders.transition(shop.planner, order.id, OrderTransition(status="Planned"))
+    work = platform.execution.release_order(shop.planner, order.id)
+    machines = platform.execution.machines()
+    moment = utcnow() - timedelta(hours=2)
+    for k, op in enumerate(work.operations):
+        machine = next(m for m, c in sorted(machines.items()) if c in op.work_centers)
+        start = OperationStart(machine=machine, started_at=moment)
+        platform.execution.start_operation(shop.planner, work.number, op.sequence, start)
+        moment += timedelta(minutes=3)
+        bad = scrap and k == len(work.operations) - 1
+        finish = OperationFinish(
+            finished_at=moment, quantity_good=0 if bad else 1, quantity_scrap=1 if bad else 0
+        )
+        platform.execution.finish_operation(shop.planner, work.number, op.sequence, finish)
+
+
+def test_first_pass_yield_counts_the_units_built_right_the_first_time(
+    platform: Platform,
+) -> None:
+    load_pages()  # the shop floor's tiles replace the placeholders
+    shop = make_tenant(platform)
+
+    def fpy() -> Any:
+        return {k.key: v for k, v in dashboard.kpi_values(platform, shop.planner)}[
+            "first_pass_yield"
+        ]
+
+    assert fpy().value is None and fpy().hint == "kpi.hint.execution"
+    build(platform, shop, scrap=False)
+    build(platform, shop, scrap=True)
+    assert fpy().value == "50.0%"
+    assert fpy().detail == "1 / 2"

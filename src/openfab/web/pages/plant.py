@@ -8,7 +8,11 @@ import time
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import and_, func, or_, select
+
 from openfab.errors import OpenFabError
+from openfab.execution.orm import SerialUnitRow
+from openfab.execution.states import UnitStatus
 from openfab.identity.actor import Actor, Role
 from openfab.platform import Platform
 from openfab.store.types import utcnow
@@ -46,6 +50,31 @@ def _oee(platform: Platform, actor: Actor) -> KpiValue:
     return KpiValue(f"{plant.oee:.0%}", detail=detail)
 
 
+def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
+    """Units of the tenant finished in the last 24 hours that passed every step the first
+    time (no rework, no scrap), from the shop floor's serial units."""
+    if not actor.is_staff:
+        return KpiValue(None, hint="kpi.hint.unavailable")
+    since = utcnow() - OEE_WINDOW
+    finished = or_(
+        SerialUnitRow.completed_at >= since,
+        and_(SerialUnitRow.status == UnitStatus.SCRAPPED, SerialUnitRow.created_at >= since),
+    )
+    with platform.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        total, good = u.session.execute(
+            select(
+                func.count(),
+                func.count().filter(
+                    SerialUnitRow.first_pass.is_(True),
+                    SerialUnitRow.status != UnitStatus.SCRAPPED,
+                ),
+            ).where(finished)
+        ).one()
+    if not total:
+        return KpiValue(None, hint="kpi.hint.execution")
+    return KpiValue(f"{good / total:.1%}", detail=f"{good} / {total}")
+
+
 def purchase_orders(platform: Platform, actor: Actor) -> dict[str, Any]:
     try:
         orders = platform.materials.purchase_orders(actor).data
@@ -56,6 +85,7 @@ def purchase_orders(platform: Platform, actor: Actor) -> dict[str, Any]:
 
 
 register_kpi(Kpi("oee", "kpi.oee", oee, order=40))
+register_kpi(Kpi("first_pass_yield", "kpi.first_pass_yield", first_pass_yield, order=50))
 register_panel(
     Panel(
         "purchase_orders",
