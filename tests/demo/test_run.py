@@ -16,6 +16,8 @@ from openfab.execution.orm import SerialUnitRow
 from openfab.execution.states import UnitStatus
 from openfab.platform import Platform
 
+pytestmark = pytest.mark.xdist_group("demo-run")  # one run of the loop serves every test here
+
 CONFIG = DemoConfig(
     days=0.4,
     orders_per_day=60,
@@ -71,7 +73,10 @@ def test_conservation_the_mes_counts_what_the_twin_built(
     assert shipped > 0
 
 
-def test_every_shipped_unit_traces_to_lots_and_machines(platform: Platform) -> None:
+def test_every_shipped_unit_traces_to_lots_and_machines(
+    result: DemoResult, platform: Platform
+) -> None:
+    assert result.kpis.orders_shipped > 0
     with platform.db.unit(tenant_id=None, actor="system:test", readonly=True) as uow:
         serials = list(
             uow.session.scalars(
