@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
 
+from openfab.commands import DbOption, errors, handled
 from openfab.connect import cli as connect_cli
 from openfab.errors import (
-    Conflict,
-    Forbidden,
-    Infeasible,
     InvalidInput,
     NotFound,
     OpenFabError,
-    Unauthorized,
 )
 from openfab.execution.cli import trace as trace_command
 from openfab.lab.cli import lab_app
@@ -40,37 +35,6 @@ app.add_typer(connect_cli.opcua_app, name="opcua")
 app.add_typer(lab_app, name="lab")
 app.add_typer(mrp_app, name="mrp")
 console = Console()
-errors = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $OPENFAB_DATABASE_URL or openfab.db)."),
-]
-EXIT_CODES: dict[type[OpenFabError], int] = {
-    InvalidInput: 1,
-    Infeasible: 1,
-    NotFound: 3,
-    Conflict: 4,
-    Unauthorized: 5,
-    Forbidden: 5,
-}
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handled(func: F) -> F:
-    """Map OpenFab errors to a message and an exit code, in one place."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OpenFabError as exc:
-            errors.print(f"[bold red]{exc.title}:[/] {exc.detail}")
-            for problem in exc.problems:
-                errors.print(f"  [red]•[/] {problem}")
-            raise typer.Exit(EXIT_CODES.get(type(exc), 2)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _platform(db: str | None) -> Any:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from openfab.commands import DbOption
 from openfab.connect.ingest import IngestStats, TelemetryIngest
 from openfab.connect.store import TelemetryStore
 from openfab.connect.topics import EquipmentPath, TopicError
@@ -27,10 +28,6 @@ ingest_app = typer.Typer(help="Ingest telemetry into the database.", no_args_is_
 opcua_app = typer.Typer(help="OPC UA: serve a machine.", no_args_is_help=True)
 console = Console()
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $OPENFAB_DATABASE_URL or openfab.db)."),
-]
 DurationOption = Annotated[
     float, typer.Option("--duration", help="Seconds to run (0: until Ctrl-C).", min=0)
 ]

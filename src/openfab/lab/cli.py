@@ -3,40 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from openfab.errors import InvalidInput, OpenFabError, Problem
+from openfab.commands import handled
+from openfab.errors import InvalidInput, Problem
 
 lab_app = typer.Typer(
     help="The AI lab: Bayesian optimization of recipes and cell designs.", no_args_is_help=True
 )
 console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handled(func: F) -> F:
-    """OpenFab errors → the message, every problem, and the CLI's exit code (no traceback)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OpenFabError as exc:
-            from openfab.cli import EXIT_CODES
-
-            console.print(f"[bold red]{exc.title}:[/] {exc.detail}")
-            for problem in exc.problems:
-                console.print(f"  [red]•[/] {problem}")
-            raise typer.Exit(EXIT_CODES.get(type(exc), 2)) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _read(path: Path) -> str:

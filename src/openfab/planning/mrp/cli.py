@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from openfab.errors import OpenFabError
+from openfab.commands import DbOption, handled
 from openfab.identity.actor import Actor
 
 mrp_app = typer.Typer(
@@ -20,35 +18,7 @@ mrp_app = typer.Typer(
 po_app = typer.Typer(help="Purchase orders: list, release, receive, cancel.", no_args_is_help=True)
 mrp_app.add_typer(po_app, name="po")
 console = Console()
-errors = Console(stderr=True)
 ACTOR = Actor.system("cli")
-F = TypeVar("F", bound=Callable[..., Any])
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $OPENFAB_DATABASE_URL or openfab.db)."),
-]
-
-
-def handled(func: F) -> F:
-    """OpenFab errors → the message, every problem and the CLI's exit code (no traceback)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except OpenFabError as exc:
-            from openfab.cli import EXIT_CODES
-
-            errors.print(f"[bold red]{exc.title}:[/] {exc.detail}")
-            for problem in exc.problems:
-                errors.print(f"  [red]•[/] {problem}")
-            raise typer.Exit(EXIT_CODES.get(type(exc), 2)) from None
-        except (ValueError, ArithmeticError) as exc:  # a malformed number, status or field
-            errors.print(f"[bold red]Invalid input:[/] {str(exc).splitlines()[0]}")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _platform(db: str | None) -> Any:
