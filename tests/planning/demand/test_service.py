@@ -3,6 +3,7 @@ safety stock in the material plan, so material is bought before the orders arriv
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,14 +13,26 @@ from openfab.identity.actor import Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.planning.demand.service import configured_order
 from openfab.platform import Platform
-from tests.conftest import TenantPeople
+from openfab.settings import Settings
+from tests.conftest import TenantPeople, make_tenant
 from tests.planning.mrp.conftest import place_fridge
 
 
-@pytest.fixture
-def stocked(platform: Platform) -> Platform:
+@pytest.fixture(scope="module")
+def stocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A plant of its own: these tests buy for forecast demand, and purchase orders released
+    here would cover what other tests of the shared plant expect to see planned."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demand') / 'plant.db'}"
+    settings = Settings(database_url=url, jwt_secret="test-secret-not-for-production-0123456789")
+    platform = Platform.open(url, settings=settings)
     platform.materials.install_sample_suppliers(Actor.system("test"))
-    return platform
+    yield platform
+    platform.close()
+
+
+@pytest.fixture
+def tenant(stocked: Platform) -> TenantPeople:
+    return make_tenant(stocked)
 
 
 def test_sensed_demand_buys_more_than_the_open_orders_alone(
@@ -68,8 +81,8 @@ def test_the_purchasing_autopilot_buys_for_sensed_demand(
         for _day in range(21):
             place_fridge(stocked, tenant)
             history.advance(timedelta(days=1))
-    plain = PurchasingAutopilot(stocked.materials, PurchasingLimits()).run(trigger="plain")
+    plain = stocked.materials.run(tenant.planner, trigger="open orders only")  # releases nothing
     pilot = PurchasingAutopilot(stocked.materials, PurchasingLimits(), demand=stocked.demand)
     sensed = pilot.run(trigger="sensed")
     assert sensed.run.trigger == "sensed"
-    assert sensed.run.purchase_value > plain.run.purchase_value
+    assert sensed.run.purchase_value > plain.purchase_value  # planned before it released

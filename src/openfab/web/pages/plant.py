@@ -68,7 +68,9 @@ def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
                     SerialUnitRow.first_pass.is_(True),
                     SerialUnitRow.status != UnitStatus.SCRAPPED,
                 ),
-            ).where(finished)
+            )
+            .select_from(SerialUnitRow)  # explicit: the tenant filter needs the entity
+            .where(finished)
         ).one()
     if not total:
         return KpiValue(None, hint="kpi.hint.execution")
