@@ -122,20 +122,7 @@ class OrderService:
             raise Forbidden("only factory staff move orders through production")
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
             row = self._get(uow, actor, order_id)
-            current = OrderStatus(row.status)
-            check_transition(current, change.status)
-            row.status, row.updated_at = change.status, utcnow()
-            if change.status not in OPEN_FOR_CAPACITY:
-                for load in uow.session.scalars(
-                    select(OrderLoadRow).where(OrderLoadRow.order_id == row.id)
-                ):
-                    uow.session.delete(load)
-            uow.record(
-                "order.status_changed",
-                "sales_order",
-                row.id,
-                {"number": row.number, "from": current, "to": change.status, "note": change.note},
-            )
+            self.advance_in(uow, row, OrderStatus(change.status), change.note)
             return OrderPublic.model_validate(row)
 
     def cancel(self, actor: Actor, order_id: str, note: str = "") -> OrderPublic:
