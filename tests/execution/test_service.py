@@ -485,3 +485,40 @@ def test_a_floor_batch_commits_good_messages_and_lists_refused_ones(
     assert platform.execution.report_machine_states(TWIN, changes) == 0  # redelivered
     with pytest.raises(InvalidInput):
         platform.execution.report_machine_states(TWIN, [("nope", changes[0][1])])
+
+
+def test_a_refusal_mid_batch_undoes_only_its_own_message(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    """The batch applies messages optimistically; a refusal replays the ones before it, so
+    a refused message leaves nothing behind — not even its message id in the inbox."""
+    work_order = released(platform, tenant)
+    start, finish = message(), message()
+    with platform.execution.floor(TWIN, tenant_id=tenant.tenant_id) as floor:
+        early = floor.finish_operation(
+            work_order.number, 10, OperationFinish(message_id=finish, quantity_good=1)
+        )
+        assert early is None  # not running yet: refused
+        body = OperationStart(message_id=start, machine="sheet_metal_press-1")
+        assert floor.start_operation(work_order.number, 10, body)
+        assert floor.start_operation(work_order.number, 10, body)  # redelivered: once
+        done = floor.finish_operation(
+            work_order.number, 10, OperationFinish(message_id=finish, quantity_good=1)
+        )
+        assert done is not None and done.status == "Completed"  # its id was not kept
+        refused = floor.finish_operation(
+            work_order.number, 20, OperationFinish(message_id=message(), quantity_good=1)
+        )
+        assert refused is None  # the next step has not started
+    assert [type(e).__name__ for _, e in floor.refused] == ["Conflict", "Conflict"]
+    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+        events = uow.session.scalars(
+            select(EventRecord).where(EventRecord.type.like("operation.%"))
+        ).all()
+    mine = [
+        (e.type, e.payload["sequence"])
+        for e in events
+        if e.payload["work_order"] == work_order.number
+    ]
+    assert mine == [("operation.started", 10), ("operation.finished", 10)]
+    assert platform.audit.verify(tenant.admin).ok

@@ -39,6 +39,7 @@ class ProductHandle:
     code: str
     revision: int
     configurator: Configurator
+    status: str = "Active"  # a Draft product (a promoted idea) cannot be ordered yet
 
 
 class CatalogService:
@@ -172,9 +173,18 @@ class CatalogService:
     def handle_in(self, uow: UnitOfWork, code: str) -> ProductHandle:
         """As ``handle``, inside the caller's transaction (one round trip fewer per order)."""
         row = self._get(uow, code)
-        revision = self._revision(uow, row)
-        configurator = self._configurator(revision.id, revision.definition)
-        return ProductHandle(code=code, revision=row.revision, configurator=configurator)
+        revision_id = uow.session.scalars(
+            select(ProductRevisionRow.id).where(
+                ProductRevisionRow.product_id == row.id,
+                ProductRevisionRow.revision == row.revision,
+            )
+        ).one()
+        configurator = self._configurators.get(revision_id) or self._configurator(
+            revision_id, self._revision(uow, row).definition
+        )
+        return ProductHandle(
+            code=code, revision=row.revision, configurator=configurator, status=row.status
+        )
 
     # -- configuration ---------------------------------------------------------------------
     def validate(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> Validation:

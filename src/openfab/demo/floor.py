@@ -15,10 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from openfab.demo.plans import Work
-from openfab.execution.orm import SerialUnitRow, WorkOrderRow
 from openfab.execution.schemas import (
     LotConsumption,
     MachineStateReport,
@@ -89,6 +86,7 @@ class FloorBridge:
                     by_tenant[work.tenant_id].append(event)
         for tenant, ops in sorted(by_tenant.items()):
             with self.execution.floor(self.actor, tenant_id=tenant) as floor:
+                floor.prefetch({e.work_order for e in ops}, [e.message_id for e in ops])
                 for event in ops:
                     self._operation(floor, event, produced)
                 self._note_refused(floor)
@@ -157,13 +155,7 @@ class FloorBridge:
 
     def _map_serials(self, floor: FloorSession, number: str, twin: Sequence[str]) -> None:
         """The MES serials handed out at this work order's first operation, in order."""
-        session = floor._uow.session  # the same transaction: the units are not committed yet
-        mes = session.scalars(
-            select(SerialUnitRow.serial)
-            .join(WorkOrderRow, WorkOrderRow.id == SerialUnitRow.work_order_id)
-            .where(WorkOrderRow.number == number)
-            .order_by(SerialUnitRow.serial)
-        ).all()
+        mes = floor.serials(number)
         self.serials.update(zip(twin, mes, strict=False))
 
     def _machine_states(self, events: Sequence[MachineStateChanged]) -> None:

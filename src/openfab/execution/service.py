@@ -9,13 +9,14 @@ nothing, so the twin or a bus may deliver at least once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 
 from openfab.catalog.service import CatalogService, PlantReference
 from openfab.errors import (
@@ -30,7 +31,6 @@ from openfab.errors import (
 from openfab.execution import reads
 from openfab.execution.genealogy import format_serial, inspection_passed, serial_prefix, shift_of
 from openfab.execution.orm import (
-    ExecutionInboxRow,
     MachineStateRow,
     OperationRow,
     SerialCounterRow,
@@ -71,6 +71,7 @@ from openfab.execution.states import (
     check_unit,
     check_work_order,
 )
+from openfab.execution.working_set import WorkingSet
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.service import OrderService
@@ -78,6 +79,7 @@ from openfab.orders.states import OrderStatus
 from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.shopfloor import machine_ids
 from openfab.store import Database, UnitOfWork
+from openfab.store.base import new_id
 from openfab.store.types import utcnow
 
 T = TypeVar("T")
@@ -419,8 +421,10 @@ class ExecutionService:
         serials = _allocate_serials(
             uow, work_order.tenant_id, work_order.product_code, work_order.quantity
         )
-        uow.session.add_all(
+        units = [
             SerialUnitRow(
+                id=new_id(),
+                tenant_id=work_order.tenant_id,
                 serial=serial,
                 work_order_id=work_order.id,
                 order_id=work_order.order_id,
@@ -432,8 +436,8 @@ class ExecutionService:
                 scrap_reason="",
             )
             for serial in serials
-        )
-        uow.session.flush()
+        ]
+        WorkingSet.of(uow).add_units(work_order, units)
         return serials
 
     def _complete(self, uow: UnitOfWork, work_order: WorkOrderRow, at: datetime) -> None:
@@ -529,6 +533,8 @@ class ExecutionService:
 
         def work(uow: UnitOfWork) -> int:
             before = len(uow.messages)
+            ids = [d.message_id for _, d in reports if d.message_id]
+            WorkingSet.of(uow).prefetch((), ids)
             for machine, data in reports:
                 self._machine_state(uow, machine, data)
             return len(uow.messages) - before
@@ -583,7 +589,9 @@ class ExecutionService:
         if actor.tenant_id is not None and actor.tenant_id != tenant:
             raise Forbidden(f"{actor.name} does not act for {tenant}")
         with self.db.unit(tenant_id=tenant, actor=actor.name) as uow:
-            yield FloorSession(self, uow)
+            session = FloorSession(self, uow)
+            yield session
+            session.finish()
 
     def oee(
         self,
@@ -873,12 +881,8 @@ class ExecutionService:
     def _operation(
         self, uow: UnitOfWork, ref: str, sequence: int
     ) -> tuple[WorkOrderRow, OperationRow]:
-        work_order = reads.find_work_order(uow, ref)
-        op = uow.session.scalar(
-            select(OperationRow).where(
-                OperationRow.work_order_id == work_order.id, OperationRow.sequence == sequence
-            )
-        )
+        work_order = WorkingSet.of(uow).work_order(ref) or reads.find_work_order(uow, ref)
+        op = next((o for o in _operations(uow, work_order) if o.sequence == sequence), None)
         if op is None:
             raise NotFound(f"{work_order.number} has no operation {sequence}")
         return work_order, op
@@ -936,67 +940,31 @@ def _check_aware(problems: ProblemCollector, loc: str, moment: datetime) -> None
 
 def _first_delivery(uow: UnitOfWork, message_id: str | None, kind: str, entity: str) -> bool:
     """Record ``message_id`` as applied; False when it already was (a redelivery)."""
-    if message_id is None:
-        return True
-    key = f"{uow.tenant_id or '-'}/{message_id}"
-    seen = uow.session.get(ExecutionInboxRow, key)
-    if seen is not None:
-        if (seen.kind, seen.entity_id) != (kind, entity[:64]):
-            raise Conflict(f"message id {message_id!r} was already used for a {seen.kind}")
-        return False
-    uow.session.add(ExecutionInboxRow(message_id=key, kind=kind, entity_id=entity[:64]))
-    uow.session.flush()
-    return True
+    return WorkingSet.of(uow).first_delivery(message_id, kind, entity)
 
 
 def _operations(uow: UnitOfWork, work_order: WorkOrderRow) -> list[OperationRow]:
-    return list(
-        uow.session.scalars(
-            select(OperationRow)
-            .where(OperationRow.work_order_id == work_order.id)
-            .order_by(OperationRow.sequence)
-        )
-    )
+    return list(WorkingSet.of(uow).operations_of(work_order))
 
 
 def _next_operation(uow: UnitOfWork, work_order: WorkOrderRow, after: int) -> OperationRow | None:
-    return uow.session.scalars(
-        select(OperationRow)
-        .where(
-            OperationRow.work_order_id == work_order.id,
-            OperationRow.sequence > after,
-            OperationRow.status == OperationStatus.PENDING,
-        )
-        .order_by(OperationRow.sequence)
-        .limit(1)
-    ).first()
+    pending = OperationStatus.PENDING
+    return next(
+        (
+            op
+            for op in WorkingSet.of(uow).operations_of(work_order)
+            if op.sequence > after and op.status == pending
+        ),
+        None,
+    )
 
 
 def _in_process(uow: UnitOfWork, work_order: WorkOrderRow) -> list[SerialUnitRow]:
-    return list(
-        uow.session.scalars(
-            select(SerialUnitRow)
-            .where(
-                SerialUnitRow.work_order_id == work_order.id,
-                SerialUnitRow.status == UnitStatus.IN_PROCESS,
-            )
-            .order_by(SerialUnitRow.serial)
-        )
-    )
+    return [u for u in WorkingSet.of(uow).units_of(work_order) if u.status == UnitStatus.IN_PROCESS]
 
 
 def _count(uow: UnitOfWork, work_order: WorkOrderRow, statuses: Sequence[UnitStatus]) -> int:
-    return int(
-        uow.session.scalar(
-            select(func.count())
-            .select_from(SerialUnitRow)
-            .where(
-                SerialUnitRow.work_order_id == work_order.id,
-                SerialUnitRow.status.in_(statuses),
-            )
-        )
-        or 0
-    )
+    return sum(u.status in statuses for u in WorkingSet.of(uow).units_of(work_order))
 
 
 def _consume(
@@ -1067,6 +1035,21 @@ class FloorSession:
         self._service = service
         self._uow = uow
         self.refused: list[tuple[str, OpenFabError]] = []
+        self._batch: SessionTransaction | None = None
+        self._applied: list[Callable[[], object]] = []
+        self._careful = False
+        self._mark = 0
+
+    def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
+        """Read what a batch of messages will touch in a few statements, not per message."""
+        WorkingSet.of(self._uow).prefetch(work_orders, message_ids)
+
+    def serials(self, work_order: str) -> list[str]:
+        """The serial numbers of a work order's units, in order (uncommitted ones too)."""
+        found = WorkingSet.of(self._uow).work_order(work_order)
+        if found is None:
+            raise NotFound(f"work order {work_order!r} not found")
+        return [u.serial for u in WorkingSet.of(self._uow).units_of(found)]
 
     def start_operation(
         self, work_order: str, sequence: int, data: OperationStart
@@ -1102,14 +1085,45 @@ class FloorSession:
             f"deliver {order}", lambda: self._service._deliver(self._uow, order, data)
         )
 
+    def finish(self) -> None:
+        """Close the batch's savepoint (the unit of work then commits)."""
+        if self._batch is not None and self._batch.is_active:
+            self._batch.commit()
+        self._batch = None
+
     def _guarded(self, what: str, command: Callable[[], T]) -> T | None:
-        """Run one message in a savepoint; a refused message leaves no row and no event."""
+        """Apply one message; a refused one leaves no row and no event.
+
+        Messages are applied optimistically in one savepoint for the whole batch (one flush
+        for all, not one per message). The first refusal rolls that savepoint back and
+        replays the messages applied so far each in a savepoint of its own, as every
+        message after it is from then on."""
+        if self._careful:
+            return self._isolated(what, command)
+        if self._batch is None:
+            self._batch, self._mark = self._uow.session.begin_nested(), len(self._uow.messages)
+        try:
+            result = command()
+        except OpenFabError:
+            self._batch.rollback()
+            WorkingSet.of(self._uow).forget()
+            del self._uow.messages[self._mark :]
+            self._careful = True
+            for applied in self._applied:
+                self._isolated("replay", applied)
+            self._applied.clear()
+            return self._isolated(what, command)
+        self._applied.append(command)
+        return result
+
+    def _isolated(self, what: str, command: Callable[[], T]) -> T | None:
         mark = len(self._uow.messages)
         savepoint = self._uow.session.begin_nested()
         try:
             result = command()
         except OpenFabError as exc:
             savepoint.rollback()
+            WorkingSet.of(self._uow).forget()
             del self._uow.messages[mark:]
             self.refused.append((what, exc))
             return None

@@ -1,0 +1,161 @@
+"""The rows one unit of work has read for shop-floor messages, read once per transaction.
+
+A window of twin or bus messages touches the same work orders again and again (start,
+finish, the next start …). Reading each work order, its operations, its units and the inbox
+once per transaction — or all at once with ``prefetch`` — instead of once per message keeps
+the MES at a few statements per message: the writes. The rows stay in the session's identity
+map, so what a message changed is what the next one sees.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from openfab.errors import Conflict
+from openfab.execution.orm import ExecutionInboxRow, OperationRow, SerialUnitRow, WorkOrderRow
+from openfab.store.database import UnitOfWork
+
+CHUNK = 500
+INBOX = ExecutionInboxRow.__table__
+
+
+class WorkingSet:
+    def __init__(self, session: Session, tenant_id: str | None) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+        self.work_orders: dict[str, WorkOrderRow] = {}
+        self.operations: dict[str, list[OperationRow]] = {}
+        self.units: dict[str, list[SerialUnitRow]] = {}
+        self.inbox: dict[str, tuple[str, str]] = {}
+        """Keys known to be applied: read from the inbox or added in this transaction."""
+        self.checked: set[str] = set()
+        """Keys looked up and absent from the inbox when read."""
+
+    @staticmethod
+    def of(uow: UnitOfWork) -> WorkingSet:
+        found = uow.session.info.get("execution.working_set")
+        if not isinstance(found, WorkingSet):
+            found = WorkingSet(uow.session, uow.tenant_id)
+            uow.session.info["execution.working_set"] = found
+        return found
+
+    def forget(self) -> None:
+        """After a rolled-back savepoint: rows it created are gone, read everything again."""
+        self.work_orders.clear()
+        self.operations.clear()
+        self.units.clear()
+        self.inbox.clear()
+        self.checked.clear()
+
+    # -- reads -----------------------------------------------------------------------------------
+    def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
+        """Read the named work orders (numbers or ids) with their operations and units, and
+        which of ``message_ids`` were applied before, in a few statements."""
+        refs = sorted({r for r in work_orders if r not in self.work_orders})
+        for chunk in _chunks(refs):
+            rows = self.session.scalars(
+                select(WorkOrderRow).where(
+                    or_(WorkOrderRow.number.in_(chunk), WorkOrderRow.id.in_(chunk))
+                )
+            ).all()
+            self._adopt(rows)
+        self._check_inbox([self.key(m) for m in message_ids])
+
+    def work_order(self, ref: str) -> WorkOrderRow | None:
+        """A work order by number or id, when it exists (the caller falls back otherwise)."""
+        found = self.work_orders.get(ref)
+        if found is None:
+            rows = self.session.scalars(
+                select(WorkOrderRow).where(or_(WorkOrderRow.id == ref, WorkOrderRow.number == ref))
+            ).all()
+            if len(rows) != 1:
+                return None
+            self._adopt(rows)
+            found = rows[0]
+        return found
+
+    def operations_of(self, work_order: WorkOrderRow) -> list[OperationRow]:
+        """The work order's operations in sequence order."""
+        if work_order.id not in self.operations:
+            self._load_children([work_order.id])
+        return self.operations[work_order.id]
+
+    def units_of(self, work_order: WorkOrderRow) -> list[SerialUnitRow]:
+        """The work order's units in serial order (those added in this transaction too)."""
+        if work_order.id not in self.units:
+            self._load_children([work_order.id])
+        return self.units[work_order.id]
+
+    def add_units(self, work_order: WorkOrderRow, units: Sequence[SerialUnitRow]) -> None:
+        self.session.add_all(units)
+        known = self.units_of(work_order)
+        known.extend(units)
+        known.sort(key=lambda u: u.serial)
+
+    # -- the inbox -------------------------------------------------------------------------------
+    def key(self, message_id: str) -> str:
+        return f"{self.tenant_id or '-'}/{message_id}"
+
+    def first_delivery(self, message_id: str | None, kind: str, entity: str) -> bool:
+        """Record ``message_id`` as applied; False when it already was (a redelivery). A
+        message id reused for another kind of message or another entity is a conflict."""
+        if message_id is None:
+            return True
+        key, entity = self.key(message_id), entity[:64]
+        if key not in self.checked and key not in self.inbox:
+            self._check_inbox([key])
+        seen = self.inbox.get(key)
+        if seen is not None:
+            if seen != (kind, entity):
+                raise Conflict(f"message id {message_id!r} was already used for a {seen[0]}")
+            return False
+        self.session.add(ExecutionInboxRow(message_id=key, kind=kind, entity_id=entity))
+        self.inbox[key] = (kind, entity)
+        return True
+
+    # -- internals -------------------------------------------------------------------------------
+    def _adopt(self, rows: Sequence[WorkOrderRow]) -> None:
+        for row in rows:
+            self.work_orders[row.id] = self.work_orders[row.number] = row
+        self._load_children([r.id for r in rows if r.id not in self.operations])
+
+    def _load_children(self, ids: Sequence[str]) -> None:
+        for chunk in _chunks(ids):
+            operations: dict[str, list[OperationRow]] = defaultdict(list)
+            units: dict[str, list[SerialUnitRow]] = defaultdict(list)
+            for op in self.session.scalars(
+                select(OperationRow)
+                .where(OperationRow.work_order_id.in_(chunk))
+                .order_by(OperationRow.sequence)
+            ):
+                operations[op.work_order_id].append(op)
+            for unit in self.session.scalars(
+                select(SerialUnitRow)
+                .where(SerialUnitRow.work_order_id.in_(chunk))
+                .order_by(SerialUnitRow.serial)
+            ):
+                units[unit.work_order_id].append(unit)
+            for work_order_id in chunk:
+                self.operations[work_order_id] = operations[work_order_id]
+                self.units[work_order_id] = units[work_order_id]
+
+    def _check_inbox(self, keys: Sequence[str]) -> None:
+        wanted = [k for k in dict.fromkeys(keys) if k not in self.inbox and k not in self.checked]
+        for chunk in _chunks(wanted):
+            rows = self.session.execute(
+                select(INBOX.c.message_id, INBOX.c.kind, INBOX.c.entity_id).where(
+                    INBOX.c.message_id.in_(chunk)
+                )
+            ).all()
+            for message_id, kind, entity in rows:
+                self.inbox[message_id] = (kind, entity)
+            self.checked.update(chunk)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
