@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openfab.execution.oee import (
+    NO_WORK,
+    NO_WORK_SECONDS,
     MachineOee,
     OeeInput,
     ProductionCount,
@@ -194,3 +196,23 @@ def test_combining_keeps_factors_in_range_and_sums_counts(
     assert plant.total_count == 2 * sum(c.total for c in counts)
     for factor in (plant.availability, plant.performance, plant.quality):
         assert 0.0 <= factor <= 1.0
+
+
+def test_idle_without_work_is_no_loss_but_idle_waiting_is() -> None:
+    """A machine with nothing released to it is not losing time (ISO 22400 leaves time without
+    orders out of planned busy time); one starved of material or waiting for its planned
+    start is."""
+    changes = [
+        (at(0), IDLE, NO_WORK),
+        (at(120), R, ""),
+        (at(180), IDLE, "waiting for material"),
+        (at(200), R, ""),
+        (at(260), IDLE, NO_WORK),
+    ]
+    intervals = intervals_from_changes(changes, at(0), at(480))
+    result = compute_oee(OeeInput("press-1", at(0), at(480), intervals=intervals))
+    assert result.seconds[NO_WORK_SECONDS] == (120 + 220) * 60
+    assert result.planned_seconds == (60 + 20 + 60) * 60
+    assert result.availability == pytest.approx(120 / 140)
+    plant = combine([result, result])
+    assert plant.seconds[NO_WORK_SECONDS] == 2 * (120 + 220) * 60

@@ -3,8 +3,9 @@
 OEE = availability × performance × quality (ISO 22400 style):
 
 - *planned busy time* is the time the machine was Running, in Setup, Down or Idle (starved or
-  blocked while scheduled); planned Maintenance and time with no recorded state are not
-  losses and are left out;
+  blocked while work was waiting for it); planned Maintenance, Idle with the reason
+  ``no work`` (nothing was released to the machine: a demand gap, not a loss) and time with no
+  recorded state are left out;
 - availability = running time ÷ planned busy time;
 - performance = ideal time (ideal cycle time × units produced) ÷ running time, capped at 1 —
   running faster than "ideal" means the ideal cycle time is wrong, not that OEE exceeds 100 %;
@@ -27,13 +28,27 @@ LOSS_STATES = frozenset(
 )
 
 
+NO_WORK = "no work"
+"""The reason of an Idle state with nothing released to the machine."""
+NO_WORK_SECONDS = "Idle (no work)"
+"""Where ``MachineOee.seconds`` books Idle time without work."""
+
+
 @dataclass(frozen=True)
 class StateInterval:
-    """A machine was in ``state`` from ``start`` to ``end``."""
+    """A machine was in ``state`` from ``start`` to ``end`` (``reason`` as reported)."""
 
     state: MachineState
     start: datetime
     end: datetime
+    reason: str = ""
+
+    @property
+    def bucket(self) -> str:
+        """The ``seconds`` key this interval counts under."""
+        if self.state == MachineState.IDLE and self.reason == NO_WORK:
+            return NO_WORK_SECONDS
+        return self.state.value
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -110,9 +125,9 @@ def _clipped(interval: StateInterval, start: datetime, end: datetime) -> float:
 
 def compute_oee(data: OeeInput) -> MachineOee:
     """OEE of one machine over ``[start, end)``."""
-    seconds = {state.value: 0.0 for state in MachineState}
+    seconds = {state.value: 0.0 for state in MachineState} | {NO_WORK_SECONDS: 0.0}
     for interval in data.intervals:
-        seconds[interval.state.value] += _clipped(interval, data.start, data.end)
+        seconds[interval.bucket] += _clipped(interval, data.start, data.end)
     planned = sum(seconds[s.value] for s in LOSS_STATES)
     return MachineOee(
         machine=data.machine,
@@ -132,7 +147,7 @@ def combine(results: Iterable[MachineOee], *, name: str = "plant") -> MachineOee
     items = list(results)
     if not items:
         raise ValueError("nothing to combine")
-    seconds = {state.value: 0.0 for state in MachineState}
+    seconds = {state.value: 0.0 for state in MachineState} | {NO_WORK_SECONDS: 0.0}
     for item in items:
         for state, value in item.seconds.items():
             seconds[state] = seconds.get(state, 0.0) + value
@@ -150,7 +165,9 @@ def combine(results: Iterable[MachineOee], *, name: str = "plant") -> MachineOee
 
 
 def intervals_from_changes(
-    changes: Sequence[tuple[datetime, MachineState]], start: datetime, end: datetime
+    changes: Sequence[tuple[datetime, MachineState] | tuple[datetime, MachineState, str]],
+    start: datetime,
+    end: datetime,
 ) -> tuple[StateInterval, ...]:
     """State-change points (any order, as a bus may deliver them) → intervals in the window.
 
@@ -160,11 +177,11 @@ def intervals_from_changes(
     """
     ordered = sorted(changes, key=lambda c: c[0])
     out: list[StateInterval] = []
-    for index, (at, state) in enumerate(ordered):
+    for index, (at, state, *reason) in enumerate(ordered):
         until = ordered[index + 1][0] if index + 1 < len(ordered) else end
         first, last = max(at, start), min(until, end)
         if last > first:
-            out.append(StateInterval(state, first, last))
+            out.append(StateInterval(state, first, last, reason[0] if reason else ""))
     return tuple(out)
 
 

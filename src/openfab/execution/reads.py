@@ -301,10 +301,10 @@ def oee_report(
 
 def _state_changes(
     uow: UnitOfWork, machines: Sequence[str], start: datetime, end: datetime
-) -> dict[str, list[tuple[datetime, MachineState]]]:
+) -> dict[str, list[tuple[datetime, MachineState, str]]]:
     """The changes in the window and, per machine, the last one before it (its state at
     the window's start)."""
-    out: dict[str, list[tuple[datetime, MachineState]]] = defaultdict(list)
+    out: dict[str, list[tuple[datetime, MachineState, str]]] = defaultdict(list)
     inside = select(MachineStateRow).where(
         MachineStateRow.machine.in_(machines),
         MachineStateRow.at >= start,
@@ -322,7 +322,7 @@ def _state_changes(
     )
     for query in (before, inside):
         for row in uow.session.scalars(query):
-            out[row.machine].append((row.at, MachineState(row.state)))
+            out[row.machine].append((row.at, MachineState(row.state), row.reason or ""))
     return out
 
 
