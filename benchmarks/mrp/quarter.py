@@ -67,6 +67,7 @@ from openfab.planning.demand import (
 )
 from openfab.planning.mrp import model as mrp
 from openfab.planning.mrp.engine import plan as mrp_plan
+from openfab.planning.mrp.reorder_point import ReorderPolicy, StockPosition, reorder
 
 RESULTS = Path(__file__).parent / "results"
 DAY0 = date(2026, 4, 6)  # a Monday: the first day of the quarter
@@ -243,14 +244,20 @@ class ReorderPoint:
         for o in plant.open_orders:
             for m, q in need(market, o).items():
                 allocated[m] += q
-        buy = {}
-        for m, material in plant.materials.items():
-            rate = use.get(m, 0.0)
-            point = rate * material.lead_time_days + self.fixed_safety.get(m, 0.0)
-            position = plant.on_hand[m] + plant.on_order(m) - allocated[m]
-            if position <= point and rate > 0:
-                buy[m] = point + self.cover_days * rate - position
-        return buy
+        positions = [
+            StockPosition(
+                m,
+                daily_use=use.get(m, 0.0),
+                lead_time_days=material.lead_time_days,
+                on_hand=plant.on_hand[m],
+                on_order=plant.on_order(m),
+                allocated=allocated[m],
+                safety_stock=self.fixed_safety.get(m, 0.0),
+            )
+            for m, material in plant.materials.items()
+        ]
+        policy = ReorderPolicy(self.safety_days, self.cover_days)
+        return {o.material: o.quantity for o in reorder(positions, policy)}
 
 
 SAFETY_LEAD_DAYS = 2

@@ -16,6 +16,7 @@ from openfab.demo.kpis import (
     compute,
     on_time,
     percentile,
+    time_average,
 )
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -108,3 +109,25 @@ def test_change_percent_and_side_by_side_comparison() -> None:
     assert changes["order_to_ship_median_h"] == pytest.approx(-50)
     assert changes["oee"] == pytest.approx(20)
     assert changes["first_pass_yield"] == pytest.approx(100 / 3)
+
+
+def test_material_kpis_pass_through_and_compare() -> None:
+    """Purchase orders, inventory value, shortages and blocked hours: lower is better, so a
+    drop shows as a negative change."""
+    base = Production(4, 4, 0, 4, 100, 10, 50, 2000.0, 8, 12.0)
+    new = Production(4, 4, 0, 4, 100, 10, 10, 1500.0, 2, 3.0)
+    before = compute([], base, end=T0 + DAY, shipping=DAY, oee=None)
+    after = compute([], new, end=T0 + DAY, shipping=DAY, oee=None)
+    assert (before.purchase_orders, before.material_shortages) == (50, 8)
+    assert after.average_inventory_value == 1500.0 and after.material_blocked_hours == 3.0
+    changes = compare(before, after)
+    assert changes["purchase_orders"] == pytest.approx(-80)
+    assert changes["average_inventory_value"] == pytest.approx(-25)
+    assert changes["material_shortages"] == pytest.approx(-75)
+    assert changes["material_blocked_hours"] == pytest.approx(-75)
+
+
+def test_time_average_weights_by_duration() -> None:
+    assert time_average([(1.0, 10.0), (3.0, 2.0)]) == pytest.approx(4.0)
+    assert time_average([]) == 0.0
+    assert time_average([(0.0, 5.0)]) == 0.0

@@ -100,7 +100,7 @@ def test_kpi_ratios_are_ratios(result: DemoResult) -> None:
 
 
 def test_the_twin_part_replays_exactly(result: DemoResult) -> None:
-    digest, run = replay_twin(CONFIG, result.twin_trace)
+    digest, run = replay_twin(CONFIG, result.twin_trace, twin=result.twin_config)
     assert digest == result.twin_digest
     assert run == result.twin_run
 

@@ -60,4 +60,5 @@ def test_each_calls_a_handler_per_event(small_layout: PlantLayout) -> None:
     Twin(small_layout, config=cfg, sink=each(lambda e: seen.append(e.kind))).run(
         ProductionPlan(), 300
     )
-    assert seen == ["energy.sample"] * (4 * 9)  # 3 machines + the plant, 9 samples
+    assert seen[:3] == ["machine.state"] * 3  # each machine says it starts with no work
+    assert seen[3:] == ["energy.sample"] * (4 * 9)  # 3 machines + the plant, 9 samples

@@ -54,7 +54,10 @@ def kpi_table(result: DemoResult) -> Table:
 
 
 def compare_table(baseline: DemoResult, openfab: DemoResult) -> Table:
-    table = Table(title="OpenFab vs a non-AI baseline (FIFO dispatch), same orders, same seeds")
+    table = Table(
+        title="OpenFab vs a non-AI baseline (FIFO dispatch, reorder-point purchasing), "
+        "same orders, same seeds"
+    )
     for column in ("measure", "baseline", "OpenFab", "change"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     changes = compare(baseline.kpis, openfab.kpis)

@@ -42,6 +42,10 @@ class Kpis:
     energy_kwh: float
     energy_per_unit_kwh: float | None
     solar_share: float | None
+    purchase_orders: int = 0
+    average_inventory_value: float = 0.0
+    material_shortages: int = 0
+    material_blocked_hours: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -57,6 +61,22 @@ class Production:
     first_pass_units: int
     energy_kwh: float
     solar_kwh: float
+    purchase_orders: int = 0
+    """Purchase orders sent to suppliers (the opening stock is not one)."""
+    average_inventory_value: float = 0.0
+    """Stock on hand at the preferred suppliers' prices, averaged over the run's time."""
+    material_shortages: int = 0
+    """Operations that found their material short (one ``MaterialShortage`` each)."""
+    material_blocked_hours: float = 0.0
+    """Hours operations stood ready but waited for material."""
+
+
+def time_average(samples: Sequence[tuple[float, float]]) -> float:
+    """The average of (duration, value) samples weighted by duration; 0 when none."""
+    total = sum(d for d, _ in samples)
+    if total <= 0:
+        return 0.0
+    return sum(d * v for d, v in samples) / total
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -114,11 +134,24 @@ def compute(
         energy_kwh=production.energy_kwh,
         energy_per_unit_kwh=ratio(production.energy_kwh, finished),
         solar_share=ratio(production.solar_kwh, production.energy_kwh),
+        purchase_orders=production.purchase_orders,
+        average_inventory_value=production.average_inventory_value,
+        material_shortages=production.material_shortages,
+        material_blocked_hours=production.material_blocked_hours,
     )
 
 
 LOWER_IS_BETTER = frozenset(
-    {"order_to_ship_median_h", "order_to_ship_p95_h", "energy_kwh", "energy_per_unit_kwh"}
+    {
+        "order_to_ship_median_h",
+        "order_to_ship_p95_h",
+        "energy_kwh",
+        "energy_per_unit_kwh",
+        "purchase_orders",
+        "average_inventory_value",
+        "material_shortages",
+        "material_blocked_hours",
+    }
 )
 
 

@@ -36,6 +36,10 @@ LABELS = {
     "energy_kwh": "energy (kWh)",
     "energy_per_unit_kwh": "energy per unit (kWh)",
     "solar_share": "solar share",
+    "purchase_orders": "purchase orders",
+    "average_inventory_value": "inventory value on hand, average",
+    "material_shortages": "material shortages",
+    "material_blocked_hours": "hours blocked for material",
 }
 PERCENT = frozenset({"on_time_delivery", "oee", "first_pass_yield", "solar_share"})
 

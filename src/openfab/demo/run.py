@@ -1,10 +1,12 @@
-"""The whole loop on simulated time: customers order, the planner plans, the MES releases,
-the twin builds, the MES records, orders ship and arrive.
+"""The whole loop on simulated time: customers order, the planner plans and buys, the MES
+releases, the twin builds, the MES and the stores record, orders ship and arrive.
 
-Each step of ``step_minutes``: re-plan and release when due (every ``replan_hours``, or at
-the next step after a machine went down), place the orders that arrive during the step,
-advance the twin to the step's end and feed its events to the MES, the planner and the
-telemetry ingest, then ship what is complete and deliver what the carrier has brought.
+The plant opens with a few days of stock (``opening_stock_days``). Each step of
+``step_minutes``: re-plan, release and buy when due (every ``replan_hours``, or at the next
+step after a machine went down), place the orders that arrive during the step, advance the
+twin to the step's end and feed its events to the MES, the planner, the stores (receipts and
+issues) and the telemetry ingest, then ship what is complete and deliver what the carrier has
+brought. See :mod:`openfab.demo.purchasing` for who buys what.
 """
 
 from __future__ import annotations
@@ -14,24 +16,36 @@ import logging
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 
+from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
 from openfab.catalog.definition import ProductDefinition
 from openfab.clock import SimulatedClock, running_on
 from openfab.connect.telemetry import Reading
 from openfab.demo.arrivals import arrival_times
 from openfab.demo.brands import BRANDS, ensure_tenant, random_choices
 from openfab.demo.floor import FloorBridge
-from openfab.demo.kpis import Kpis, OrderOutcome, Production, compute
+from openfab.demo.kpis import Kpis, OrderOutcome, Production, compute, time_average
 from openfab.demo.plans import FifoDispatcher, released_work, twin_plan
+from openfab.demo.purchasing import (
+    STORES,
+    Buyer,
+    MrpBuyer,
+    ReorderBuyer,
+    Storeroom,
+    expected_use,
+    load_sources,
+    opening_stock,
+)
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
-from openfab.errors import Infeasible, InvalidInput, OpenFabError
+from openfab.errors import Infeasible, InvalidInput, OpenFabError, Problem
 from openfab.execution.orm import SerialUnitRow, WorkOrderRow
 from openfab.execution.schemas import OrderShipment
 from openfab.identity.actor import Actor
@@ -39,6 +53,7 @@ from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.schemas import OrderCreate, OrderTransition
 from openfab.orders.states import OrderStatus
+from openfab.planning.mrp.reorder_point import ReorderPolicy
 from openfab.planning.shopfloor import machine_ids
 from openfab.platform import Platform
 from openfab.twin import (
@@ -46,12 +61,14 @@ from openfab.twin import (
     OperationFinished,
     OperationStarted,
     ProductionPlan,
+    PurchaseOrder,
     TelemetryBatch,
     Twin,
     TwinConfig,
     TwinEvent,
     TwinRun,
     UnitProduced,
+    default_run_id,
     sample_layout,
 )
 
@@ -64,6 +81,8 @@ MAX_SPANS = 200_000
 DEFAULT_ORDERS_PER_DAY = 150.0
 """The issue asks for 1,000 a day; on the shared 2-core machine the MES's per-message cost
 makes that week take well over an hour, so the default is what runs in minutes."""
+LIMITS = PurchasingLimits(max_value_per_order=Decimal(1_000_000))
+"""The demo's autopilot may place any order a supplier takes (no planner to approve)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,26 @@ class DemoConfig:
     record_twin: bool = False
     """Keep every plan sent to the twin and every step (``DemoResult.twin_trace``) so the
     twin's part can be replayed; for tests and short runs (it holds all plans)."""
+    opening_stock_days: float = 3.0
+    """The plant starts with this many days of the expected use of every purchased
+    material on hand (the same for both planners)."""
+    reorder: ReorderPolicy = field(default_factory=ReorderPolicy)
+    """The baseline's reorder-point policy (safety and cover days of average use)."""
+    demand_sensing: bool = False
+    """OpenFab's autopilot adds forecasts and safety stock from the order history to the
+    open orders (it needs a few days of history; before that, the open orders alone)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.opening_stock_days < 1000:
+            raise InvalidInput(
+                "invalid demo configuration",
+                [
+                    Problem(
+                        "opening_stock_days",
+                        f"must be within 0..1000, got {self.opening_stock_days}",
+                    )
+                ],
+            )
 
 
 @dataclass(frozen=True)
@@ -127,6 +166,13 @@ class DemoResult:
     twin_trace: list[TwinStep] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     """Wall seconds per phase of the loop."""
+    twin_config: TwinConfig | None = None
+    purchases: list[PurchaseOrder] = field(default_factory=list)
+    """Every purchase order sent to a supplier (the opening stock is not one)."""
+    material_received: dict[str, float] = field(default_factory=dict)
+    material_issued: dict[str, float] = field(default_factory=dict)
+    material_on_hand: dict[str, float] = field(default_factory=dict)
+    """The platform's books per material: goods received, issued to orders, on hand."""
 
 
 @dataclass
@@ -171,12 +217,11 @@ class _Loop:
         self.machines = {c.code: machine_ids(c) for c in centers}
         self.layout = sample_layout()
         self.paths = {m: info.path for m, info in self.layout.machines.items()}
-        twin_config = TwinConfig(
-            origin=config.start,
-            auto_stock=True,
-            telemetry_period=config.telemetry_minutes,
-        )
-        self.twin = Twin(self.layout, seed=config.seed, config=twin_config, sink=self._sink)
+        materials = platform.materials
+        materials.install_sample_suppliers(STORES)
+        self.sources = load_sources(materials)
+        self.twin_config = twin_config(config, frozenset(self.sources.preferred))
+        self.twin = Twin(self.layout, seed=config.seed, config=self.twin_config, sink=self._sink)
         self.bridge = FloorBridge(platform.execution, platform.planning, TWIN)
         self.fifo = FifoDispatcher(self.machines)
         self.line: TelemetryLine = open_line(config.bus, platform.db)
@@ -192,6 +237,22 @@ class _Loop:
         self.digest = hashlib.sha256()
         self.trace: list[TwinStep] = []
         self.timings: dict[str, float] = {}
+        self.use = expected_use(
+            platform.catalog,
+            self.shop.customers,
+            self.shop.definitions,
+            orders_per_day=config.orders_per_day,
+            seed=config.seed,
+        )
+        units = {m: info.unit for m, info in platform.catalog.reference().materials.items()}
+        self.storeroom = Storeroom(materials, units)
+        self.buyer: Buyer = (
+            MrpBuyer(self._autopilot(), self.sources, self.storeroom)
+            if config.planner == "openfab"
+            else ReorderBuyer(self.use, self.sources, self.storeroom, config.reorder)
+        )
+        self.purchases: list[PurchaseOrder] = []
+        self.stock_value: list[tuple[float, float]] = []
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, progress: Callable[[float], None]) -> None:
@@ -201,6 +262,7 @@ class _Loop:
         step = timedelta(minutes=cfg.step_minutes)
         replan = timedelta(hours=cfg.replan_hours)
         now, next_plan, replan_now = cfg.start, cfg.start, False
+        self._open_stock()
         while now < end:
             self.clock.advance_to(now)
             if now >= next_plan or replan_now:
@@ -218,6 +280,9 @@ class _Loop:
             self.clock.advance_to(upto)
             downs = self._feed()
             replan_now = bool(downs) and cfg.planner == "openfab"
+            self.stock_value.append(
+                ((upto - now).total_seconds(), self.storeroom.value(self.sources))
+            )
             with self._timed("shipping"):
                 self._ship_and_deliver(upto)
             now = upto
@@ -277,9 +342,28 @@ class _Loop:
             ]
             plan = self.fifo.plan(works, now=self.twin.now)
         self.bridge.know(works)
-        if plan.work_orders:
+        with self._timed("purchasing"):
+            bought = self.buyer.buy(now, self.twin.now)
+        self.purchases += bought
+        self.storeroom.ordered(bought)
+        self._submit(replace(plan, purchase_orders=tuple(bought)))
+
+    def _submit(self, plan: ProductionPlan) -> None:
+        if plan.work_orders or plan.purchase_orders:
             self._record(TwinStep(self.twin.now, plan))
             self.twin.submit(plan)
+
+    def _autopilot(self) -> PurchasingAutopilot:
+        demand = self.platform.demand if self.config.demand_sensing else None
+        return PurchasingAutopilot(self.platform.materials, LIMITS, demand=demand)
+
+    def _open_stock(self) -> None:
+        """The opening stock arrives before anything starts and is booked as received."""
+        days = self.config.opening_stock_days
+        opening = opening_stock(self.use, self.sources, days=days, minute=self.twin.now)
+        self._submit(ProductionPlan(purchase_orders=tuple(opening)))
+        self.twin.flush()
+        self._feed()
 
     def _record(self, step: TwinStep) -> None:
         if self.config.record_twin:
@@ -309,6 +393,7 @@ class _Loop:
                 telemetry += readings(event, self.paths)
             elif isinstance(event, EnergySample) and event.machine is None:
                 self.energy.append((event.time, event.consumed_kwh, event.solar_kwh))
+                telemetry += readings(event, self.paths)  # the plant's energy, stored
             elif isinstance(event, OperationStarted):
                 self.spans[event.operation] = (event.machine, event.time, event.code)
             elif isinstance(event, OperationFinished):
@@ -318,12 +403,19 @@ class _Loop:
                 self.units["good" if good else "scrap"] += 1
                 self.units["first_pass"] += good
         self.counts["telemetry"] += len(telemetry)
+        with self._timed("stores"):
+            self.storeroom.book(events, self._order_of)
         with self._timed("telemetry"):
             if telemetry:
                 self.line.send(telemetry)
         work = [e for e in events if not isinstance(e, TelemetryBatch | EnergySample)]
         with self._timed("MES messages"):
             return self.bridge.feed(work)
+
+    def _order_of(self, work_order: str) -> str | None:
+        """The customer order a twin work order builds (material is issued to it)."""
+        work = self.bridge.works.get(work_order)
+        return work.order_id if work is not None else None
 
     @contextmanager
     def _timed(self, phase: str) -> Iterator[None]:
@@ -403,6 +495,10 @@ class _Loop:
             first_pass_units=self.units["first_pass"],
             energy_kwh=run.energy_kwh,
             solar_kwh=run.solar_kwh,
+            purchase_orders=len(self.purchases),
+            average_inventory_value=time_average(self.stock_value),
+            material_shortages=run.material_shortages,
+            material_blocked_hours=run.material_blocked_minutes / 60,
         )
         outcomes = list(self.shop.outcomes.values())
         plant = oee.plant.oee if oee.plant else None
@@ -429,6 +525,11 @@ class _Loop:
             twin_digest=self.digest.hexdigest(),
             twin_trace=self.trace,
             timings=dict(self.timings),
+            twin_config=self.twin_config,
+            purchases=list(self.purchases),
+            material_received=_floats(self.storeroom.received),
+            material_issued=_floats(self.storeroom.issued),
+            material_on_hand=_floats(self.storeroom.on_hand),
         )
 
     def _shipped_serials(self) -> list[str]:
@@ -448,25 +549,42 @@ def digest(hasher: Any, events: Sequence[TwinEvent]) -> None:
         hasher.update(f"{event.kind}|{event.message_id}|{event.time.isoformat()}\n".encode())
 
 
-def replay_twin(config: DemoConfig, trace: Sequence[TwinStep]) -> tuple[str, TwinRun]:
-    """Run the demo's twin part again from its recorded plans: the same digest and run
-    summary prove the twin deterministic for a seed."""
-    hasher = hashlib.sha256()
-    twin_config = TwinConfig(
-        origin=config.start, auto_stock=True, telemetry_period=config.telemetry_minutes
+def twin_config(config: DemoConfig, purchased: frozenset[str]) -> TwinConfig:
+    """The demo's twin: message ids carry the planner, seed and start (two runs into one
+    database or bus never collide); only materials no supplier sells are auto-stocked."""
+    return TwinConfig(
+        origin=config.start,
+        run_id=f"{config.planner}-{default_run_id(config.seed, config.start)}",
+        auto_stock=True,
+        purchased=purchased,
+        telemetry_period=config.telemetry_minutes,
     )
-    twin = Twin(
+
+
+def replay_twin(
+    config: DemoConfig, trace: Sequence[TwinStep], *, twin: TwinConfig | None = None
+) -> tuple[str, TwinRun]:
+    """Run the demo's twin part again from its recorded plans (and ``twin``, the run's twin
+    configuration): the same digest and run summary prove the twin deterministic."""
+    hasher = hashlib.sha256()
+    twin_settings = twin or twin_config(config, frozenset())
+    replayed = Twin(
         sample_layout(),
         seed=config.seed,
-        config=twin_config,
+        config=twin_settings,
         sink=lambda events: digest(hasher, events),
     )
     for step in trace:
         if step.plan is not None:
-            twin.submit(step.plan)
+            replayed.submit(step.plan)
         else:
-            twin.advance(step.minute)
-    return hasher.hexdigest(), twin.snapshot()
+            replayed.advance(step.minute)
+    replayed.flush()
+    return hasher.hexdigest(), replayed.snapshot()
+
+
+def _floats(books: Mapping[str, Decimal]) -> dict[str, float]:
+    return {m: float(q) for m, q in sorted(books.items())}
 
 
 def _weighted(values: list[tuple[float, float]]) -> float:

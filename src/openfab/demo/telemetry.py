@@ -12,9 +12,30 @@ from openfab.connect.store import TelemetryStore
 from openfab.connect.telemetry import Reading
 from openfab.connect.topics import EquipmentPath
 from openfab.store import Database
-from openfab.twin import MachinePath, TelemetryBatch
+from openfab.twin import EnergySample, MachinePath, TelemetryBatch
+from openfab.twin.topics import parse_topic
 
 BUSES = ("inprocess", "mqtt", "nats")
+ENERGY_SIGNALS = ("energy_kwh", "solar_kwh", "pv_kwh")
+"""The plant's energy as site-level signals: consumed, solar used, solar generated (kWh in
+the sample's period). The dashboard's energy and solar-share tiles sum them."""
+
+
+def energy_readings(sample: EnergySample) -> list[Reading]:
+    """A plant-level energy sample as readings on its site's Unified-Namespace path (the
+    one-level ``site`` path that ``connect.topics`` allows for plant-wide signals), so the
+    plant's energy is stored with the rest of the telemetry instead of living in memory.
+
+    Message ids extend the sample's own id with the signal: a re-sent sample is a no-op."""
+    if sample.machine is not None:
+        raise ValueError(f"energy sample of machine {sample.machine!r} is not plant-level")
+    _, site, _ = parse_topic(sample.topic)
+    path = EquipmentPath((site,))
+    values = (sample.consumed_kwh, sample.solar_kwh, sample.pv_kwh)
+    return [
+        Reading(f"{sample.message_id}.{signal}", path, signal, value, sample.time)
+        for signal, value in zip(ENERGY_SIGNALS, values, strict=True)
+    ]
 
 
 class TelemetryLine(Protocol):
@@ -23,8 +44,13 @@ class TelemetryLine(Protocol):
     def close(self) -> None: ...
 
 
-def readings(batch: TelemetryBatch, paths: Mapping[str, MachinePath]) -> list[Reading]:
-    """The batch's values as ingest readings (message ids as the twin numbers them)."""
+def readings(
+    batch: TelemetryBatch | EnergySample, paths: Mapping[str, MachinePath]
+) -> list[Reading]:
+    """The batch's values as ingest readings (message ids as the twin numbers them); a plant
+    energy sample's as :func:`energy_readings`."""
+    if isinstance(batch, EnergySample):
+        return energy_readings(batch)
     out = []
     seq = batch.first_seq
     for machine, row in zip(batch.machines, batch.values.tolist(), strict=True):

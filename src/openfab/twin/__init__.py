@@ -4,7 +4,7 @@ Pure (no database, no network): a layout, a seed and a config in; typed events o
 sink, and a :class:`TwinRun` summary.
 """
 
-from openfab.twin.config import TwinConfig
+from openfab.twin.config import TwinConfig, default_run_id
 from openfab.twin.events import (
     Defect,
     EnergySample,
@@ -74,6 +74,7 @@ __all__ = [
     "TwinRun",
     "UnitProduced",
     "check_plan",
+    "default_run_id",
     "each",
     "load_layout",
     "machine_topic",

@@ -7,6 +7,15 @@ from datetime import UTC, datetime
 
 from openfab.errors import ProblemCollector
 
+MAX_RUN_ID = 64
+"""Message ids are ``{run_id}-{sequence}`` and the MES keeps 128 characters of them."""
+
+
+def default_run_id(seed: int, origin: datetime) -> str:
+    """``s{seed}-{origin}``: a run of another seed or starting at another time has other ids,
+    and the same run replayed has the same ones."""
+    return f"s{seed}-{origin.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
 
 @dataclass(frozen=True)
 class TwinConfig:
@@ -22,7 +31,8 @@ class TwinConfig:
 
     origin: datetime = field(default_factory=lambda: datetime(2026, 1, 5, tzinfo=UTC))
     run_id: str = ""
-    """Prefix of every message id; defaults to ``s{seed}``."""
+    """Prefix of every message id, so two runs into one database or bus never collide;
+    empty: derived from the seed and the origin (:func:`default_run_id`), deterministic."""
     telemetry_period: float = 1.0
     """Minutes between telemetry samples (0 = no telemetry)."""
     telemetry_batches: bool = True
@@ -53,6 +63,9 @@ class TwinConfig:
     supplier_delay_sigma: float = 240.0
     auto_stock: bool = False
     """Materials never ordered are received on demand (a demo without purchasing)."""
+    purchased: frozenset[str] = frozenset()
+    """Materials bought from suppliers: never received on demand, even before their first
+    purchase order (with ``auto_stock``, only the others are)."""
     sunrise_hour: float = 6.5
     sunset_hour: float = 19.5
 
@@ -72,6 +85,8 @@ class TwinConfig:
         for name in ("energy_period", "repair_minutes", "wear_scale", "weibull_shape"):
             if getattr(self, name) <= 0:
                 errors.add(name, f"must be > 0, got {getattr(self, name)}")
+        if len(self.run_id) > MAX_RUN_ID or any(c.isspace() for c in self.run_id):
+            errors.add("run_id", f"must be at most {MAX_RUN_ID} characters without spaces")
         if self.sink_batch < 1:
             errors.add("sink_batch", "must be >= 1")
         if not 8 <= self.scan_size <= 512:

@@ -40,6 +40,13 @@ class MachineStateChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class LotUse:
+    material: str
+    lot: str
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
 class OperationStarted:
     kind: ClassVar[str] = "operation.started"
     message_id: str
@@ -52,6 +59,8 @@ class OperationStarted:
     planned_start: datetime
     serials: tuple[str, ...]
     parameters: Mapping[str, float]
+    lots: tuple[LotUse, ...] = ()
+    """The material drawn for all its units, per lot (issued from stock at the start)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,13 +93,6 @@ class Defect:
     depth_um: float
     operation: str
     machine: str
-
-
-@dataclass(frozen=True, slots=True)
-class LotUse:
-    material: str
-    lot: str
-    quantity: float
 
 
 @dataclass(frozen=True, slots=True)

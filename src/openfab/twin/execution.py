@@ -13,7 +13,7 @@ import numpy as np
 import simpy
 
 from openfab.twin import physics
-from openfab.twin.events import OperationFinished, OperationStarted, UnitProduced
+from openfab.twin.events import LotUse, OperationFinished, OperationStarted, UnitProduced
 from openfab.twin.layout import MachineState
 from openfab.twin.scan import place_defect, surface_scan
 from openfab.twin.state import MachineSim, Op, OpStatus, Unit, WorkOrderState
@@ -36,7 +36,7 @@ class OperationRunner:
         op.status = OpStatus.RUNNING
         now = twin.now
         units = self._units(order)
-        self._consume(op, units)
+        lots = self._consume(op, units)
         self._drift(m)
         values = m.parameter_values()
         self._count_start(op, now)
@@ -52,6 +52,7 @@ class OperationRunner:
                 twin.time(p.start),
                 tuple(u.serial for u in units),
                 values,
+                lots,
             )
         )
         kw = m.info.work_center.kw
@@ -113,14 +114,22 @@ class OperationRunner:
             self.twin.stats["units_started"] += wo.quantity
         return order.units
 
-    def _consume(self, op: Op, units: list[Unit]) -> None:
+    def _consume(self, op: Op, units: list[Unit]) -> tuple[LotUse, ...]:
+        """Draw the operation's material for every unit; what it drew from each lot (the
+        stock keeper books these as issues when the operation starts)."""
         twin = self.twin
+        drawn: dict[tuple[str, str], float] = {}
         for need in op.plan.materials:
             per_unit = need.quantity * (1 + need.scrap_factor)
             for unit in units:
-                unit.lots.extend(twin.inventory.take(need.material, per_unit))
+                uses = twin.inventory.take(need.material, per_unit)
+                unit.lots.extend(uses)
+                for use in uses:
+                    key = (use.material, use.lot)
+                    drawn[key] = drawn.get(key, 0.0) + use.quantity
             twin.bom[need.material] += need.quantity * len(units)
             twin.scrap[need.material] += need.quantity * need.scrap_factor * len(units)
+        return tuple(LotUse(m, lot, q) for (m, lot), q in drawn.items())
 
     def _count_start(self, op: Op, now: float) -> None:
         stats = self.twin.stats

@@ -60,6 +60,10 @@ class TwinRun:
     energy_kwh: float
     solar_kwh: float
     pv_kwh: float
+    material_shortages: int = 0
+    """Operations found short of material (one ``MaterialShortage`` event each)."""
+    material_blocked_minutes: float = 0.0
+    """Minutes operations waited, ready, for material (those still waiting up to ``until``)."""
 
     @property
     def units_in_process(self) -> int:

@@ -21,8 +21,9 @@ from simpy.core import StopSimulation
 from simpy.events import URGENT
 
 from openfab.errors import InvalidInput, Problem
+from openfab.execution.oee import NO_WORK  # the MES reads Idle "no work" as no loss
 from openfab.twin import physics
-from openfab.twin.config import TwinConfig
+from openfab.twin.config import TwinConfig, default_run_id
 from openfab.twin.energy import SolarProfile
 from openfab.twin.events import (
     EventSink,
@@ -66,7 +67,8 @@ class Twin:
         self.cfg = config or TwinConfig()
         self.sink = sink
         self.env = simpy.Environment()
-        self.prefix = f"{self.cfg.run_id or f's{seed}'}-"
+        self.run_id = self.cfg.run_id or default_run_id(seed, self.cfg.origin)
+        self.prefix = f"{self.run_id}-"
         infos = list(layout.machines.values())
         seeds = np.random.SeedSequence(seed).spawn(len(STREAMS) + len(infos))
         self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seeds, strict=False)}
@@ -94,6 +96,8 @@ class Twin:
         self._buffer: list[TwinEvent] = []
         self._seq = 0
         self.delay_minutes = 0.0
+        self.blocked_minutes = 0.0
+        self._blocked: set[Op] = set()
         self._stop_when: Callable[[TwinEvent], bool] | None = None
         self._halted = False
         self._auto_lots = 0
@@ -229,6 +233,14 @@ class Twin:
             energy_kwh=sum(m.total_kwh + self._unaccounted(m) for m in self.machines.values()),
             solar_kwh=self.energy["solar"],
             pv_kwh=self.energy["pv"],
+            material_shortages=self.counts[MaterialShortage.kind],
+            material_blocked_minutes=self.blocked_minutes + self._still_blocked(),
+        )
+
+    def _still_blocked(self) -> float:
+        """Minutes the operations blocked right now have waited so far."""
+        return sum(
+            self.now - op.blocked_since for op in self._blocked if op.blocked_since is not None
         )
 
     def flush(self) -> None:
@@ -271,10 +283,11 @@ class Twin:
         operation: str | None = None,
         expected: float | None = None,
     ) -> None:
-        if state is m.state:
+        if state is m.state and (state is not MachineState.IDLE or reason == m.idle_reason):
             return
         self.account(m)
         previous, m.state = m.state, state
+        m.idle_reason = reason if state is MachineState.IDLE else ""
         m.code = physics.STATE_INDEX[state]
         now = self.now
         self.emit(
@@ -309,7 +322,7 @@ class Twin:
             have = self.inventory.available(need.material)
             if have + 1e-9 >= wanted:
                 continue
-            if self.cfg.auto_stock and need.material not in self.inventory.lots_ordered:
+            if self._auto_stocked(need.material):
                 self._auto_lots += 1
                 self._receive(need.material, f"AUTO-{self._auto_lots}", wanted - have, None, None)
                 continue
@@ -330,6 +343,14 @@ class Twin:
                 )
         return ok
 
+    def _auto_stocked(self, material: str) -> bool:
+        """Received on demand: auto stock on, never ordered and not a purchased material."""
+        return (
+            self.cfg.auto_stock
+            and material not in self.inventory.lots_ordered
+            and material not in self.cfg.purchased
+        )
+
     # -- processes ---------------------------------------------------------------------
 
     def _machine_loop(self, m: MachineSim) -> Process:
@@ -339,7 +360,7 @@ class Twin:
                 continue
             op = self._next_op(m)
             if op is None:
-                self.set_state(m, MachineState.IDLE)
+                self.set_state(m, MachineState.IDLE, idle_reason(m))
                 m.wakeup = self.env.event()
                 yield m.wakeup
                 continue
@@ -354,8 +375,15 @@ class Twin:
             m.pop()
             units = op.order.plan.quantity
             if self.reserve_materials(op, units):
+                if op.blocked_since is not None:
+                    self.blocked_minutes += self.now - op.blocked_since
+                    op.blocked_since = None
+                    self._blocked.discard(op)
                 return op
             op.status = OpStatus.BLOCKED
+            if op.blocked_since is None:
+                op.blocked_since = self.now
+                self._blocked.add(op)
             m.blocked.append(op)
         if m.maintenance:
             self._wake_at(m, m.maintenance[0][0])
@@ -495,3 +523,10 @@ class Twin:
         m.maintenance.append((window.start, window.end))
         m.maintenance.sort()
         self._wake_at(m, window.start)
+
+
+def idle_reason(m: MachineSim) -> str:
+    """Why an idle machine waits: for material, for the planned start, or for work at all."""
+    if m.blocked:
+        return "waiting for material"
+    return "waiting for planned start" if m.head() is not None else NO_WORK

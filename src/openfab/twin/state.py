@@ -40,6 +40,8 @@ class Op:
     status: OpStatus = OpStatus.WAITING
     version: int = 0
     shortage_reported: bool = False
+    blocked_since: float | None = None
+    """Minute it was first found short of material (None: never or no longer blocked)."""
 
 
 @dataclass(eq=False)
@@ -60,6 +62,7 @@ class MachineSim:
     hazard_left: float = 0.0
     random_left: float = 0.0
     state: MachineState = MachineState.IDLE
+    idle_reason: str = ""
     code: int = 1
     """Index of ``state`` in ``physics.STATE_CODES`` (for vectorized telemetry)."""
     since: float = 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from decimal import Decimal
@@ -439,6 +439,17 @@ class MaterialService:
         actor.require(*STOCK_KEEPERS)
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             return apply_move(uow, data)
+
+    def book(self, actor: Actor, moves: Sequence[MoveCreate]) -> int:
+        """Many inventory moves in one transaction — a shop floor's issues of a shift, booked
+        together rather than one commit each; all or none. Returns how many were booked."""
+        actor.require(*STOCK_KEEPERS)
+        if not moves:
+            return 0
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            for data in moves:
+                apply_move(uow, data)
+        return len(moves)
 
     def allocate(self, actor: Actor, data: AllocationCreate) -> StockPublic:
         """Reserve free stock for a work order; more than is free is refused."""
