@@ -1,10 +1,11 @@
 """Material in the demo: the opening stock, what each planner buys, and the stock keeper who
 books into the platform every lot the twin receives and every lot it draws from.
 
-Both runs of ``--compare`` start from the same opening stock: ``opening_days`` of the
-expected use of every material a supplier sells, booked as a receipt at the start so the
-platform and the twin agree. After that nothing is conjured; only a material no supplier
-sells is still received on demand by the twin (``auto_stock``), and booked like any lot.
+Both runs of ``--compare`` start from the same opening stock: the expected use of every
+material a supplier sells over its lead time plus ``opening_days``, booked as a receipt at
+the start so the platform and the twin agree. After that nothing is conjured; only a
+material no supplier sells is still received on demand by the twin (``auto_stock``), and
+booked like any lot.
 OpenFab buys with the purchasing autopilot (MRP over the open orders, released within its
 limits); the baseline by reorder point on the expected daily use. Every order goes to the
 twin as a purchase order due after its supplier's lead time (the twin's supplier is late or
@@ -129,12 +130,17 @@ def expected_use(
 def opening_stock(
     use: Mapping[str, float], sources: Sources, *, days: float, minute: float = 0.0
 ) -> list[PurchaseOrder]:
-    """``days`` of expected use of every material a supplier sells, on hand at ``minute``
-    (a purchase order due when it is placed is stock on hand)."""
+    """Expected use of every material a supplier sells, on hand at ``minute``, over its
+    preferred supplier's lead time plus ``days``: a plant in steady state holds what lasts
+    until an order placed today arrives (a purchase order due when placed is stock on hand).
+    Negative ``days`` start the plant short."""
     out = []
     for material, rate in use.items():
-        quantity = round(rate * days, 3)
-        if material in sources.preferred and quantity > 0:
+        source = sources.preferred.get(material)
+        if source is None:
+            continue
+        quantity = round(rate * max(0.0, source.lead_time_days + days), 3)
+        if quantity > 0:
             out.append(
                 PurchaseOrder(f"OPEN-{material}", material, quantity, due=minute, ordered_at=minute)
             )

@@ -1,12 +1,13 @@
 """The whole loop on simulated time: customers order, the planner plans and buys, the MES
 releases, the twin builds, the MES and the stores record, orders ship and arrive.
 
-The plant opens with a few days of stock (``opening_stock_days``). Each step of
-``step_minutes``: re-plan, release and buy when due (every ``replan_hours``, or at the next
-step after a machine went down), place the orders that arrive during the step, advance the
-twin to the step's end and feed its events to the MES, the planner, the stores (receipts and
-issues) and the telemetry ingest, then ship what is complete and deliver what the carrier has
-brought. See :mod:`openfab.demo.purchasing` for who buys what.
+The plant opens with stock for each material's lead time plus a few days
+(``opening_stock_days``). Each step of ``step_minutes``: re-plan, release and buy when due
+(every ``replan_hours``, or at the next step after a machine went down), place the orders
+that arrive during the step, advance the twin to the step's end and feed its events to the
+MES, the planner, the stores (receipts and issues) and the telemetry ingest, then ship what
+is complete and deliver what the carrier has brought. See :mod:`openfab.demo.purchasing`
+for who buys what.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ class DemoConfig:
     """Keep every plan sent to the twin and every step (``DemoResult.twin_trace``) so the
     twin's part can be replayed; for tests and short runs (it holds all plans)."""
     opening_stock_days: float = 3.0
-    """The plant starts with this many days of the expected use of every purchased
-    material on hand (the same for both planners)."""
+    """The plant starts with the expected use of every purchased material over its lead
+    time plus this many days on hand (the same for both planners; negative: starts short)."""
     reorder: ReorderPolicy = field(default_factory=ReorderPolicy)
     """The baseline's reorder-point policy (safety and cover days of average use)."""
     demand_sensing: bool = False
@@ -112,13 +113,13 @@ class DemoConfig:
     open orders (it needs a few days of history; before that, the open orders alone)."""
 
     def __post_init__(self) -> None:
-        if not 0 <= self.opening_stock_days < 1000:
+        if not -1000 < self.opening_stock_days < 1000:
             raise InvalidInput(
                 "invalid demo configuration",
                 [
                     Problem(
                         "opening_stock_days",
-                        f"must be within 0..1000, got {self.opening_stock_days}",
+                        f"must be within -1000..1000, got {self.opening_stock_days}",
                     )
                 ],
             )
