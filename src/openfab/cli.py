@@ -48,9 +48,7 @@ def _platform(db: str | None) -> Any:
 @handled
 def demo(
     db: DbOption = None,
-    days: Annotated[
-        float | None, typer.Option(min=0.05, max=60, help="Simulated days [default: 7].")
-    ] = None,
+    days: Annotated[float, typer.Option(min=0.05, max=60, help="Simulated days.")] = 7,
     orders_per_day: Annotated[
         float, typer.Option(min=1, max=5000, help="Customer orders a day (varies over the day).")
     ] = 150,
@@ -66,9 +64,6 @@ def demo(
     ] = False,
     plan_seconds: Annotated[float, typer.Option(min=1, help="Planner time limit.")] = 5,
     replan_hours: Annotated[float, typer.Option(min=0.5, help="Re-plan every … hours.")] = 6,
-    orders: Annotated[
-        int | None, typer.Option(min=1, hidden=True, help="Total orders, over one day.")
-    ] = None,
 ) -> None:
     """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
     from openfab.demo.cli import demo as run
@@ -76,11 +71,8 @@ def demo(
 
     if bus not in ("inprocess", "mqtt", "nats"):
         raise typer.BadParameter("bus must be inprocess, mqtt or nats")
-    if orders is not None:  # the older form: a number of orders, over one day by default
-        days = days or 1
-        orders_per_day = orders / days
     config = DemoConfig(
-        days=days or 7,
+        days=days,
         orders_per_day=orders_per_day,
         seed=seed,
         bus=bus,
