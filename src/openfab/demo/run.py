@@ -552,9 +552,12 @@ def digest(hasher: Any, events: Sequence[TwinEvent]) -> None:
 
 def twin_config(config: DemoConfig, purchased: frozenset[str]) -> TwinConfig:
     """The demo's twin: message ids carry the planner, seed and start (two runs into one
-    database or bus never collide); only materials no supplier sells are auto-stocked."""
+    database or bus never collide); only materials no supplier sells are auto-stocked; a
+    free machine starts its next operation early (both planners' plans are followed as a
+    sequence per machine, as a dispatcher would)."""
     return TwinConfig(
         origin=config.start,
+        start_early=True,
         run_id=f"{config.planner}-{default_run_id(config.seed, config.start)}",
         auto_stock=True,
         purchased=purchased,

@@ -66,6 +66,10 @@ class TwinConfig:
     purchased: frozenset[str] = frozenset()
     """Materials bought from suppliers: never received on demand, even before their first
     purchase order (with ``auto_stock``, only the others are)."""
+    start_early: bool = False
+    """An operation whose machine is free, predecessor done and material on hand starts
+    before its planned start: the plan is followed as a sequence per machine, the way a
+    dispatcher uses idle time, instead of as a timetable."""
     sunrise_hour: float = 6.5
     sunset_hour: float = 19.5
 

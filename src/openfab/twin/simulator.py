@@ -369,7 +369,7 @@ class Twin:
     def _next_op(self, m: MachineSim) -> Op | None:
         while (head := m.head()) is not None:
             start, op = head
-            if start > self.now:
+            if start > self.now and not self.cfg.start_early:
                 self._wake_at(m, start)
                 return None
             m.pop()

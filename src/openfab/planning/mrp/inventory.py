@@ -18,9 +18,11 @@ from openfab.planning.mrp.orm import AllocationRow, InventoryMoveRow, MaterialLo
 from openfab.planning.mrp.schemas import MoveCreate, MoveKind, MovePublic
 from openfab.planning.mrp.units import UnitMismatch, convert
 from openfab.store import UnitOfWork
+from openfab.store.base import new_id
 from openfab.store.types import utcnow
 
 ZERO = Decimal(0)
+LOTS = "mrp.locked_lots"
 EVENT = {
     MoveKind.RECEIVE: "inventory.received",
     MoveKind.ISSUE: "inventory.issued",
@@ -69,20 +71,13 @@ def apply_move(
 ) -> MovePublic:
     """Change the lot, write the move and its event (the caller's transaction)."""
     material, quantity = check_move(uow, data)
-    lot = uow.session.scalars(
-        select(MaterialLotRow)
-        .where(
-            MaterialLotRow.material == data.material,
-            MaterialLotRow.lot == data.lot,
-            MaterialLotRow.location == data.location,
-        )
-        .with_for_update()
-    ).first()
+    lot = _locked_lot(uow, data)
     if lot is None:
         if data.kind not in (MoveKind.RECEIVE, MoveKind.RETURN, MoveKind.COUNT):
             where = f"lot {data.lot} of {data.material} at {data.location}"
             raise NotFound(f"{where} not found")
         lot = MaterialLotRow(
+            id=new_id(),
             material=data.material,
             lot=data.lot,
             location=data.location,
@@ -91,12 +86,14 @@ def apply_move(
             purchase_order_id=purchase_order_id,
         )
         uow.session.add(lot)
+        uow.session.info[LOTS][data.material, data.lot, data.location] = lot
     delta = _delta(data.kind, quantity, lot)
     lot.quantity = lot.quantity + delta
     lot.updated_at = utcnow()
     if data.kind == MoveKind.ISSUE and data.order_id:
         _release_allocation(uow, data.material, data.order_id, -delta)
     move = InventoryMoveRow(
+        id=new_id(),
         kind=data.kind.value,
         material=data.material,
         lot=data.lot,
@@ -110,11 +107,31 @@ def apply_move(
         moved_at=utcnow(),
     )
     uow.session.add(move)
-    uow.session.flush()
     public = MovePublic.model_validate(move)
     payload = public.model_dump(mode="json") | {"lot_quantity": str(lot.quantity)}
     uow.record(EVENT[data.kind], "material_lot", lot.id, payload)
     return public
+
+
+def _locked_lot(uow: UnitOfWork, data: MoveCreate) -> MaterialLotRow | None:
+    """The lot, locked for this transaction; read once per transaction (a batch of moves
+    often draws from the same lot)."""
+    known: dict[tuple[str, str, str], MaterialLotRow] = uow.session.info.setdefault(LOTS, {})
+    key = (data.material, data.lot, data.location)
+    lot = known.get(key)
+    if lot is None or lot not in uow.session:
+        lot = uow.session.scalars(
+            select(MaterialLotRow)
+            .where(
+                MaterialLotRow.material == data.material,
+                MaterialLotRow.lot == data.lot,
+                MaterialLotRow.location == data.location,
+            )
+            .with_for_update()
+        ).first()
+        if lot is not None:
+            known[key] = lot
+    return lot
 
 
 def _delta(kind: MoveKind, quantity: Decimal, lot: MaterialLotRow) -> Decimal:
