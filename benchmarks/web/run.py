@@ -8,8 +8,9 @@ Measures, against a real uvicorn server on SQLite:
 - time to first byte, first contentful paint, DOMContentLoaded and load (Performance API),
   median of several loads in a fresh browser context (cold cache) and warm;
 - server time p50/p99 of the Gantt and KPI endpoints: the dashboard's HTML fragments
-  (/dashboard/panels/gantt, /dashboard/kpis) and the REST Gantt (/schedule/gantt), timed by
-  the client over loopback HTTP (so it includes about 0.3 ms of transport).
+  (/dashboard/panels/gantt, /dashboard/kpis, /dashboard/panels/machines) and the REST Gantt
+  (/schedule/gantt), timed by the client over loopback HTTP (about 0.3 ms of transport);
+- what the KPI tiles show with that data, and the load average while measuring.
 Chromium: Debian's, at /usr/bin/chromium (or OPENFAB_CHROMIUM).
 """
 
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import platform as host
+import re
 import statistics
 import tempfile
 import threading
@@ -168,6 +170,7 @@ def server_times(base: str, requests: int) -> dict[str, list[float]]:
         endpoints = {
             "GET /dashboard/panels/gantt (HTML+SVG)": ("/dashboard/panels/gantt", {}),
             "GET /dashboard/kpis (HTML)": ("/dashboard/kpis", {}),
+            "GET /dashboard/panels/machines (HTML)": ("/dashboard/panels/machines", {}),
             "GET /schedule/gantt (REST JSON)": ("/schedule/gantt", bearer),
             "GET /dashboard (whole page)": ("/dashboard", {}),
         }
@@ -182,6 +185,18 @@ def server_times(base: str, requests: int) -> dict[str, list[float]]:
                 assert response.status_code == 200, (path, response.status_code)
             times[name] = samples
     return times
+
+
+TILE = re.compile(r'data-kpi="(\w+)".*?<span class="kpi-value[^"]*"[^>]*>([^<]*)<', re.S)
+
+
+def tiles(base: str) -> dict[str, str]:
+    """What each KPI tile shows with this data (the energy tiles read stored telemetry)."""
+    with httpx.Client(base_url=base, timeout=60) as web:
+        login = web.get("/login")
+        csrf = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+        web.post("/login", data={"email": ADMIN, "password": DEMO_PASSWORD, "csrf_token": csrf})
+        return {key: value.strip() for key, value in TILE.findall(web.get("/dashboard/kpis").text)}
 
 
 def median(values: list[float]) -> float:
@@ -206,11 +221,14 @@ def main() -> None:
         args.days, args.per_day, args.loads, args.requests = 1.0, 100.0, 3, 50
     platform, seed_seconds = seed(args.days, args.per_day, args.telemetry_minutes)
     server, base = serve(platform)
+    load_before = os.getloadavg()
     try:
         loads = browser_loads(base, args.loads)
         times = server_times(base, args.requests)
+        shown = tiles(base)
     finally:
         server.should_exit = True
+    load_after = os.getloadavg()
     counts = platform.orders.status_counts(Actor.system("bench", "nordic-cold"))
 
     data = f"{args.days:g} days x {args.per_day:g} orders/day of demo data"
@@ -251,6 +269,8 @@ def main() -> None:
             name, f"{pct(samples, 0.5):.1f}", f"{pct(samples, 0.99):.1f}", f"{max(samples):.1f}"
         )
     console.print(table)
+    console.print("KPI tiles: " + " · ".join(f"{k} {v}" for k, v in shown.items()))
+    console.print(f"load average (1/5/15 min) before {load_before}, after {load_after}")
     console.print(
         f"demo data: {data} over 3 brands, made in {seed_seconds:.0f} s; "
         f"nordic-cold orders by status: {dict(sorted(counts.items()))}"
@@ -263,6 +283,9 @@ def main() -> None:
                 "days": args.days,
                 "orders_per_day": args.per_day,
                 "machine": {"cpus": os.cpu_count(), "python": host.python_version()},
+                "load_average": {"before": load_before, "after": load_after},
+                "seed_seconds": seed_seconds,
+                "kpi_tiles": shown,
                 "browser": summary,
                 "server_ms": {
                     k: {"p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": max(v)}

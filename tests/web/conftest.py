@@ -145,6 +145,7 @@ def _demo_history(platform: Platform, people: TenantPeople) -> None:
         for status in ("Planned", "InProduction", "Inspected", "Shipped"):
             platform.orders.transition(people.admin, order.id, OrderTransition(status=status))
     place_fridge(platform, people.bob, finish="silver")
+    _metered_plant(platform, people)
     start = utcnow() + timedelta(hours=2)
     platform.planning.report_downtime(
         people.admin,
@@ -154,6 +155,44 @@ def _demo_history(platform: Platform, people: TenantPeople) -> None:
             end_at=start + timedelta(hours=4),
             reason="planned maintenance",
         ),
+    )
+
+
+def _metered_plant(platform: Platform, people: TenantPeople) -> None:
+    """A day of the plant's energy, as the demo stores it, and two machines' reported states
+    (neither running, so the OEE tile stays empty until the floor reports production)."""
+    from openfab.connect.store import TelemetryStore
+    from openfab.demo.telemetry import energy_readings
+    from openfab.execution.schemas import MachineStateReport
+    from openfab.twin import EnergySample
+    from openfab.twin.topics import site_topic
+
+    now = utcnow()
+    samples = [
+        EnergySample(
+            f"e2e-energy-{k}",
+            now - timedelta(hours=k),
+            site_topic("plant-1", "energy"),
+            None,
+            60.0,
+            180.0 + 10 * (k % 5),
+            60.0 if 8 <= k <= 16 else 0.0,
+        )
+        for k in range(1, 25)
+    ]
+    TelemetryStore(platform.db.engine).write([r for s in samples for r in energy_readings(s)])
+    down, setup = platform.planning.machines()[1:3]
+    platform.execution.report_machine_states(
+        people.admin,
+        [
+            (
+                down,
+                MachineStateReport(
+                    state="Down", at=now - timedelta(minutes=40), reason="spindle jam"
+                ),
+            ),
+            (setup, MachineStateReport(state="Setup", at=now - timedelta(minutes=10))),
+        ],
     )
 
 

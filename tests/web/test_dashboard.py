@@ -3,21 +3,30 @@ domains plug into."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter
 
-from openfab.execution.schemas import OperationFinish, OperationStart
+from openfab.api.app import create_app
+from openfab.connect.store import TelemetryStore
+from openfab.connect.telemetry import Reading
+from openfab.connect.topics import EquipmentPath
+from openfab.demo.telemetry import energy_readings
+from openfab.execution.schemas import MachineStateReport, OperationFinish, OperationStart
 from openfab.identity.actor import STAFF
 from openfab.orders.schemas import OrderTransition
 from openfab.planning.schemas import DowntimeCreate
 from openfab.platform import Platform
+from openfab.settings import Settings
 from openfab.store.types import utcnow
+from openfab.twin import EnergySample
 from openfab.web import dashboard_data as data
 from openfab.web import registry
-from openfab.web.pages import dashboard, load_pages
+from openfab.web.pages import dashboard, load_pages, plant
 from tests.conftest import TenantPeople, make_tenant
 from tests.web.conftest import email, place_fridge, signed_in
 
@@ -140,7 +149,8 @@ def test_a_domain_adds_its_page_panel_and_kpi_without_touching_the_others(
         registry.Kpi("oee", "kpi.oee", lambda p, a: registry.KpiValue("81%"), order=40)
     )
     planner = dashboard_actor()
-    assert [p.key for p in registry.nav_for(planner)][-3:] == ["dashboard", "quality", "events"]
+    keys = [p.key for p in registry.nav_for(planner)]  # other domains' pages may sit between
+    assert keys.index("dashboard") < keys.index("quality") < keys.index("events")
     oee = next(k for k in registry.kpis() if k.key == "oee")
     assert oee.compute(None, planner).value == "81%"  # type: ignore[arg-type]
     assert len([k for k in registry.kpis() if k.key == "oee"]) == 1
@@ -187,3 +197,106 @@ def test_first_pass_yield_counts_the_units_built_right_the_first_time(
     build(platform, shop, scrap=True)
     assert fpy().value == "50.0%"
     assert fpy().detail == "1 / 2"
+
+
+# -- energy and machine health, on a plant of their own (both are plant-wide) --------------
+@pytest.fixture
+def own_plant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
+    """A platform no other test writes to, with the tiles' 30 s caches off."""
+    monkeypatch.setattr(plant, "OEE_CACHE_SECONDS", 0.0)
+    url = f"sqlite:///{tmp_path / 'plant.db'}"
+    opened = Platform.open(url, settings=Settings(database_url=url, jwt_secret="p" * 40))
+    load_pages()
+    yield opened
+    opened.close()
+
+
+def energy_sample(at: datetime, consumed: float, solar: float) -> EnergySample:
+    return EnergySample(
+        f"energy-{at.timestamp()}", at, "openfab/plant-1/energy", None, 15.0, consumed, solar
+    )
+
+
+def tiles(platform: Platform, actor: Any) -> dict[str, Any]:
+    return {k.key: v for k, v in dashboard.kpi_values(platform, actor)}
+
+
+def test_energy_tiles_read_the_plants_stored_energy(own_plant: Platform) -> None:
+    shop = make_tenant(own_plant)
+    assert tiles(own_plant, shop.planner)["energy"].hint == "kpi.hint.twin"  # nothing metered
+    now = utcnow()
+    store = TelemetryStore(own_plant.db.engine)
+    store.write(
+        [
+            *energy_readings(energy_sample(now - timedelta(hours=3), 100.0, 20.0)),
+            *energy_readings(energy_sample(now - timedelta(hours=1), 60.0, 20.0)),
+            *energy_readings(energy_sample(now - timedelta(days=8), 999.0, 0.0)),  # too old
+            Reading("m-1", EquipmentPath(("plant-1", "a", "l", "m1")), "energy_kwh", 7.0, now),
+        ]
+    )
+    shown = tiles(own_plant, shop.planner)
+    assert shown["solar_share"].value == "25.0%"  # 40 of 160 kWh, the machine's not counted
+    assert shown["energy"].value == "160.0 kWh" and shown["energy"].hint == "kpi.hint.no_units"
+    build(own_plant, shop, scrap=False)
+    build(own_plant, shop, scrap=True)  # a scrapped unit is no output
+    shown = tiles(own_plant, shop.planner)
+    assert shown["energy"].value == "160.0 kWh" and shown["energy"].detail == "160.0 kWh / 1"
+    assert tiles(own_plant, shop.alice)["energy"].hint == "kpi.hint.unavailable"
+
+
+def test_machines_show_the_reported_state_since_when_and_health(own_plant: Platform) -> None:
+    shop = make_tenant(own_plant)
+    reported, planned, quiet = own_plant.planning.machines()[:3]
+    now = utcnow()
+    own_plant.execution.report_machine_states(
+        shop.admin,
+        [
+            (reported, MachineStateReport(state="Running", at=now - timedelta(hours=6))),
+            (reported, MachineStateReport(state="Down", at=now - timedelta(hours=3), reason="jam")),
+        ],
+    )
+    own_plant.planning.report_downtime(
+        shop.admin,
+        DowntimeCreate(
+            machine=planned,
+            start_at=now - timedelta(minutes=5),
+            end_at=now + timedelta(hours=1),
+            reason="planned maintenance",
+        ),
+    )
+    context = plant.machines(own_plant, shop.planner)
+    states = {m.machine: m for m in context["machines"]}
+    down = states[reported]
+    assert (down.state, down.source, down.detail) == ("Down", "execution", "jam")
+    assert down.since is not None and abs(down.since - (now - timedelta(hours=3))) < timedelta(
+        seconds=1
+    )
+    assert down.health == pytest.approx(1 - 3 / 24, abs=0.01)  # broken 3 of the last 24 h
+    assert (states[planned].state, states[planned].source) == ("Maintenance", "plan")
+    assert (states[quiet].state, states[quiet].since) == ("Idle", None)
+    center = next(c for c in context["centers"] if down in c.notable)
+    assert center.health == down.health  # the center shows its least healthy machine
+
+
+def test_the_machines_panel_says_since_when_in_the_pages_language(
+    own_plant: Platform,
+) -> None:
+    shop = make_tenant(own_plant)
+    machine = own_plant.planning.machines()[0]
+    at = utcnow() - timedelta(minutes=20)
+    own_plant.execution.report_machine_states(
+        shop.admin, [(machine, MachineStateReport(state="Setup", at=at))]
+    )
+    client = signed_in(create_app(own_plant), email(shop, "planner"))
+    client.http.cookies.set("openfab_lang", "ko")
+    html = client.get("/dashboard/panels/machines").text
+    assert f"{machine} · 준비 교체 · {at:%m-%d %H:%M} UTC부터" in html
+    assert 'data-source="execution"' in html and "건전성" in html
+
+
+@pytest.mark.parametrize(
+    ("kwh", "shown"),
+    [(0.0, "0.0 kWh"), (158.06, "158.1 kWh"), (999.94, "999.9 kWh"), (4820.0, "4.82 MWh")],
+)
+def test_energy_fits_a_tile(kwh: float, shown: str) -> None:
+    assert plant._kwh(kwh) == shown

@@ -3,6 +3,7 @@ and a stranger see. Screenshots of every page land in docs/screenshots/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -237,6 +238,53 @@ def test_the_language_switch_translates_the_page(
     expect(page.get_by_text("남은 선택")).to_be_visible()
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_the_dashboard_shows_energy_and_the_floors_machine_states(
+    page_factory: Any, live_server: LiveServer
+) -> None:
+    page = page_factory(email(live_server.people, "planner"))
+    page.goto("/dashboard")
+    energy = page.locator('[data-kpi="energy"] .kpi-value')
+    expect(energy).to_have_text(re.compile(r"^\d[\d.,]* [kM]Wh$"))  # a day's energy, no units
+    expect(page.locator('[data-kpi="energy"]')).to_contain_text("no good units")
+    expect(page.locator('[data-kpi="solar_share"] .kpi-value')).to_have_text(
+        re.compile(r"^\d+\.\d%$")
+    )
+    down = page.locator('#panel-machines .badge.m-Down[data-source="execution"]')
+    expect(down).to_contain_text("Down · since")
+    expect(down).to_have_attribute("title", "spindle jam")
+    expect(page.locator('#panel-machines .badge.m-Setup[data-source="execution"]')).to_be_visible()
+    expect(page.locator("#panel-machines")).to_contain_text("Health")
+    page.locator("#panel-machines").scroll_into_view_if_needed()
+    shot(page, "15-dashboard-energy-and-machines")
+
+
+def test_korean_customers_read_the_catalog_its_reasons_and_errors_in_korean(
+    page_factory: Any, live_server: LiveServer
+) -> None:
+    page = page_factory(email(live_server.people, "alice"))
+    page.goto("/lang/ko?next=/portal")
+    expect(page.get_by_role("link", name="구성하기: 쿨라인 냉장고")).to_be_visible()
+    page.goto("/portal/products/fridge")
+    expect(page.get_by_role("heading", name="쿨라인 냉장고")).to_be_visible()
+    choose(page, "door", "single_door")
+    expect(page.locator("#opt-extras-ice_maker")).to_be_disabled()
+    expect(page.locator('[data-reason-for="ice_maker"]')).to_contain_text(
+        "제빙기는 2도어와 프렌치 도어 모델에만 들어갑니다."
+    )
+    expect(page.get_by_text("글로시 화이트")).to_be_visible()
+    shot(page, "16-configure-korean")
+    page.goto("/dashboard")  # a service's refusal, in Korean, the English kept beside
+    expect(page.get_by_role("heading", name="권한이 없습니다")).to_be_visible()
+    expect(page.locator(".error-detail")).to_have_text("이 작업을 할 권한이 없습니다.")
+    expect(page.locator(".error-original")).to_have_text("this page is for factory staff")
+    shot(page, "17-error-korean")
+    page.goto("/no/such/page")  # an unknown address: the error page, not JSON
+    expect(page.get_by_role("heading", name="찾을 수 없습니다")).to_be_visible()
+    expect(page.get_by_text("이 주소에는 페이지가 없습니다.")).to_be_visible()
+    expect(page.get_by_role("link", name="첫 화면으로")).to_be_visible()
+    shot(page, "18-unknown-page-korean")
 
 
 def test_tablet_width_and_keyboard(page_factory: Any, live_server: LiveServer) -> None:

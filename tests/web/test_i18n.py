@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from openfab.catalog.ideas_schemas import IdeaStatus
+from openfab.catalog.sample import load_sample_catalog
 from openfab.orders.states import OrderStatus
 from openfab.planning.mrp.schemas import PurchaseStatus
 from openfab.web.dashboard_data import DECISION_TYPES, SUMMARY_FIELDS
-from openfab.web.i18n import LANGUAGES, Translator, catalog, pick_language
+from openfab.web.i18n import LANGUAGES, Translator, catalog, pick_language, texts
 from tests.conftest import TenantPeople
 from tests.web.conftest import WebClient, email, signed_in
 
@@ -28,7 +29,7 @@ def used_keys() -> set[str]:
         text = path.read_text(encoding="utf-8")
         keys |= set(KEY.findall(text)) | set(LABEL.findall(text))
     keys |= {f"status.{s}" for s in [*OrderStatus, *IdeaStatus, "Draft", "Active"]}
-    keys |= {f"machine.{s}" for s in ("Running", "Idle", "Down", "Maintenance")}
+    keys |= {f"machine.{s}" for s in ("Running", "Idle", "Setup", "Down", "Maintenance")}
     keys |= {f"error.{s}" for s in (400, 401, 403, 404, 409, 413, 422, 500)}
     keys |= {f"decision.{d}" for d in DECISION_TYPES}
     keys |= {"panel.purchase_orders.pending"} | {f"field.{k}" for k in SUMMARY_FIELDS}
@@ -97,3 +98,47 @@ def test_the_switch_sets_the_cookie_and_the_lang_attribute(
     assert "공장 현황" in dashboard and "Factory" not in dashboard.split("<main")[1]
     evil = web.get("/lang/en?next=https://evil.example.com", follow_redirects=False)
     assert evil.headers["location"] == "/"
+
+
+def sample_catalog_text() -> set[str]:
+    """Every English text of the sample catalog a customer (or the dashboard) shows."""
+    found: set[str] = set()
+    for product in load_sample_catalog().products.values():
+        found |= {product.name, product.description} | {r.message for r in product.rules}
+        for group in product.option_groups:
+            found |= {group.label, group.unit or ""} | {o.label for o in group.options}
+    found |= {center.name for center in load_sample_catalog().work_centers.values()}
+    return {text for text in found if text}
+
+
+def test_the_sample_catalog_reads_in_korean_and_nothing_in_the_text_file_is_stale() -> None:
+    """The YAML is the one source of the English; ``text.ko.json`` translates that text."""
+    known = texts("ko")
+    needed = sample_catalog_text()
+    assert sorted(needed - set(known)) == []
+    assert sorted(set(known) - needed) == []  # a label changed in the YAML: translate anew
+    assert texts("en") == {}  # English is the source
+
+
+def test_catalog_text_is_translated_only_where_known() -> None:
+    t = Translator("ko")
+    assert t.text("Glossy white") == "글로시 화이트"
+    assert t.text("Color and finish: Matte black") == "색상과 마감: 매트 블랙"  # a price line
+    assert t.text("Glass shelves: 4 pcs") == "유리 선반: 4 pcs"  # a number is no text
+    assert t.text("Pearl white (a tenant's own label)") == "Pearl white (a tenant's own label)"
+    assert Translator("en").text("Glossy white") == "Glossy white"
+
+
+def test_the_portal_shows_the_catalog_in_korean(web_app: Any, shop: TenantPeople) -> None:
+    client = signed_in(web_app, email(shop, "alice"))
+    client.get("/lang/ko?next=/portal")
+    catalog_page = client.get("/portal").text
+    assert "쿨라인 냉장고" in catalog_page and "CoolLine refrigerator" not in catalog_page
+    configure = client.get("/portal/products/fridge").text
+    assert "글로시 화이트" in configure and "색상과 마감" in configure
+    conflict = client.post(
+        "/portal/products/fridge/preview",
+        {"size": "w55_250", "door": "single_door", "shelves": "5"},
+    ).text
+    assert "55 cm 모델에는 선반을 최대 3개까지 넣을 수 있습니다." in conflict
+    assert "The 55 cm model takes at most 3 shelves." not in conflict

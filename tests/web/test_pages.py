@@ -227,3 +227,33 @@ def test_nobody_else_sees_an_order(
             assert order.number not in page.text and order.id not in page.text
         events = client.get(f"/dashboard/events?entity={order.id}").text
         assert "No events match" in events and order.number not in events
+
+
+def test_the_portal_does_not_offer_a_draft_product(
+    platform: Platform, web_app: Any, shop: TenantPeople
+) -> None:
+    from openfab.catalog.ideas_schemas import IdeaCreate, IdeaPromotion
+
+    idea = platform.ideas.propose(
+        shop.alice, IdeaCreate(title="Loft fridge", description="Slim.", base_product="fridge")
+    )
+    platform.ideas.promote(shop.planner, idea.id, IdeaPromotion(code="loft-fridge", name="Loft"))
+    alice = signed_in(web_app, email(shop, "alice"))
+    assert "loft-fridge" not in alice.get("/portal").text
+    assert alice.get("/portal/products/loft-fridge").status_code == 404
+    refused = alice.post(
+        "/portal/products/loft-fridge/order",
+        {k: str(v) for k, v in FRIDGE.items() if k != "extras"},
+    )
+    assert refused.status_code == 404
+    planner = signed_in(web_app, email(shop, "planner"))  # staff preview it, cannot order it
+    preview = planner.post(
+        "/portal/products/loft-fridge/preview",
+        {k: str(v) for k, v in FRIDGE.items() if k != "extras"},
+    ).text
+    assert 'id="order-button"' not in preview and "cannot be ordered" in preview
+    ordered = planner.post(
+        "/portal/products/loft-fridge/order",
+        {k: str(v) for k, v in FRIDGE.items() if k != "extras"},
+    )
+    assert ordered.status_code == 409 and "is Draft" in ordered.text

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 
 from openfab.catalog.configurator import ConfiguredProduct
-from openfab.catalog.service import CatalogService, PlantReference
-from openfab.errors import Forbidden, NotFound
+from openfab.catalog.service import CatalogService, PlantReference, ProductHandle
+from openfab.errors import Conflict, Forbidden, NotFound, Problem
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import OrderLoadRow, SalesOrderRow
 from openfab.orders.promise import CapacityView, estimate_promise
@@ -48,6 +48,15 @@ def routing_load(configured: ConfiguredProduct, quantity: int) -> dict[str, floa
     return dict(load)
 
 
+def _require_orderable(handle: ProductHandle) -> None:
+    """Only released products are sold: a draft (a promoted idea) is still being designed."""
+    if handle.status != "Active":
+        raise Conflict(
+            f"product {handle.code!r} cannot be ordered: it is {handle.status}",
+            [Problem("product", f"product {handle.code!r} is {handle.status}", "not_orderable")],
+        )
+
+
 def wait_days(configured: ConfiguredProduct) -> int:
     """Days before production can start: the product's and its options' lead times. Material
     availability joins once material planning knows the stock."""
@@ -70,6 +79,7 @@ class OrderService:
         actor.require(Role.CUSTOMER, Role.PLANNER, Role.ADMIN)
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
             handle = self.catalog.handle_in(uow, data.product)
+            _require_orderable(handle)
             configured = handle.configurator.configure(data.choices)
             load = routing_load(configured, data.quantity)
             document = configured.to_dict()

@@ -38,8 +38,10 @@ def mount_web(app: FastAPI) -> None:
     """Serve the pages and static files from ``app`` (the REST API stays as it is)."""
     from openfab.web.pages import load_pages
     from openfab.web.registry import pages
+    from openfab.web.render import install_html_errors
 
     load_pages()
+    install_html_errors(app)
     seen: set[int] = set()
     for page in pages():
         if page.router is not None and id(page.router) not in seen:

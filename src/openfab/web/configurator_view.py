@@ -72,7 +72,7 @@ class GroupView:
     feasible_min: Decimal | None = None
     feasible_max: Decimal | None = None
     reasons: tuple[str, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()  # kept whole: the page words them by code
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def group_views(
                 feasible_max=status.feasible_max if status else None,
                 reasons=numeric_reasons,
                 problems=tuple(
-                    p.msg
+                    p
                     for p in problems
                     if p.loc in (f"choices.{group.code}", group.code) and p.code != "missing"
                 ),

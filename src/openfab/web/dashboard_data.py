@@ -7,7 +7,7 @@ and never carry another tenant's order data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
@@ -15,6 +15,9 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from openfab.connect.orm import TelemetryReadingRow
+from openfab.execution.orm import MachineStateRow, SerialUnitRow
+from openfab.execution.states import UnitStatus
 from openfab.identity.actor import Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
@@ -49,8 +52,11 @@ def downtime_windows(platform: Platform, *, since: datetime | None = None) -> li
 @dataclass(frozen=True)
 class MachineState:
     machine: str
-    state: str  # Running, Idle, Down, Maintenance (GLOSSARY machine states)
+    state: str  # Running, Idle, Setup, Down, Maintenance (GLOSSARY machine states)
     detail: str = ""
+    since: datetime | None = None  # when it entered the state (None: from the plan)
+    source: str = "plan"  # "execution" when the shop floor reported it
+    health: float | None = None  # availability over the last day, 0..1 (None: no data)
 
     @property
     def work_center(self) -> str:
@@ -65,6 +71,7 @@ class WorkCenterState:
     name: str
     counts: dict[str, int]
     notable: list[MachineState]
+    health: float | None = None  # the least available machine's availability
 
 
 def by_work_center(platform: Platform, states: Sequence[MachineState]) -> list[WorkCenterState]:
@@ -79,14 +86,61 @@ def by_work_center(platform: Platform, states: Sequence[MachineState]) -> list[W
             counts[m.state] = counts.get(m.state, 0) + 1
         name = centers[code].name if code in centers else code
         notable = [m for m in members if m.state != "Idle"]
-        result.append(WorkCenterState(code, name, counts, notable))
+        healths = [m.health for m in members if m.health is not None]
+        health = min(healths) if healths else None
+        result.append(WorkCenterState(code, name, counts, notable, health))
     return result
 
 
-def machine_states(platform: Platform, now: datetime | None = None) -> list[MachineState]:
-    """Down or in maintenance inside a reported window; Running when the plan has an operation
-    on it now; else Idle. The execution domain will replace this with live telemetry."""
+def machine_states(
+    platform: Platform,
+    now: datetime | None = None,
+    health: Mapping[str, float] | None = None,
+) -> list[MachineState]:
+    """Each machine's state as the shop floor last reported it (execution's machine state
+    changes), with the time it entered it; for machines that never reported one, the plan's
+    view (see :func:`planned_states`). ``health`` maps machines to their availability."""
     now = now or utcnow()
+    health = health or {}
+    reported = last_reported_states(platform, now)
+    machines = platform.planning.machines()
+    unreported = any(m not in reported for m in machines)
+    planned = planned_states(platform, now) if unreported else {}
+    states = []
+    for machine in machines:
+        if machine in reported:
+            state, since, reason = reported[machine]
+            states.append(
+                MachineState(machine, state, reason, since, "execution", health.get(machine))
+            )
+        else:
+            state, reason = planned.get(machine, ("Idle", ""))
+            states.append(MachineState(machine, state, reason, health=health.get(machine)))
+    return states
+
+
+def last_reported_states(platform: Platform, now: datetime) -> dict[str, tuple[str, datetime, str]]:
+    """Machine → (state, since, reason) of its latest reported change at or before ``now``
+    (one grouped query over the (machine, at) index)."""
+    latest = (
+        select(MachineStateRow.machine, func.max(MachineStateRow.at).label("at"))
+        .where(MachineStateRow.at <= now)
+        .group_by(MachineStateRow.machine)
+        .subquery()
+    )
+    query = select(
+        MachineStateRow.machine, MachineStateRow.state, MachineStateRow.at, MachineStateRow.reason
+    ).join(
+        latest,
+        (MachineStateRow.machine == latest.c.machine) & (MachineStateRow.at == latest.c.at),
+    )
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        return {m: (state, at, reason) for m, state, at, reason in uow.session.execute(query)}
+
+
+def planned_states(platform: Platform, now: datetime) -> dict[str, tuple[str, str]]:
+    """The plan's view, for machines that never reported a state: Down or in maintenance
+    inside a reported downtime window, Running when the plan has an operation on it now."""
     with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
         down = {
             r.machine: r.reason
@@ -112,14 +166,9 @@ def machine_states(platform: Platform, now: datetime | None = None) -> list[Mach
                     .distinct()
                 )
             )
-    states = []
-    for machine in platform.planning.machines():
-        if machine in down:
-            reason = down[machine]
-            kind = "Maintenance" if "maint" in reason.lower() else "Down"
-            states.append(MachineState(machine, kind, reason))
-        else:
-            states.append(MachineState(machine, "Running" if machine in busy else "Idle"))
+    states = dict.fromkeys(busy, ("Running", ""))
+    for machine, reason in down.items():
+        states[machine] = ("Maintenance" if "maint" in reason.lower() else "Down", reason)
     return states
 
 
@@ -291,6 +340,43 @@ def on_time(platform: Platform, actor: Actor) -> KpiValue:
         return KpiValue(None, hint="kpi.hint.no_shipments")
     share = sum(1 for _, shipped, promised in rows if shipped <= promised) / len(rows)
     return KpiValue(f"{share:.0%}", detail=f"n={len(rows)}")
+
+
+@dataclass(frozen=True)
+class PlantEnergy:
+    """The plant's energy over a window, from the site-level telemetry the twin stores."""
+
+    consumed_kwh: float
+    solar_kwh: float
+    good_units: int
+
+
+def plant_energy(platform: Platform, since: datetime) -> PlantEnergy | None:
+    """Sums of the plant's ``energy_kwh`` and ``solar_kwh`` readings since ``since`` (site
+    paths have one level, so their path is their machine column), and the good units the
+    plant finished meanwhile (plant-wide, like the energy: a count, no order data).
+    None when no energy was reported in the window."""
+    signals = (TelemetryReadingRow.signal, func.sum(TelemetryReadingRow.value))
+    energy = (
+        select(*signals)
+        .where(
+            TelemetryReadingRow.signal.in_(("energy_kwh", "solar_kwh")),
+            TelemetryReadingRow.ts >= since,
+            TelemetryReadingRow.path == TelemetryReadingRow.machine,
+        )
+        .group_by(TelemetryReadingRow.signal)
+    )
+    good = (
+        select(func.count())
+        .select_from(SerialUnitRow)
+        .where(SerialUnitRow.completed_at >= since, SerialUnitRow.status != UnitStatus.SCRAPPED)
+    )
+    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+        sums = {signal: float(total or 0.0) for signal, total in uow.session.execute(energy)}
+        if not sums:
+            return None
+        units = int(uow.session.scalar(good) or 0)
+    return PlantEnergy(sums.get("energy_kwh", 0.0), sums.get("solar_kwh", 0.0), units)
 
 
 def not_yet(hint: str) -> Any:

@@ -8,13 +8,14 @@ shown as a plain apology, never a stack trace.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -110,11 +111,25 @@ def render_fragment(template: str, request: Request, **values: Any) -> Markup:
 
 
 def error_response(
-    request: Request, status: int, detail: str, problems: Sequence[Problem] = ()
+    request: Request,
+    status: int,
+    detail: str,
+    problems: Sequence[Problem] = (),
+    *,
+    translated: bool = False,
 ) -> HTMLResponse:
+    """The error page (or, for htmx, the alert) in the page's language: a service's English
+    ``detail`` is translated (``translated``: it is already), the English kept beside a
+    generic translation; each problem as :meth:`Translator.problem` words it."""
     t = translator(request)
     title = t(f"error.{status}") if f"error.{status}" in _known_errors else t("error.generic")
-    values: dict[str, Any] = {"title": title, "detail": detail, "problems": list(problems)}
+    shown = detail if translated else t.detail(status, detail)
+    values: dict[str, Any] = {
+        "title": title,
+        "detail": shown,
+        "original": detail if shown != detail and t.text(detail) == detail else "",
+        "problems": list(problems),
+    }
     if is_htmx(request):
         # Shown in the page's alert region; the rest of the page stays as it was.
         headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
@@ -123,6 +138,46 @@ def error_response(
 
 
 _known_errors = {f"error.{s}" for s in (400, 401, 403, 404, 409, 413, 422, 500)}
+
+
+def wants_html(request: Request) -> bool:
+    """A browser navigating (``Accept: text/html``) to a web page or to no route at all; the
+    REST API's routes answer problem JSON whatever the client accepts."""
+    route = request.scope.get("route")
+    accepts = "text/html" in request.headers.get("accept", "")
+    return accepts and (route is None or isinstance(route, WebRoute))
+
+
+def install_html_errors(app: FastAPI) -> None:
+    """Errors raised outside a web route (no route matched, or a failure before routing)
+    become the error page in the browser's language; everyone else keeps the API's JSON.
+    Wraps the handlers ``api.errors`` installed, so the API's mapping stays the one place."""
+    http_json = app.exception_handlers[HTTPException]
+    any_json = app.exception_handlers[Exception]
+
+    async def http(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and wants_html(request):
+            if exc.status_code == 404:
+                no_page = translator(request)("error.no_page")
+                return error_response(request, 404, no_page, translated=True)
+            return error_response(request, exc.status_code, str(exc.detail))
+        return await _call(http_json, request, exc)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        if wants_html(request):
+            log.exception("web request failed: %s %s", request.method, request.url.path)
+            sorry = translator(request)("error.sorry")
+            return error_response(request, 500, sorry, translated=True)
+        return await _call(any_json, request, exc)
+
+    app.add_exception_handler(HTTPException, http)
+    app.add_exception_handler(Exception, unexpected)
+
+
+async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -> Response:
+    result = handler(request, exc)
+    response: Response = await result if inspect.isawaitable(result) else result
+    return response
 
 
 def redirect(request: Request, url: str) -> Response:
@@ -151,15 +206,22 @@ class WebRoute(APIRoute):
                 return error_response(request, exc.status, exc.detail, exc.problems)
             except RequestValidationError as exc:
                 problems = [
-                    Problem(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
+                    Problem(
+                        ".".join(str(p) for p in e.get("loc", ())),
+                        str(e.get("msg", "")),
+                        str(e.get("type", "invalid")),
+                    )
                     for e in exc.errors()
                 ]
-                return error_response(request, 422, translator(request)("error.form"), problems)
+                return error_response(
+                    request, 422, translator(request)("error.form"), problems, translated=True
+                )
             except HTTPException as exc:
                 return error_response(request, exc.status_code, str(exc.detail))
             except Exception:
                 log.exception("web page failed: %s %s", request.method, request.url.path)
-                return error_response(request, 500, translator(request)("error.sorry"))
+                t = translator(request)
+                return error_response(request, 500, t("error.sorry"), translated=True)
 
         return handler
 

@@ -1,5 +1,6 @@
-"""Dashboard tiles and panels fed by the domains that have landed: OEE from shop-floor
-execution, purchase orders from material planning. Each replaces its placeholder by
+"""Dashboard tiles and panels fed by the domains that have landed: OEE, first-pass yield and
+machine health from shop-floor execution, energy from the twin's stored telemetry, purchase
+orders from material planning. Each replaces its placeholder by
 registering the same key (see ``registry``); the dashboard module is not touched."""
 
 from __future__ import annotations
@@ -12,42 +13,68 @@ from sqlalchemy import and_, func, or_, select
 
 from openfab.errors import OpenFabError
 from openfab.execution.orm import SerialUnitRow
-from openfab.execution.states import UnitStatus
+from openfab.execution.schemas import OeeReport
+from openfab.execution.states import MachineState, UnitStatus
 from openfab.identity.actor import Actor, Role
 from openfab.platform import Platform
 from openfab.store.types import utcnow
+from openfab.web import dashboard_data as data
 from openfab.web.registry import Kpi, KpiValue, Panel, register_kpi, register_panel
 
 OEE_WINDOW = timedelta(hours=24)
+ENERGY_WINDOW = timedelta(days=7)  # units finish in batches: a day is too noisy per unit
 OEE_CACHE_SECONDS = 30.0
 PO_SHOWN = 12
 
 
-_oee_cache: dict[int, tuple[float, KpiValue]] = {}
+_oee_cache: dict[int, tuple[float, OeeReport]] = {}
 
 
-def oee(platform: Platform, actor: Actor) -> KpiValue:
-    """The plant's OEE over the last 24 hours, from reported machine states or operations.
-    It is plant-wide and moves slowly, and computing it takes about 150 ms with a week of
-    data, so one value serves every dashboard for ``OEE_CACHE_SECONDS``."""
-    if not actor.is_staff:
-        return KpiValue(None, hint="kpi.hint.unavailable")
+def oee_report(platform: Platform, actor: Actor) -> OeeReport:
+    """The plant's OEE report over the last 24 hours, from reported machine states or
+    operations. It is plant-wide and moves slowly, and computing it takes about 150 ms with
+    a week of data, so one report serves every dashboard (tile and machine health) for
+    ``OEE_CACHE_SECONDS``."""
     cached = _oee_cache.get(id(platform))
     if cached is not None and time.monotonic() - cached[0] < OEE_CACHE_SECONDS:
         return cached[1]
-    value = _oee(platform, actor)
-    _oee_cache[id(platform)] = (time.monotonic(), value)
-    return value
-
-
-def _oee(platform: Platform, actor: Actor) -> KpiValue:
     end = utcnow()
     report = platform.execution.oee(actor, start=end - OEE_WINDOW, end=end, now=end)
-    plant = report.plant
+    _oee_cache[id(platform)] = (time.monotonic(), report)
+    return report
+
+
+def oee(platform: Platform, actor: Actor) -> KpiValue:
+    if not actor.is_staff:
+        return KpiValue(None, hint="kpi.hint.unavailable")
+    plant = oee_report(platform, actor).plant
     if plant is None or (plant.running_seconds <= 0 and plant.total_count == 0):  # no data
         return KpiValue(None, hint="kpi.hint.execution")
     detail = f"A {plant.availability:.0%} · P {plant.performance:.0%} · Q {plant.quality:.0%}"
     return KpiValue(f"{plant.oee:.0%}", detail=detail)
+
+
+def machine_health(platform: Platform, actor: Actor) -> dict[str, float]:
+    """Machine → share of the last 24 hours it was not broken down (``Down``; planned
+    maintenance is upkeep, not ill health), from the same report as the OEE tile. Time
+    before a machine's first report counts as healthy: unknown is not broken."""
+    report = oee_report(platform, actor)
+    window = (report.end - report.start).total_seconds()
+    return {
+        m.machine: max(0.0, 1.0 - m.seconds.get(MachineState.DOWN.value, 0.0) / window)
+        for m in report.machines
+    }
+
+
+def machines(platform: Platform, actor: Actor) -> dict[str, Any]:
+    """The machines panel: execution's reported states (the plan's where none was
+    reported), with each machine's health."""
+    try:
+        health = machine_health(platform, actor)
+    except OpenFabError:
+        health = {}
+    states = data.machine_states(platform, health=health)
+    return {"machines": states, "centers": data.by_work_center(platform, states)}
 
 
 def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
@@ -77,6 +104,49 @@ def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
     return KpiValue(f"{good / total:.1%}", detail=f"{good} / {total}")
 
 
+_energy_cache: dict[int, tuple[float, data.PlantEnergy | None]] = {}
+
+
+def _energy(platform: Platform) -> data.PlantEnergy | None:
+    """The last week of the plant's energy, cached like OEE (both tiles read it, and it
+    scans the telemetry table)."""
+    cached = _energy_cache.get(id(platform))
+    if cached is not None and time.monotonic() - cached[0] < OEE_CACHE_SECONDS:
+        return cached[1]
+    totals = data.plant_energy(platform, utcnow() - ENERGY_WINDOW)
+    _energy_cache[id(platform)] = (time.monotonic(), totals)
+    return totals
+
+
+def energy_per_unit(platform: Platform, actor: Actor) -> KpiValue:
+    """kWh the plant consumed in the last week per good unit it finished meanwhile."""
+    if not actor.is_staff:
+        return KpiValue(None, hint="kpi.hint.unavailable")
+    totals = _energy(platform)
+    if totals is None:
+        return KpiValue(None, hint="kpi.hint.twin")
+    if not totals.good_units:
+        return KpiValue(_kwh(totals.consumed_kwh), hint="kpi.hint.no_units")
+    detail = f"{_kwh(totals.consumed_kwh)} / {totals.good_units:,}"
+    return KpiValue(_kwh(totals.consumed_kwh / totals.good_units), detail=detail)
+
+
+def _kwh(value: float) -> str:
+    """Short enough for a tile: ``158.1 kWh``, ``4.82 MWh``."""
+    return f"{value / 1000:,.2f} MWh" if value >= 1000 else f"{value:,.1f} kWh"
+
+
+def solar_share(platform: Platform, actor: Actor) -> KpiValue:
+    """The share of the last week's consumption the rooftop solar supplied."""
+    if not actor.is_staff:
+        return KpiValue(None, hint="kpi.hint.unavailable")
+    totals = _energy(platform)
+    if totals is None or totals.consumed_kwh <= 0:
+        return KpiValue(None, hint="kpi.hint.twin")
+    detail = f"{_kwh(totals.solar_kwh)} / {_kwh(totals.consumed_kwh)}"
+    return KpiValue(f"{totals.solar_kwh / totals.consumed_kwh:.1%}", detail=detail)
+
+
 def purchase_orders(platform: Platform, actor: Actor) -> dict[str, Any]:
     try:
         orders = platform.materials.purchase_orders(actor).data
@@ -86,8 +156,13 @@ def purchase_orders(platform: Platform, actor: Actor) -> dict[str, Any]:
     return {"orders": open_first[:PO_SHOWN], "count": len(orders)}
 
 
+register_panel(
+    Panel("machines", "panel.machines", "dashboard/panel_machines.html", machines, order=20)
+)
 register_kpi(Kpi("oee", "kpi.oee", oee, order=40))
 register_kpi(Kpi("first_pass_yield", "kpi.first_pass_yield", first_pass_yield, order=50))
+register_kpi(Kpi("energy", "kpi.energy", energy_per_unit, order=60))
+register_kpi(Kpi("solar_share", "kpi.solar_share", solar_share, order=70))
 register_panel(
     Panel(
         "purchase_orders",

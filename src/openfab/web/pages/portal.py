@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -10,7 +11,8 @@ from starlette.datastructures import FormData
 
 from openfab.catalog.configurator import Configurator
 from openfab.catalog.results import ConfiguredProduct, OptionsLeft
-from openfab.errors import Infeasible, InvalidInput, NotFound, OpenFabError, Problem
+from openfab.catalog.service import ProductHandle
+from openfab.errors import Conflict, Infeasible, InvalidInput, NotFound, OpenFabError, Problem
 from openfab.identity.actor import Actor
 from openfab.orders.schemas import OrderCreate
 from openfab.platform import Platform
@@ -23,9 +25,10 @@ from openfab.web.configurator_view import (
     summary_of,
 )
 from openfab.web.registry import WebPage, register_page
-from openfab.web.render import WebRoute, redirect, render
+from openfab.web.render import WebRoute, redirect, render, translator
 from openfab.web.session import require_actor
 
+ACTIVE = "Active"  # products in any other status (Draft) are not sold
 router = APIRouter(prefix="/portal", route_class=WebRoute, include_in_schema=False)
 ActorDep = Annotated[Actor, Depends(require_actor)]
 
@@ -42,11 +45,12 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
-def _configurator(platform: Platform, actor: Actor, code: str) -> Configurator:
-    product = platform.catalog.get_product(actor, code)
-    if product.status != "Active" and not actor.is_staff:
+def _handle(platform: Platform, actor: Actor, code: str) -> ProductHandle:
+    """The product's configurator; drafts (promoted ideas) only for staff, to preview."""
+    handle = platform.catalog.handle(actor, code)
+    if handle.status != ACTIVE and not actor.is_staff:
         raise NotFound(f"product {code!r} not found")
-    return platform.catalog.handle(actor, code).configurator
+    return handle
 
 
 def _quantity(form: FormData | dict[str, Any]) -> int:
@@ -93,7 +97,7 @@ def catalog(request: Request, actor: ActorDep) -> Response:
     platform = _platform(request)
     products = []
     for product in platform.catalog.list_products(actor).data:
-        if product.status != "Active" and not actor.is_staff:
+        if product.status != ACTIVE and not actor.is_staff:
             continue
         definition = platform.catalog.handle(actor, product.code).configurator.definition
         products.append((product, definition))
@@ -105,7 +109,8 @@ def configure_page(
     request: Request, actor: ActorDep, code: str, from_order: str | None = None
 ) -> Response:
     platform = _platform(request)
-    configurator = _configurator(platform, actor, code)
+    handle = _handle(platform, actor, code)
+    configurator = handle.configurator
     choices: dict[str, Any] = {g.code: None for g in configurator.definition.option_groups}
     quantity = 1
     if from_order:
@@ -120,6 +125,7 @@ def configure_page(
         view=view,
         quantity=quantity,
         order_problems=[],
+        orderable=handle.status == ACTIVE,
     )
 
 
@@ -127,7 +133,8 @@ def configure_page(
 def preview(request: Request, actor: ActorDep, code: str, form: FormDep) -> Response:
     """The live part of the configurator (htmx swaps it on every change)."""
     platform = _platform(request)
-    configurator = _configurator(platform, actor, code)
+    handle = _handle(platform, actor, code)
+    configurator = handle.configurator
     choices = choices_from_form(configurator.definition, form)
     quantity = _quantity(form)
     view = build_view(platform, configurator, choices, quantity)
@@ -138,29 +145,32 @@ def preview(request: Request, actor: ActorDep, code: str, form: FormDep) -> Resp
         view=view,
         quantity=quantity,
         order_problems=[],
+        orderable=handle.status == ACTIVE,
     )
 
 
 @router.post("/products/{code}/order")
 def place_order(request: Request, actor: ActorDep, code: str, form: FormDep) -> Response:
     platform = _platform(request)
-    configurator = _configurator(platform, actor, code)
+    handle = _handle(platform, actor, code)
+    configurator = handle.configurator
     choices = choices_from_form(configurator.definition, form)
     quantity = _quantity(form)
     try:
         order = platform.orders.place(
             actor, OrderCreate(product=code, choices=choices, quantity=quantity)
         )
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:  # a draft refused too: shown in the form
         view = build_view(platform, configurator, choices, quantity)
         return render(
             request,
             "portal/configure.html",
-            status=422,
+            status=exc.status,
             definition=configurator.definition,
             view=view,
             quantity=quantity,
             order_problems=exc.problems,
+            orderable=handle.status == ACTIVE,
         )
     return redirect(request, f"/portal/orders/{order.id}?placed=1")
 
@@ -178,7 +188,8 @@ def track(request: Request, actor: ActorDep, order_id: str, placed: int = 0) -> 
     tracking = platform.orders.track(actor, order_id)
     detail = platform.orders.get(actor, order_id)
     chart = order_gantt(platform, actor, tracking.order.number)
-    labels = choice_labels(platform, actor, detail.product_code, detail.choices)
+    text = translator(request).text
+    labels = choice_labels(platform, actor, detail.product_code, detail.choices, text)
     template = "portal/_tracking.html" if request.headers.get("HX-Request") else "portal/track.html"
     return render(
         request,
@@ -192,9 +203,14 @@ def track(request: Request, actor: ActorDep, order_id: str, placed: int = 0) -> 
 
 
 def choice_labels(
-    platform: Platform, actor: Actor, product: str, choices: dict[str, Any]
+    platform: Platform,
+    actor: Actor,
+    product: str,
+    choices: dict[str, Any],
+    text: Callable[[str], str] = str,
 ) -> list[tuple[str, str]]:
-    """(group label, answer label) for people; codes where the catalog no longer knows them."""
+    """(group label, answer label) for people, each label through ``text`` (the page's
+    language); codes where the catalog no longer knows them."""
     try:
         definition = platform.catalog.handle(actor, product).configurator.definition
     except NotFound:
@@ -204,10 +220,11 @@ def choice_labels(
     for key, value in choices.items():
         group = definition.groups_by_code.get(key)
         values = value if isinstance(value, list) else [value]
-        shown = ", ".join(options[v].label if v in options else str(v) for v in values) or "—"
+        shown = ", ".join(text(options[v].label) if v in options else str(v) for v in values)
+        shown = shown or "—"
         if group is not None and group.kind == "numeric" and group.unit:
-            shown = f"{shown} {group.unit}"
-        rows.append((group.label if group else key, shown))
+            shown = f"{shown} {text(group.unit)}"
+        rows.append((text(group.label) if group else key, shown))
     return rows
 
 
