@@ -23,6 +23,8 @@ from openfab.store.types import utcnow
 
 ZERO = Decimal(0)
 LOTS = "mrp.locked_lots"
+MATERIALS = "mrp.materials"
+ALLOCATED = "mrp.allocated"
 EVENT = {
     MoveKind.RECEIVE: "inventory.received",
     MoveKind.ISSUE: "inventory.issued",
@@ -35,7 +37,7 @@ EVENT = {
 def check_move(uow: UnitOfWork, data: MoveCreate) -> tuple[MaterialRow, Decimal]:
     """The material and the move's quantity in its unit; every problem named at once."""
     problems: list[Problem] = []
-    material = uow.session.get(MaterialRow, data.material)
+    material = _material(uow, data.material)
     quantity = data.quantity
     if material is None:
         problems.append(Problem("material", f"unknown material {data.material!r}", "not_found"))
@@ -150,8 +152,28 @@ def _delta(kind: MoveKind, quantity: Decimal, lot: MaterialLotRow) -> Decimal:
     return -quantity
 
 
+def _material(uow: UnitOfWork, code: str) -> MaterialRow | None:
+    """Master data, read once per transaction."""
+    known: dict[str, MaterialRow | None] = uow.session.info.setdefault(MATERIALS, {})
+    if code not in known:
+        known[code] = uow.session.get(MaterialRow, code)
+    return known[code]
+
+
+def _allocated(uow: UnitOfWork) -> set[tuple[str, str]]:
+    """(material, order) pairs with a reservation, read once per transaction and kept up to
+    date by ``_release_allocation`` (reservations are made in transactions of their own)."""
+    pairs: set[tuple[str, str]] | None = uow.session.info.get(ALLOCATED)
+    if pairs is None:
+        rows = uow.session.execute(select(AllocationRow.material, AllocationRow.order_id))
+        pairs = uow.session.info[ALLOCATED] = {(m, o) for m, o in rows}
+    return pairs
+
+
 def _release_allocation(uow: UnitOfWork, material: str, order_id: str, issued: Decimal) -> None:
     """Issuing to an order consumes its reservation first."""
+    if (material, order_id) not in _allocated(uow):
+        return
     rows = uow.session.scalars(
         select(AllocationRow).where(
             AllocationRow.material == material, AllocationRow.order_id == order_id

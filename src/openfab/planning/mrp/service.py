@@ -446,7 +446,7 @@ class MaterialService:
         actor.require(*STOCK_KEEPERS)
         if not moves:
             return 0
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow, uow.session.no_autoflush:
             for data in moves:
                 apply_move(uow, data)
         return len(moves)
