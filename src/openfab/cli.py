@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,8 +51,14 @@ def demo(
     db: DbOption = None,
     days: Annotated[float, typer.Option(min=0.05, max=60, help="Simulated days.")] = 7,
     orders_per_day: Annotated[
-        float, typer.Option(min=1, max=5000, help="Customer orders a day (varies over the day).")
-    ] = 150,
+        float | None,
+        typer.Option(
+            min=1,
+            max=5000,
+            help="Customer orders a day, varying over the day (default 1000, what the sample "
+            "plant is sized for).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (orders and twin).")] = 7,
     bus: Annotated[
         str, typer.Option(help="Telemetry path: inprocess, mqtt or nats.")
@@ -73,12 +80,13 @@ def demo(
         raise typer.BadParameter("bus must be inprocess, mqtt or nats")
     config = DemoConfig(
         days=days,
-        orders_per_day=orders_per_day,
         seed=seed,
         bus=bus,
         plan_seconds=plan_seconds,
         replan_hours=replan_hours,
     )
+    if orders_per_day is not None:
+        config = replace(config, orders_per_day=orders_per_day)
     run(console, _platform, db=db, config=config, report=report, compare_runs=compare)
 
 

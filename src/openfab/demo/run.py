@@ -79,9 +79,8 @@ START = datetime(2026, 1, 5, tzinfo=UTC)
 SHIPPING = timedelta(days=SHIPPING_DAYS)
 TWIN = Actor.system("twin")
 MAX_SPANS = 200_000
-DEFAULT_ORDERS_PER_DAY = 150.0
-"""The issue asks for 1,000 a day; on the shared 2-core machine the MES's per-message cost
-makes that week take well over an hour, so the default is what runs in minutes."""
+DEFAULT_ORDERS_PER_DAY = 1000.0
+"""What the sample plant (about 160 machines) is sized for."""
 LIMITS = PurchasingLimits(max_value_per_order=Decimal(1_000_000))
 """The demo's autopilot may place any order a supplier takes (no planner to approve)."""
 
