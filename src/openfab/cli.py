@@ -69,8 +69,12 @@ def demo(
     compare: Annotated[
         bool, typer.Option(help="Run twice, same seeds: FIFO baseline vs OpenFab (fresh SQLite).")
     ] = False,
-    plan_seconds: Annotated[float, typer.Option(min=1, help="Planner time limit.")] = 5,
-    replan_hours: Annotated[float, typer.Option(min=0.5, help="Re-plan every … hours.")] = 6,
+    plan_seconds: Annotated[
+        float | None, typer.Option(min=1, help="Planner time limit (default 3 s).")
+    ] = None,
+    replan_hours: Annotated[
+        float | None, typer.Option(min=0.5, help="Re-plan every … hours (default 2).")
+    ] = None,
 ) -> None:
     """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
     from openfab.demo.cli import demo as run
@@ -78,15 +82,13 @@ def demo(
 
     if bus not in ("inprocess", "mqtt", "nats"):
         raise typer.BadParameter("bus must be inprocess, mqtt or nats")
-    config = DemoConfig(
-        days=days,
-        seed=seed,
-        bus=bus,
-        plan_seconds=plan_seconds,
-        replan_hours=replan_hours,
-    )
+    config = DemoConfig(days=days, seed=seed, bus=bus)  # its defaults unless given
     if orders_per_day is not None:
         config = replace(config, orders_per_day=orders_per_day)
+    if plan_seconds is not None:
+        config = replace(config, plan_seconds=plan_seconds)
+    if replan_hours is not None:
+        config = replace(config, replan_hours=replan_hours)
     run(console, _platform, db=db, config=config, report=report, compare_runs=compare)
 
 

@@ -93,8 +93,10 @@ class DemoConfig:
     planner: Planner = "openfab"
     """``openfab``: the CP-SAT planner re-plans on a cadence and on breakdowns; ``fifo``: the
     non-AI baseline (first in, first out, earliest free machine, never re-planned)."""
-    replan_hours: float = 6.0
-    plan_seconds: float = 5.0
+    replan_hours: float = 2.0
+    """New orders wait for the next plan: at 1,000 orders a day a 6-hour cadence cost more
+    order-to-ship time than FIFO's hourly release; every 2 hours the plan wins."""
+    plan_seconds: float = 3.0
     step_minutes: float = 60.0
     telemetry_minutes: float = 5.0
     bus: str = "inprocess"
