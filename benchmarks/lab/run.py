@@ -47,8 +47,9 @@ def _measure(problem: Problem, design: Design) -> Experiment:
 
 
 # -- methods -------------------------------------------------------------------------------------
-def openfab(problem: Problem, budget: int, seed: int, batch: int = 1) -> list[Experiment]:
-    optimizer = Optimizer(problem.study, seed=seed, num_restarts=2, raw_samples=64, mc_samples=64)
+def openfab(problem: Problem, budget: int, seed: int, batch: int = 2) -> list[Experiment]:
+    """The optimizer exactly as a user gets it: its default settings, nothing tuned here."""
+    optimizer = Optimizer(problem.study, seed=seed)
     experiments: list[Experiment] = []
     while len(experiments) < budget:
         k = min(batch, budget - len(experiments))
@@ -263,7 +264,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="budget 30 (default: full, budget 50)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int)
-    parser.add_argument("--batch", type=int, default=1, help="designs per BO round")
+    parser.add_argument("--batch", type=int, default=2, help="designs per BO round")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--tag", default="")

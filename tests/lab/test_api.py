@@ -88,6 +88,16 @@ def test_study_round_trip_to_a_product_revision(client: TestClient, tenant: Tena
     (report,) = models.json()
     assert report["property"] == "conductivity" and report["unit"] == "mS/cm"
     assert set(report["importance"]) == {"ec", "temp", "additive", "emc", "dmc"}
+    again = client.get(f"/lab/studies/{study_id}/models", headers=admin).json()
+    assert again == [report]  # the same results: the cached fit
+    one_more = "ec,emc,dmc,temp,additive,conductivity\n0.3,0.45,0.25,35,VC,8.1\n"
+    client.post(
+        f"/lab/studies/{study_id}/experiments.csv",
+        content=one_more,
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    refit = client.get(f"/lab/studies/{study_id}/models", headers=admin).json()
+    assert refit[0]["points"] == report["points"] + 1  # new results: a new fit
 
     front = client.get(f"/lab/studies/{study_id}/pareto", headers=admin).json()["data"]
     best = front[0]

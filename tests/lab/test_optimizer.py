@@ -102,3 +102,35 @@ def test_same_seed_same_suggestions(branin_study: Study) -> None:
     first = Optimizer(branin_study, seed=4).suggest([], 3).designs
     assert Optimizer(branin_study, seed=4).suggest([], 3).designs == first
     assert Optimizer(branin_study, seed=5).suggest([], 3).designs != first
+
+
+def test_the_warp_is_monotone_and_inverts() -> None:
+    """Skewed objective values (a few runs far worse than the rest) are warped before the GP
+    sees them; the order of runs, and so which design is best, stays as measured."""
+    import numpy as np
+
+    from openfab.lab.optimizer import Warp
+
+    rng = np.random.default_rng(0)
+    y = -np.abs(rng.standard_cauchy(40)) * 50  # maximized; a long tail of bad runs
+    warp = Warp.fit(y)
+    assert warp.lam != 1.0
+    t = warp(y)
+    assert np.all(np.diff(t[np.argsort(y)]) > 0)
+    assert np.allclose(warp.inverse(t), y)
+    assert np.std(t) < np.std(y) / 10  # the tail is pulled in
+    flat = Warp.fit(np.array([1.0, 1.0, 2.0]))  # too few distinct values: left alone
+    assert flat == Warp.identity()
+
+
+def test_suggesting_leaves_torchs_thread_count_as_it_was(branin_study: Study) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    experiments = [
+        Experiment({"x1": x1, "x2": x2}, {"f": branin(x1, x2)})
+        for x1, x2 in ((0.0, 0.0), (5.0, 5.0), (-3.0, 12.0), (9.0, 2.0))
+    ]
+    suggestion = Optimizer(branin_study, seed=0).suggest(experiments, 2)
+    assert suggestion.strategy == "qLogNEI + posterior mean"
+    assert torch.get_num_threads() == before

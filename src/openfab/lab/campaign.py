@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openfab.lab.cell import CellModel, VirtualCell, cell_study
 from openfab.lab.experiments import Experiment, results_csv
@@ -49,7 +50,7 @@ def run_campaign(
     seed: int = 0,
     out: Path | None = None,
     progress: Callable[[int, str], None] | None = None,
-    optimizer_options: dict[str, int] | None = None,
+    optimizer_options: dict[str, Any] | None = None,
 ) -> CampaignSummary:
     study = cell_study()
     cell = VirtualCell(model=model, cache_dir=out / "cache" if out else None)

@@ -6,6 +6,8 @@ constraints go into the acquisition optimizer as exact equalities and inequaliti
 Outcome constraints (a plating margin ≥ 0) and the unknown feasibility learnt from failed
 runs (a GP on ok = 1 / failed = 0) weight the acquisition by the chance a design is allowed
 and will run. Categories are optimized exactly, one fixed combination at a time.
+Objectives are modelled after a monotone power warp (:class:`Warp`); in a batch of two or
+more on one unconstrained objective, one design goes where the model's mean is best.
 
 Until a study has ``initial_points`` successful runs, suggestions continue a scrambled Sobol
 sequence inside the constraints: a model fitted to two points would only mislead.
@@ -13,11 +15,12 @@ sequence inside the constraints: a model fitted to two points would only mislead
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +59,12 @@ class Optimizer:
     num_restarts: int = 4
     raw_samples: int = 128
     mc_samples: int = 128
+    exploit: bool = True
+    """In batches of two or more (one objective, no constraints), one design maximizes the
+    model's mean: expected improvement alone keeps exploring and rarely settles the last
+    per cent near an optimum it has already found."""
+    warp: bool = True
+    """Model each objective after a Yeo-Johnson power transform (see :class:`Warp`)."""
 
     @property
     def space(self) -> DesignSpace:
@@ -71,7 +80,7 @@ class Optimizer:
             x = feasible_points(self.space, k, seed=self.seed, skip=len(experiments))
             return Suggestion(self._designs(x), "initial design (Sobol)")
         torch.manual_seed(self.seed)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _one_thread():
             warnings.simplefilter("ignore")
             if choose_kind(self.space, len(ok), self.study.surrogate) == "ensemble":
                 return self._suggest_ensemble(experiments, k)
@@ -108,8 +117,10 @@ class Optimizer:
 
         x_ok, y, c, x_all, label = self._data(experiments)
         seed = self.seed + len(experiments)
+        warps = [Warp.fit(y[:, j]) if self.warp else Warp.identity() for j in range(y.shape[1])]
+        yw = np.column_stack([w(y[:, j]) for j, w in enumerate(warps)])
         objective_models = [
-            GaussianProcess(self.space, x_ok, y[:, j], seed=seed) for j in range(y.shape[1])
+            GaussianProcess(self.space, x_ok, yw[:, j], seed=seed) for j in range(y.shape[1])
         ]
         constraint_models = [
             GaussianProcess(self.space, x_ok, c[:, j], seed=seed) for j in range(c.shape[1])
@@ -121,10 +132,20 @@ class Optimizer:
             j = len(models) - 1
             constraints.append(_bound(j, lower=0.5))
         model = models[0] if len(models) == 1 else ModelListGP(*models)
-        acqf, strategy = self._acquisition(model, x_ok, y, constraints)
-        x = self._optimize(acqf, k)
+        ref = np.array(
+            [w(np.array([r]))[0] for w, r in zip(warps, self.reference_point(y), strict=True)]
+        )
+        greedy = self.exploit and k > 1 and len(models) == 1
+        acqf, strategy = self._acquisition(model, x_ok, ref, constraints)
+        x = self._optimize(acqf, k - 1 if greedy else k)
+        if greedy:  # one design where the model expects the best: refines the incumbent
+            from botorch.acquisition.analytic import PosteriorMean
+
+            best = self._optimize(PosteriorMean(model), 1)
+            x = np.vstack([x, best])
+            strategy += " + posterior mean"
         designs = self._designs(x)
-        predicted = self._predict(objective_models, designs)
+        predicted = self._predict(objective_models, designs, warps)
         return Suggestion(designs, strategy, predicted)
 
     def _outcome_constraints(self, offset: int) -> list[Callable[[torch.Tensor], torch.Tensor]]:
@@ -141,9 +162,10 @@ class Optimizer:
         self,
         model: object,
         x_ok: Array,
-        y: Array,
+        ref: Array,
         constraints: list[Callable[[torch.Tensor], torch.Tensor]],
     ) -> tuple[object, str]:
+        """qLogNEI for one objective, qLogNEHVI from reference point ``ref`` for several."""
         from botorch.acquisition.logei import qLogNoisyExpectedImprovement
         from botorch.acquisition.multi_objective.logei import (
             qLogNoisyExpectedHypervolumeImprovement,
@@ -154,7 +176,7 @@ class Optimizer:
 
         sampler = SobolQMCNormalSampler(sample_shape=torch.Size([self.mc_samples]), seed=self.seed)
         baseline = torch.as_tensor(x_ok, dtype=torch.double)
-        m = y.shape[1]
+        m = len(ref)
         multi = m > 1 or bool(constraints)
         if m == 1:
             objective = GenericMCObjective(_first) if multi else None
@@ -169,7 +191,7 @@ class Optimizer:
             return single, "qLogNEI"
         acqf = qLogNoisyExpectedHypervolumeImprovement(
             model,  # type: ignore[arg-type]
-            ref_point=self.reference_point(y).tolist(),
+            ref_point=ref.tolist(),
             X_baseline=baseline,
             sampler=sampler,
             objective=IdentityMCMultiOutputObjective(outcomes=list(range(m))),
@@ -220,14 +242,24 @@ class Optimizer:
         return [{d: float(v) for d, v in zip(dims, combo, strict=True)} for combo in combos]
 
     def _predict(
-        self, models: Sequence[GaussianProcess | Ensemble], designs: list[Design]
+        self,
+        models: Sequence[GaussianProcess | Ensemble],
+        designs: list[Design],
+        warps: Sequence[Warp] | None = None,
     ) -> list[dict[str, tuple[float, float]]]:
+        """Model mean and standard deviation per design and objective, in the measured units
+        (a warped model's mean mapped back, its std scaled by the warp's local slope)."""
         x = self.space.encode(designs)
         out: list[dict[str, tuple[float, float]]] = [{} for _ in designs]
-        for obj, model in zip(self.study.objectives, models, strict=True):
+        warps = warps or [Warp.identity() for _ in models]
+        for obj, model, warp in zip(self.study.objectives, models, warps, strict=True):
             pred = model.predict(x)
+            mean = warp.inverse(pred.mean)
+            h = 1e-4
+            slope = (warp.inverse(pred.mean + h) - warp.inverse(pred.mean - h)) / (2 * h)
+            std = np.nan_to_num(np.abs(slope) * pred.std, nan=0.0, posinf=0.0)
             for i in range(len(designs)):
-                out[i][obj.name] = (obj.sign * float(pred.mean[i]), float(pred.std[i]))
+                out[i][obj.name] = (obj.sign * float(mean[i]), float(std[i]))
         return out
 
     # -- ensemble: scored candidate pool ------------------------------------------------------
@@ -271,6 +303,69 @@ class Optimizer:
             chosen.append(int(np.argmax(score)))
         designs = self._designs(pool[chosen])
         return Suggestion(designs, "ensemble EI", self._predict(objective_models, designs))
+
+
+@dataclass(frozen=True)
+class Warp:
+    """A monotone Yeo-Johnson power transform of one objective, fitted to its values, as HEBO
+    does. Measured objectives are often skewed — a few bad runs far from the rest, or a deep
+    narrow optimum — and a GP on the raw values then spends its noise and lengthscales on
+    the outliers and cannot resolve the last per cent near the optimum. Being monotone, the
+    warp keeps which design is better (and which dominates) unchanged."""
+
+    lam: float = 1.0
+    shift: float = 0.0
+    scale: float = 1.0
+
+    @classmethod
+    def identity(cls) -> Warp:
+        return cls()
+
+    @classmethod
+    def fit(cls, y: Array) -> Warp:
+        """Maximum-likelihood λ on the standardized values (identity for < 4 distinct)."""
+        from scipy.stats import yeojohnson
+
+        scale = float(np.std(y))
+        if len(np.unique(y)) < 4 or scale <= 0:
+            return cls()
+        shift = float(np.mean(y))
+        _, lam = yeojohnson((y - shift) / scale)
+        return cls(float(np.clip(lam, -2.0, 4.0)), shift, scale)
+
+    def __call__(self, y: Array) -> Array:
+        from scipy.stats import yeojohnson
+
+        return np.asarray(yeojohnson((np.asarray(y) - self.shift) / self.scale, self.lam))
+
+    def inverse(self, t: Array) -> Array:
+        z = np.asarray(t, dtype=float)
+        lam = self.lam
+        pos = z >= 0
+        out = np.empty_like(z)
+        with np.errstate(all="ignore"):
+            if abs(lam) > 1e-12:
+                out[pos] = np.power(np.maximum(z[pos] * lam + 1, 0.0), 1 / lam) - 1
+            else:
+                out[pos] = np.expm1(z[pos])
+            if abs(lam - 2) > 1e-12:
+                out[~pos] = 1 - np.power(np.maximum(1 - (2 - lam) * z[~pos], 0.0), 1 / (2 - lam))
+            else:
+                out[~pos] = -np.expm1(-z[~pos])
+        return out * self.scale + self.shift
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one thread while suggesting. A few tens of points make small matrices:
+    extra threads buy nothing, and on a shared machine their spin-waits cost several times
+    the CPU (measured: 10 s instead of 1 s for k = 4 on 6-D with 30 points at load 4)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _bound(

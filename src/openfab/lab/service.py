@@ -6,7 +6,9 @@ a read-only unit and the write that stores their answer, so no transaction waits
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,12 +46,17 @@ from openfab.store import Database, UnitOfWork
 
 LAB_WRITERS = (Role.ENGINEER, Role.ADMIN)
 LAB_READERS = (Role.ENGINEER, Role.ADMIN, Role.PLANNER, Role.OPERATOR)
+REPORTS_KEPT = 64
 
 
 class LabService:
     def __init__(self, db: Database, catalog: CatalogService) -> None:
         self.db = db
         self.catalog = catalog
+        self._reports: OrderedDict[str, list[ModelReportPublic]] = OrderedDict()
+        """Model reports by the study and results they were fitted to: cross-validation
+        takes seconds, and a page shows them on every view."""
+        self._lock = threading.Lock()
 
     # -- studies ---------------------------------------------------------------------------
     def create_study(self, actor: Actor, data: StudyCreate) -> StudyDetail:
@@ -175,7 +182,13 @@ class LabService:
     def models(self, actor: Actor, study_id: str) -> list[ModelReportPublic]:
         from openfab.lab.modelling import property_reports
 
-        study, experiments = self._load(actor, study_id)
+        study, experiments = self._load(actor, study_id)  # access checked here
+        key = hashlib.sha256(repr((study_id, study, experiments)).encode()).hexdigest()
+        with self._lock:
+            cached = self._reports.get(key)
+            if cached is not None:
+                self._reports.move_to_end(key)
+                return [r.model_copy(deep=True) for r in cached]
         out = []
         for rep in property_reports(study, experiments):
             acc = rep.accuracy
@@ -192,6 +205,10 @@ class LabService:
                     importance=rep.importance,
                 )
             )
+        with self._lock:
+            self._reports[key] = [r.model_copy(deep=True) for r in out]
+            while len(self._reports) > REPORTS_KEPT:
+                self._reports.popitem(last=False)
         return out
 
     def pareto(self, actor: Actor, study_id: str) -> ExperimentsPublic:
