@@ -70,10 +70,10 @@ def demo(
         bool, typer.Option(help="Run twice, same seeds: FIFO baseline vs OpenFab (fresh SQLite).")
     ] = False,
     plan_seconds: Annotated[
-        float | None, typer.Option(min=1, help="Planner time limit (default 3 s).")
+        float | None, typer.Option(min=1, help="Planner time limit (default 2 s).")
     ] = None,
     replan_hours: Annotated[
-        float | None, typer.Option(min=0.5, help="Re-plan every … hours (default 2).")
+        float | None, typer.Option(min=0.5, help="Re-plan every … hours (default 1).")
     ] = None,
 ) -> None:
     """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
@@ -274,8 +274,10 @@ def schedule_solve(
 
     if format not in ("taillard", "standard", "fjs"):
         raise InvalidInput(f"unknown format {format!r}; use taillard, standard or fjs")
-    if objective not in ("makespan", "tardiness", "mix"):
-        raise InvalidInput(f"unknown objective {objective!r}; use makespan, tardiness or mix")
+    if objective not in ("makespan", "tardiness", "mix", "lead-time"):
+        raise InvalidInput(
+            f"unknown objective {objective!r}; use makespan, tardiness, mix or lead-time"
+        )
     problem = read_instance(file, format)  # type: ignore[arg-type]
     schedule = solve(problem, time_limit=time_limit, seed=seed, objective=objective)  # type: ignore[arg-type]
     target = out or file.with_suffix(".schedule.json")

@@ -26,7 +26,7 @@ from ortools.sat.python import cp_model
 from openfab.planning.compiled import Compiled
 from openfab.planning.dispatch import Pin
 from openfab.planning.model import Objective
-from openfab.planning.solution import Solution
+from openfab.planning.solution import Solution, order_release
 
 Lit = Any  # a CP-SAT literal (BoolVar, its negation, or the constant True)
 
@@ -250,6 +250,8 @@ class _Builder:
                 self.hints.append((makespan, max(hint.end(c, i) for i in range(c.num_ops))))
         if spec.objective.tardiness:
             terms.append(spec.objective.tardiness * self._tardiness())
+        if spec.objective.flow:
+            terms.append(spec.objective.flow * self._flow())
         if spec.stability and spec.previous:
             terms.append(spec.stability * self._moves())
         objective = sum(terms[1:], terms[0])
@@ -277,6 +279,23 @@ class _Builder:
             total.append(c.weight[j] * late)
             if hint:
                 self.hints.append((late, max(0, max(hint.end(c, i) for i in ops) - due)))
+        return sum(total[1:], total[0]) if total else 0
+
+    def _flow(self) -> cp_model.LinearExprT:
+        """Σ weight × (completion − release) over orders: how long customers wait."""
+        c, model, hint = self.c, self.model, self.spec.incumbent
+        total: list[cp_model.LinearExprT] = []
+        for j, ops in enumerate(c.order_ops):
+            if not ops or not c.weight[j]:
+                continue
+            release = order_release(c, j)
+            done = model.new_int_var(release, self.horizon, f"f{j}")
+            for i in ops:
+                if not any(c.op_order[s] == j for s in c.succs[i]):
+                    model.add(done >= self.ends[i])
+            total.append(c.weight[j] * (done - release))
+            if hint:
+                self.hints.append((done, max(hint.end(c, i) for i in ops)))
         return sum(total[1:], total[0]) if total else 0
 
     def _moves(self) -> cp_model.LinearExprT:

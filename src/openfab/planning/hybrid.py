@@ -43,7 +43,8 @@ KINDS = (("full", "cp-lns", "cp-lns"), ("full", "cp-lns", "lns"))
 
 def applies(c: Compiled, spec: cpsat.Spec) -> bool:
     """Makespan only, nothing pinned, no floor or stability term, plain disjunctive graph."""
-    plain_objective = spec.objective.tardiness == 0 and spec.objective.makespan > 0
+    objective = spec.objective
+    plain_objective = objective.tardiness == 0 and objective.flow == 0 and objective.makespan > 0
     held = bool(spec.pins) or spec.floor > 0 or bool(spec.stability and spec.previous)
     return plain_objective and not held and tabu.applies(c)
 

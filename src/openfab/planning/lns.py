@@ -113,7 +113,8 @@ def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat
     spec = replace(search.base, free=free, incumbent=search.best, bound=search.value)
     if spec.objective.makespan:
         spec.horizon = search.value // spec.objective.makespan
-    spec.tiebreak = TIEBREAK and spec.objective.tardiness == 0 and not spec.stability
+    plain = spec.objective.tardiness == 0 and spec.objective.flow == 0
+    spec.tiebreak = TIEBREAK and plain and not spec.stability
     return kind, cpsat.build(search.c, spec)
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from openfab.errors import ProblemCollector
 
-ObjectiveName = Literal["makespan", "tardiness", "mix"]
+ObjectiveName = Literal["makespan", "tardiness", "mix", "lead-time"]
 
 
 @dataclass(frozen=True)
@@ -114,21 +114,31 @@ class Precedence:
 
 @dataclass(frozen=True)
 class Objective:
-    """A weighted sum of makespan and total weighted tardiness (integer weights)."""
+    """A weighted sum of makespan, total weighted tardiness and total weighted flow time
+    (each order's completion after its release: the lead time a make-to-order plant's
+    customers wait), with integer weights."""
 
     makespan: int = 1
     tardiness: int = 0
+    flow: int = 0
 
     def __post_init__(self) -> None:
-        if self.makespan < 0 or self.tardiness < 0 or self.makespan + self.tardiness == 0:
-            raise_invalid("objective", "weights must be >= 0 and not both 0")
+        weights = (self.makespan, self.tardiness, self.flow)
+        if min(weights) < 0 or sum(weights) == 0:
+            raise_invalid("objective", "weights must be >= 0 and not all 0")
 
     @classmethod
     def named(cls, name: ObjectiveName | Objective) -> Objective:
-        """``"makespan"``, ``"tardiness"`` or ``"mix"`` (1 × makespan + 1 × tardiness)."""
+        """``"makespan"``, ``"tardiness"``, ``"mix"`` (1 × makespan + 1 × tardiness) or
+        ``"lead-time"`` (promises first: 100 × tardiness + 1 × flow time + 1 × makespan)."""
         if isinstance(name, Objective):
             return name
-        weights = {"makespan": (1, 0), "tardiness": (0, 1), "mix": (1, 1)}
+        weights = {
+            "makespan": (1, 0, 0),
+            "tardiness": (0, 1, 0),
+            "mix": (1, 1, 0),
+            "lead-time": (1, 100, 1),
+        }
         if name not in weights:
             raise_invalid("objective", f"unknown objective {name!r}")
         return cls(*weights[name])

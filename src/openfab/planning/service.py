@@ -23,7 +23,7 @@ from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
-from openfab.planning.model import ProblemData
+from openfab.planning.model import ObjectiveName, ProblemData
 from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.reschedule import reschedule
 from openfab.planning.schedule import Schedule, ScheduledOperation
@@ -55,6 +55,9 @@ from openfab.store.types import utcnow
 PLANNABLE = tuple(OPEN_FOR_CAPACITY)
 PLANNERS = (Role.PLANNER, Role.ADMIN)
 FROZEN_MINUTES = 120
+OBJECTIVE: ObjectiveName = "lead-time"
+"""Promises first, then how long customers wait, then the makespan: with makespan alone a
+re-plan may push any order back as long as the last one ends no later."""
 """Operations planned to start this soon stay put when re-planning: their material is
 staged and their machine is being set up."""
 
@@ -153,7 +156,7 @@ class PlanningService:
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             run = ScheduleRunRow(
                 trigger=trigger[:200],
-                objective="mix",
+                objective=OBJECTIVE,
                 origin=origin,
                 makespan_minutes=schedule.makespan,
                 weighted_tardiness=schedule.weighted_tardiness,
@@ -223,7 +226,7 @@ class PlanningService:
         if not problem.orders:
             return Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
         if not placed:
-            return solve(problem, time_limit=time_limit, seed=0, objective="mix")
+            return solve(problem, time_limit=time_limit, seed=0, objective=OBJECTIVE)
         previous = [p.on(origin) for p in placed]
         return reschedule(
             problem,
@@ -231,7 +234,7 @@ class PlanningService:
             now=minute(origin, now),
             frozen=frozen_minutes,
             time_limit=time_limit,
-            objective="mix",
+            objective=OBJECTIVE,
         )
 
     def _placements(self, uow: UnitOfWork, open_orders: set[str]) -> list[Placement]:

@@ -34,19 +34,29 @@ class Score:
     makespan: int
     weighted_tardiness: int
     objective: int
+    weighted_flow: int = 0
 
 
 def evaluate(c: Compiled, sol: Solution, objective: Objective) -> Score:
-    """Makespan, total weighted tardiness and the weighted objective of ``sol``."""
+    """Makespan, total weighted tardiness, total weighted flow time and the weighted
+    objective of ``sol``."""
     makespan = max((sol.end(c, i) for i in range(c.num_ops)), default=0)
-    tardiness = 0
+    tardiness = flow = 0
     for j, ops in enumerate(c.order_ops):
+        if not ops:
+            continue
+        done = max(sol.end(c, i) for i in ops)
+        flow += c.weight[j] * (done - order_release(c, j))
         due = c.due[j]
-        if due is not None and ops:
-            done = max(sol.end(c, i) for i in ops)
+        if due is not None:
             tardiness += c.weight[j] * max(0, done - due)
-    value = objective.makespan * makespan + objective.tardiness * tardiness
-    return Score(makespan, tardiness, value)
+    value = objective.makespan * makespan + objective.tardiness * tardiness + objective.flow * flow
+    return Score(makespan, tardiness, value, flow)
+
+
+def order_release(c: Compiled, j: int) -> int:
+    """When order ``j`` may start: the earliest release of its operations."""
+    return min(c.release[i] for i in c.order_ops[j])
 
 
 def moved_count(c: Compiled, sol: Solution, previous: dict[int, tuple[int, int]]) -> int:
