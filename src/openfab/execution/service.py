@@ -1036,7 +1036,7 @@ class FloorSession:
         self._uow = uow
         self.refused: list[tuple[str, OpenFabError]] = []
         self._batch: SessionTransaction | None = None
-        self._applied: list[Callable[[], object]] = []
+        self._applied: list[tuple[str, Callable[[], object]]] = []
         self._careful = False
         self._mark = 0
 
@@ -1109,11 +1109,11 @@ class FloorSession:
             WorkingSet.of(self._uow).forget()
             del self._uow.messages[self._mark :]
             self._careful = True
-            for applied in self._applied:
-                self._isolated("replay", applied)
+            for name, applied in self._applied:
+                self._isolated(name, applied)
             self._applied.clear()
             return self._isolated(what, command)
-        self._applied.append(command)
+        self._applied.append((what, command))
         return result
 
     def _isolated(self, what: str, command: Callable[[], T]) -> T | None:

@@ -106,8 +106,7 @@ class WorkingSet:
         if message_id is None:
             return True
         key, entity = self.key(message_id), entity[:64]
-        if key not in self.checked and key not in self.inbox:
-            self._check_inbox([key])
+        self._check_inbox([key])  # reads only what was neither read nor added before
         seen = self.inbox.get(key)
         if seen is not None:
             if seen != (kind, entity):

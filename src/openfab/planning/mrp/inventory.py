@@ -161,8 +161,9 @@ def _material(uow: UnitOfWork, code: str) -> MaterialRow | None:
 
 
 def _allocated(uow: UnitOfWork) -> set[tuple[str, str]]:
-    """(material, order) pairs with a reservation, read once per transaction and kept up to
-    date by ``_release_allocation`` (reservations are made in transactions of their own)."""
+    """(material, order) pairs with a reservation, read once per transaction (reservations
+    are made in transactions of their own); a pair whose reservation an issue used up stays
+    listed, and its rows are simply read again."""
     pairs: set[tuple[str, str]] | None = uow.session.info.get(ALLOCATED)
     if pairs is None:
         rows = uow.session.execute(select(AllocationRow.material, AllocationRow.order_id))
