@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BusKind = Literal["inprocess", "mqtt", "nats"]
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,27 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # `openfab serve` re-plans the plant this often when plan-affecting events arrived.
     autopilot_interval_seconds: float = 10.0
+
+    # -- the buses (`openfab serve --bus`, `openfab worker`, `openfab ingest`) -----------------
+    bus: BusKind = "inprocess"
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_tls: bool = False
+    """TLS to the broker; with ``mqtt_ca_file`` unset, the system's trusted CAs verify it."""
+    mqtt_ca_file: str | None = None
+    mqtt_cert_file: str | None = None  # client certificate (mutual TLS)
+    mqtt_key_file: str | None = None
+    nats_url: str = "nats://127.0.0.1:4222"
+    """One or more servers, comma-separated; ``tls://`` for TLS."""
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_token: SecretStr | None = None
+    nats_creds_file: str | None = None  # a NATS .creds file (JWT + NKey)
+    nats_ca_file: str | None = None
+    nats_cert_file: str | None = None
+    nats_key_file: str | None = None
 
 
 @lru_cache
