@@ -197,3 +197,67 @@ def test_machine_and_site_readings_share_the_table(
         ("plant1", "plant1"),
         ("plant1/stamping/line1/press-1", "press-1"),
     ]
+
+
+def test_two_machines_may_use_the_same_message_id(
+    database: Database, ingest: TelemetryIngest
+) -> None:
+    """The idempotency key is scoped per sender: (equipment path, message id)."""
+    other = EquipmentPath.machine_path("plant1", "stamping", "line1", "press-2")
+    mine, theirs = make_readings(1), make_readings(1, other)
+    same = [r.__class__(mine[0].message_id, r.path, r.signal, r.value, r.timestamp) for r in theirs]
+    ingest.submit(mine + same)
+    ingest.flush()
+    ingest.submit(mine + same)  # and each is still de-duplicated against its own sender
+    ingest.flush()
+    with database.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT path, message_id FROM telemetry_reading").all()
+    assert sorted((r[0], r[1]) for r in rows) == sorted(
+        (str(r.path), r.message_id) for r in mine + same
+    )
+    assert ingest.stats.duplicates == 2
+
+
+def test_on_stored_is_called_only_after_the_commit(database: Database) -> None:
+    """A source acknowledges its broker in ``on_stored``: never before the data is there."""
+    store = FlakyStore(TelemetryStore(database.engine), failures=2)
+    ingest = TelemetryIngest(store, batch_size=100, backoff=Backoff(first=0.01, most=0.02))
+    seen: list[tuple[str, int]] = []
+    messages = [make_readings(30, start=i * 30) for i in range(3)]  # one spans two batches
+    for i, readings in enumerate(messages):
+        ingest.submit(
+            readings, on_stored=lambda i=i: seen.append((f"m{i}", len(stored_ids(database))))
+        )
+    assert seen == []  # nothing is committed yet
+    ingest.flush()
+    assert seen == [("m0", 90), ("m1", 90), ("m2", 90)]  # one batch of 90 held all three
+
+
+def test_a_message_spanning_batches_is_stored_when_its_last_reading_is(
+    database: Database,
+) -> None:
+    ingest = TelemetryIngest(TelemetryStore(database.engine), batch_size=100)
+    stored_when_called: list[int] = []
+    ingest.submit(
+        make_readings(250), on_stored=lambda: stored_when_called.append(len(stored_ids(database)))
+    )
+    ingest.flush()
+    assert stored_when_called == [250] and ingest.stats.batches == 3
+
+
+def test_a_dead_lettered_message_is_stored_once_its_letter_is(
+    database: Database, ingest: TelemetryIngest
+) -> None:
+    called: list[int] = []
+    ingest.start()
+    ingest.submit_payload(
+        b"{oops",
+        source="test",
+        path=PRESS,
+        signal="temperature",
+        on_stored=lambda: called.append(len(dead_letters(database))),
+    )
+    ingest.submit([], on_stored=lambda: called.append(-1))  # nothing to write: told at once
+    assert ingest.drain(10)
+    ingest.stop()
+    assert called == [1, -1]

@@ -2,9 +2,17 @@
 
 Every source (MQTT, NATS, OPC UA, the in-process twin) hands readings or raw payloads to one
 ``TelemetryIngest``. It never crashes on input: a malformed message becomes a dead letter with
-its reason. Duplicates are dropped by message id and counted. When the database is briefly
-away, readings stay in memory (bounded — a full buffer makes ``submit`` wait, pushing back on
-the source instead of dropping) and the batch is retried with exponential backoff.
+its reason. Duplicates are dropped by (equipment path, message id) and counted. When the
+database is briefly away, readings stay in memory (bounded — a full buffer makes ``submit``
+wait, pushing back on the source instead of dropping) and the batch is retried with
+exponential backoff.
+
+Delivery guarantee: a source that passes ``on_stored`` with a message is told once everything
+the message carried — its readings and its dead letters — is committed, and only then
+acknowledges it to its broker. What is buffered but not yet committed is lost with the process
+(kill -9, power cut) but was never acknowledged, so the broker delivers it again: at least once
+end to end, and exactly once in the table because writes are idempotent. Readings submitted
+without ``on_stored`` (the in-process path) are only as safe as the process holding them.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -23,6 +31,8 @@ from openfab.connect.telemetry import MAX_PAYLOAD_BYTES, Reading, Rejected, deco
 from openfab.connect.topics import EquipmentPath
 
 log = logging.getLogger(__name__)
+OnStored = Callable[[], None]
+"""Called once, from the writer thread, after a message's readings and letters committed."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +91,49 @@ class TelemetryIngest:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._abandon = threading.Event()
+        # Positions in the stream of readings and of letters: how many were ever queued and
+        # how many were taken by the writer; an ``on_stored`` waits for both positions.
+        self._queued = [0, 0]
+        self._taken = [0, 0]
+        self._marks: deque[tuple[int, int, OnStored]] = deque()
 
     # -- intake ---------------------------------------------------------------------------
-    def submit(self, readings: Iterable[Reading]) -> None:
-        """Accept readings (any order); waits while the buffer is full."""
-        batch = list(readings)
+    def submit(self, readings: Iterable[Reading], *, on_stored: OnStored | None = None) -> None:
+        """Accept readings (any order); waits while the buffer is full. ``on_stored`` is
+        called once all of them (and any letter queued before) are committed."""
+        self._accept(list(readings), [], on_stored)
+
+    def submit_payload(
+        self,
+        payload: bytes,
+        *,
+        source: str,
+        topic: str | None = None,
+        path: EquipmentPath | None,
+        signal: str | None,
+        on_stored: OnStored | None = None,
+    ) -> None:
+        """Decode one message; good readings are buffered, bad ones dead-lettered;
+        ``on_stored`` is called when both are committed (the broker acknowledgement)."""
+        readings, rejected = decode(
+            payload, path=path, signal=signal, topic=topic, max_bytes=self.max_payload_bytes
+        )
+        letters = _letters(rejected, source) if rejected else []
+        self._accept(readings, letters, on_stored)
+
+    def reject(self, rejected: Iterable[Rejected], *, source: str) -> None:
+        self.dead_letter(_letters(rejected, source))
+
+    def dead_letter(
+        self, letters: Sequence[DeadLetter], *, on_stored: OnStored | None = None
+    ) -> None:
+        self._accept([], list(letters), on_stored)
+
+    def _accept(
+        self, batch: list[Reading], letters: list[DeadLetter], on_stored: OnStored | None
+    ) -> None:
+        for letter in letters:
+            log.warning("dead letter from %s (%s): %s", letter.source, letter.code, letter.reason)
         if self._thread is None and self._pending() + len(batch) > self.max_buffered:
             self.flush()  # no background writer: make room in this thread
         with self._cond:
@@ -96,39 +144,17 @@ class TelemetryIngest:
             ):
                 self._cond.notify_all()
                 self._cond.wait(0.1)
+            if letters:
+                self._letters.extend(letters)
+                self._counts["dead"] += len(letters)
+                self._queued[1] += len(letters)
             self._buffer.extend(batch)
             self._counts["received"] += len(batch)
-            if len(self._buffer) >= self.batch_size:
+            self._queued[0] += len(batch)
+            if on_stored is not None:
+                self._marks.append((self._queued[0], self._queued[1], on_stored))
+            if len(self._buffer) >= self.batch_size or (on_stored and not batch):
                 self._cond.notify_all()
-
-    def submit_payload(
-        self,
-        payload: bytes,
-        *,
-        source: str,
-        topic: str | None = None,
-        path: EquipmentPath | None,
-        signal: str | None,
-    ) -> None:
-        """Decode one message; good readings are buffered, bad ones dead-lettered."""
-        readings, rejected = decode(
-            payload, path=path, signal=signal, topic=topic, max_bytes=self.max_payload_bytes
-        )
-        if rejected:
-            self.reject(rejected, source=source)
-        if readings:
-            self.submit(readings)
-
-    def reject(self, rejected: Iterable[Rejected], *, source: str) -> None:
-        letters = [DeadLetter.of(source, r.topic, r.code, r.reason, r.payload) for r in rejected]
-        self.dead_letter(letters)
-
-    def dead_letter(self, letters: Sequence[DeadLetter]) -> None:
-        for letter in letters:
-            log.warning("dead letter from %s (%s): %s", letter.source, letter.code, letter.reason)
-        with self._cond:
-            self._letters.extend(letters)
-            self._counts["dead"] += len(letters)
 
     def __call__(self, reading: Any) -> None:
         """A twin sink: accepts a ``Reading`` or the twin's ``TelemetryReading``."""
@@ -140,31 +166,53 @@ class TelemetryIngest:
         while self._write_batch():
             pass
 
-    def _take(self) -> tuple[list[Reading], list[DeadLetter]]:
+    def _take(self) -> tuple[list[Reading], list[DeadLetter], tuple[int, int]]:
+        """The next batch, every queued letter, and the stream positions they end at."""
         with self._cond:
             n = min(self.batch_size, len(self._buffer))
             batch = [self._buffer.popleft() for _ in range(n)]
             letters = list(self._letters)
             self._letters.clear()
             self._in_flight += n
-            return batch, letters
+            self._taken[0] += n
+            self._taken[1] += len(letters)
+            return batch, letters, (self._taken[0], self._taken[1])
+
+    def _settle(self, end: tuple[int, int]) -> None:
+        """Tell every message whose readings and letters all lie before ``end`` (committed
+        now: batches commit in order) that it is stored."""
+        if not self._marks:
+            return
+        done: list[OnStored] = []
+        with self._cond:
+            while self._marks and self._marks[0][0] <= end[0] and self._marks[0][1] <= end[1]:
+                done.append(self._marks.popleft()[2])
+        for on_stored in done:
+            try:
+                on_stored()
+            except Exception:  # an acknowledgement that fails is re-delivered, not lost
+                log.exception("on_stored callback failed")
 
     def _write_batch(self) -> bool:
         """Write one batch; False when there was nothing to write (or writing was given up)."""
         with self._write_lock:
-            batch, letters = self._take()
+            batch, letters, end = self._take()
             if not batch and not letters:
+                self._settle(end)  # messages that carried nothing left to write
                 return False
-            unique = list({r.message_id: r for r in batch}.values())
+            unique = list({(r.path.text, r.message_id): r for r in batch}.values())
             result = self._write_retrying(unique, letters)
             if result is None:  # given up by stop(): everything goes back, nothing is lost
                 with self._cond:
                     self._buffer.extendleft(reversed(batch))
                     self._letters.extendleft(reversed(letters))
                     self._in_flight -= len(batch)
+                    self._taken[0] -= len(batch)
+                    self._taken[1] -= len(letters)
                     self._cond.notify_all()
                 return False
             inserted, extra = result
+            self._settle(end)  # before the counters: a drained ingest has acknowledged too
             with self._cond:
                 self._in_flight -= len(batch)
                 self._counts["written"] += inserted
@@ -284,6 +332,10 @@ class TelemetryIngest:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _letters(rejected: Iterable[Rejected], source: str) -> list[DeadLetter]:
+    return [DeadLetter.of(source, r.topic, r.code, r.reason, r.payload) for r in rejected]
 
 
 def as_reading(obj: Any) -> Reading:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, String, Text
+from sqlalchemy import Float, Index, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openfab.store.base import Base, new_id
@@ -17,12 +17,17 @@ from openfab.store.types import utcnow
 
 
 class TelemetryReadingRow(Base):
-    """One value of one signal; the message id is the key, so a re-sent message is a no-op."""
+    """One value of one signal. The key is (path, message id): the sender's own numbering,
+    scoped to the sender, so a re-sent message is a no-op and two machines that number their
+    messages alike both keep their readings."""
 
     __tablename__ = "telemetry_reading"
-    __table_args__ = (Index("ix_telemetry_reading_machine_signal_ts", "machine", "signal", "ts"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("path", "message_id", name="pk_telemetry_reading"),
+        Index("ix_telemetry_reading_machine_signal_ts", "machine", "signal", "ts"),
+    )
 
-    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(260))  # site/area/line/machine
     machine: Mapped[str] = mapped_column(String(64))
     signal: Mapped[str] = mapped_column(String(64))

@@ -1,9 +1,12 @@
 """Batched, idempotent writes of readings and dead letters, one code path per database.
 
-PostgreSQL: ``COPY`` into a session-temporary staging table, then ``INSERT … SELECT … ON
-CONFLICT (message_id) DO NOTHING`` — COPY is the fastest way in, and the conflict clause makes a
-re-sent message a no-op. SQLite: ``executemany`` of ``INSERT OR IGNORE`` in one transaction.
-Both return how many readings were new, so the caller can count duplicates.
+A reading's key is its sender's equipment path with the sender's message id: two machines may
+number their messages alike, and each keeps its readings. PostgreSQL: ``COPY`` into a
+session-temporary staging table, then ``INSERT … SELECT … ON CONFLICT (path, message_id) DO
+NOTHING`` — COPY is the fastest way in, and the conflict clause makes a re-sent message a
+no-op. SQLite: ``executemany`` of ``INSERT OR IGNORE`` in one transaction. Both return how many
+readings were new, so the caller can count duplicates, and both commit before returning: a
+source acknowledges its broker only after that.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ _STAGING = (
 _COLUMNS = "message_id, path, machine, signal, value, ts"
 _MERGE = (
     f"INSERT INTO telemetry_reading ({_COLUMNS}) SELECT {_COLUMNS} FROM telemetry_staging "
-    "ON CONFLICT (message_id) DO NOTHING"
+    "ON CONFLICT (path, message_id) DO NOTHING"
 )
 _DEAD = (
     "INSERT INTO dead_letter (id, source, topic, code, reason, payload, received_at) "
@@ -77,7 +80,8 @@ class TelemetryStore:
         self.is_sqlite = engine.dialect.name == "sqlite"
 
     def write(self, readings: Sequence[Reading], letters: Sequence[DeadLetter] = ()) -> int:
-        """Insert ``readings`` (skipping known message ids) and ``letters`` in one transaction;
+        """Insert ``readings`` (skipping known (path, message id) keys) and ``letters`` in one
+        transaction;
         returns how many readings were new. Raises a ``TRANSIENT`` error when the database is
         unreachable; nothing is half-written then."""
         raw = self.engine.raw_connection()
