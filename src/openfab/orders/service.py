@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -140,11 +140,17 @@ class OrderService:
 
     @staticmethod
     def advance_in(
-        uow: UnitOfWork, order: SalesOrderRow, target: OrderStatus, note: str = ""
+        uow: UnitOfWork,
+        order: SalesOrderRow,
+        target: OrderStatus,
+        note: str = "",
+        *,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
         """Move ``order`` to ``target`` inside the caller's unit of work, with the checks,
         capacity release and event of ``transition``: shop-floor execution moves orders as
-        work is reported, in the same transaction as that work."""
+        work is reported, and planning as it schedules them, in the same transaction as that
+        work. ``details`` joins the event's payload (planning adds the new promise date)."""
         current = OrderStatus(order.status)
         check_transition(current, target)
         order.status, order.updated_at = target, utcnow()
@@ -157,7 +163,13 @@ class OrderService:
             "order.status_changed",
             "sales_order",
             order.id,
-            {"number": order.number, "from": current, "to": target, "note": note},
+            {
+                **(details or {}),
+                "number": order.number,
+                "from": current,
+                "to": target,
+                "note": note,
+            },
             tenant_id=order.tenant_id,
         )
 

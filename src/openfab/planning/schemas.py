@@ -54,6 +54,7 @@ class PlanSummary(BaseModel):
     run: ScheduleRunPublic
     planned_orders: int
     promise_changes: int
+    dropped_orders: int = 0  # cancelled or finished while the solver ran: not written
 
 
 class DowntimeCreate(BaseModel):

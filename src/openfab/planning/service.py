@@ -22,6 +22,7 @@ from openfab.errors import NotFound, OpenFabError
 from openfab.identity.actor import Actor, Role
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
+from openfab.orders.service import OrderService
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
 from openfab.planning.model import ObjectiveName, ProblemData
 from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
@@ -79,6 +80,37 @@ class Placement:
 
 MaterialRelease = Callable[[Iterable[str]], Mapping[str, datetime]]
 """When each order's missing material arrives (from the material plan), by order id."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What of a solved plan was written: operations of orders no longer open are dropped."""
+
+    operations: int
+    dropped_orders: int
+    promise_changes: int
+
+
+def _scheduled(
+    run: ScheduleRunRow,
+    order: SalesOrderRow,
+    op: ScheduledOperation,
+    sequence: int,
+    origin: datetime,
+) -> ScheduledOperationRow:
+    """One planned operation as stored, under its order's tenant (for the tenant's Gantt)."""
+    return ScheduledOperationRow(
+        tenant_id=order.tenant_id,
+        run_id=run.id,
+        order_id=order.id,
+        order_number=order.number,
+        sequence=sequence,
+        work_center=work_center_of(op.machine),
+        machine=op.machine,
+        start_at=at(origin, op.start),
+        end_at=at(origin, op.end),
+        reason=str(op.reason or "")[:200],
+    )
 
 
 def planning_order(
@@ -167,7 +199,9 @@ class PlanningService:
             )
             uow.session.add(run)
             uow.session.flush()
-            changes = self._write(uow, run, schedule, origin)
+            written = self._write(uow, run, schedule, origin)
+            run.orders -= written.dropped_orders
+            run.operations = written.operations
             uow.record(
                 "schedule.planned",
                 "schedule_run",
@@ -178,40 +212,40 @@ class PlanningService:
                     "operations": run.operations,
                     "makespan_minutes": run.makespan_minutes,
                     "weighted_tardiness": run.weighted_tardiness,
-                    "promise_changes": changes,
+                    "promise_changes": written.promise_changes,
+                    # a count, not ids: this plant event is seen by every tenant's staff
+                    "dropped_orders": written.dropped_orders,
                 },
             )
             return PlanSummary(
                 run=ScheduleRunPublic.model_validate(run),
-                planned_orders=len(orders),
-                promise_changes=changes,
+                planned_orders=run.orders,
+                promise_changes=written.promise_changes,
+                dropped_orders=written.dropped_orders,
             )
 
     def _write(
         self, uow: UnitOfWork, run: ScheduleRunRow, schedule: Schedule, origin: datetime
-    ) -> int:
+    ) -> Written:
+        """Write the plan's operations of orders still open now. An order cancelled (or
+        finished) while the solver ran has left the open set: its operations are dropped, not
+        written, and the rest of the plan stands."""
         rows = {r.id: r for r in self._open_orders(uow)}
         finish: dict[str, datetime] = {}
+        dropped: set[str] = set()
+        written = 0
         for op in schedule.operations:
             order_id, sequence = split_operation_id(op.operation)
-            order = rows[order_id]
+            order = rows.get(order_id)
+            if order is None:
+                dropped.add(order_id)
+                continue
             end = at(origin, op.end)
             finish[order_id] = max(finish.get(order_id, end), end)
-            uow.session.add(
-                ScheduledOperationRow(
-                    tenant_id=order.tenant_id,
-                    run_id=run.id,
-                    order_id=order_id,
-                    order_number=order.number,
-                    sequence=sequence,
-                    work_center=work_center_of(op.machine),
-                    machine=op.machine,
-                    start_at=at(origin, op.start),
-                    end_at=end,
-                    reason=str(op.reason or "")[:200],
-                )
-            )
-        return sum(self._promise(uow, rows[o], end) for o, end in finish.items())
+            uow.session.add(_scheduled(run, order, op, sequence, origin))
+            written += 1
+        changes = sum(self._promise(uow, rows[o], end) for o, end in finish.items())
+        return Written(operations=written, dropped_orders=len(dropped), promise_changes=changes)
 
     @staticmethod
     def _solve(
@@ -259,22 +293,18 @@ class PlanningService:
 
     @staticmethod
     def _promise(uow: UnitOfWork, order: SalesOrderRow, finish: datetime) -> bool:
-        """Promise = the scheduled finish plus shipping; received orders become Planned."""
+        """Promise = the scheduled finish plus shipping; received orders become Planned
+        through the order state machine (its checks and event, with the new promise)."""
         promise = finish + timedelta(days=SHIPPING_DAYS)
         changed = promise != order.promise_date
-        was = OrderStatus(order.status)
         payload: dict[str, Any] = {
             "number": order.number,
             "promise_date": promise.isoformat(),
             "previous_promise_date": order.promise_date.isoformat(),
         }
         order.promise_date, order.updated_at = promise, utcnow()
-        if was == OrderStatus.RECEIVED:
-            order.status = OrderStatus.PLANNED
-            payload |= {"from": was, "to": OrderStatus.PLANNED, "note": "scheduled"}
-            uow.record(
-                "order.status_changed", "sales_order", order.id, payload, tenant_id=order.tenant_id
-            )
+        if OrderStatus(order.status) == OrderStatus.RECEIVED:
+            OrderService.advance_in(uow, order, OrderStatus.PLANNED, "scheduled", details=payload)
         elif changed:
             uow.record(
                 "order.promise_changed", "sales_order", order.id, payload, tenant_id=order.tenant_id
