@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from openfab.connect.bus import EventMessage
 from openfab.identity.actor import Actor, Role
 from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.platform import Platform
 from openfab.settings import Settings
+from openfab.store.relay import Relay
 
 PG_ADMIN = os.environ.get("OPENFAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-battery"
@@ -132,3 +135,24 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     request.getfixturevalue("postgres_url")  # fails or skips when the server is missing
     with scratch_database("openfab_fresh") as url:
         yield url
+
+
+class Following:
+    """A consumer of the event backbone driven by hand: ``poll()`` hands it what was committed
+    since it started following and returns what each ``handle`` call returned."""
+
+    def __init__(self, platform: Platform, consumer: Any) -> None:
+        self.consumer = consumer
+        self.name = f"{consumer.name}.{uuid.uuid4().hex[:8]}"  # a shared test database
+        self.patterns = consumer.patterns
+        self.results: list[Any] = []
+        self.relay = Relay(platform.db, self, start="end")
+        self.relay.position()  # the cursor starts at the log's end now
+
+    def handle(self, events: Sequence[EventMessage]) -> None:
+        self.results.append(self.consumer.handle(events))
+
+    def poll(self) -> list[Any]:
+        self.results = []
+        self.relay.drain()
+        return [r for r in self.results if r is not None]

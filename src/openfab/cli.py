@@ -23,6 +23,7 @@ from openfab.errors import (
 from openfab.execution.cli import trace as trace_command
 from openfab.lab.cli import lab_app
 from openfab.planning.mrp.cli import mrp_app
+from openfab.runtime import cli as runtime_cli
 
 app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
@@ -35,6 +36,7 @@ app.add_typer(connect_cli.ingest_app, name="ingest")
 app.add_typer(connect_cli.opcua_app, name="opcua")
 app.add_typer(lab_app, name="lab")
 app.add_typer(mrp_app, name="mrp")
+app.add_typer(runtime_cli.floor_app, name="floor")
 console = Console()
 
 
@@ -339,19 +341,9 @@ def schedule_plan(
 app.command("trace")(handled(trace_command))
 
 
-# -- serve -----------------------------------------------------------------------------------
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    db: DbOption = None,
-) -> None:
-    """Serve the REST API (OpenAPI docs at /docs)."""
-    import uvicorn
-
-    from openfab.api.app import create_app
-
-    uvicorn.run(create_app(_platform(db), autopilot=True), host=host, port=port)
+# -- the runtime -----------------------------------------------------------------------------
+app.command()(runtime_cli.serve)
+app.command()(runtime_cli.worker)
 
 
 def main() -> None:

@@ -4,12 +4,14 @@ from openfab.catalog import ideas_orm
 from openfab.catalog import orm as catalog_orm
 from openfab.connect import orm as connect_orm
 from openfab.execution import orm as execution_orm
+from openfab.gateway import orm as gateway_orm
 from openfab.identity import orm as identity_orm
 from openfab.lab import orm as lab_orm
 from openfab.orders import orm as orders_orm
 from openfab.planning import orm as planning_orm
 from openfab.planning.mrp import orm as mrp_orm
 from openfab.store import events as event_orm
+from openfab.store import inbox as inbox_orm
 from openfab.store.base import Base
 
 metadata = Base.metadata
@@ -19,8 +21,10 @@ __all__ = [
     "connect_orm",
     "event_orm",
     "execution_orm",
+    "gateway_orm",
     "ideas_orm",
     "identity_orm",
+    "inbox_orm",
     "lab_orm",
     "metadata",
     "mrp_orm",

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from openfab.audit.service import AuditService
 from openfab.catalog.ideas import IdeaService
 from openfab.catalog.service import CatalogService
-from openfab.connect.bus import EventBus
 from openfab.execution.service import ExecutionService
+from openfab.gateway.service import Gateway
 from openfab.identity.service import IdentityService
 from openfab.lab.service import LabService
 from openfab.orders.service import OrderService
@@ -33,23 +33,24 @@ class Platform:
     materials: MaterialService
     demand: DemandService
     lab: LabService
+    gateway: Gateway
 
     @classmethod
     def open(
         cls,
         database_url: str | None = None,
         *,
-        bus: EventBus | None = None,
         settings: Settings | None = None,
     ) -> Platform:
-        """Connect, apply migrations and re-send events a crash left unpublished."""
+        """Connect and apply migrations (consumers of the events run in ``runtime``)."""
         settings = settings or get_settings()
-        db = Database(database_url or settings.database_url, bus=bus)
+        db = Database(database_url or settings.database_url)
         db.migrate()
-        db.relay()
         catalog = CatalogService(db)
         orders = OrderService(db, catalog)
         materials = MaterialService(db, catalog)
+        execution = ExecutionService(db, catalog, orders)
+        planning = PlanningService(db, catalog, material_release=materials.material_release_dates)
         return cls(
             settings=settings,
             db=db,
@@ -57,14 +58,13 @@ class Platform:
             catalog=catalog,
             orders=orders,
             audit=AuditService(db),
-            planning=PlanningService(
-                db, catalog, material_release=materials.material_release_dates
-            ),
+            planning=planning,
             ideas=IdeaService(db, catalog),
-            execution=ExecutionService(db, catalog, orders),
+            execution=execution,
             materials=materials,
             demand=DemandService(db, catalog, materials),
             lab=LabService(db, catalog),
+            gateway=Gateway(db, execution, materials, planning),
         )
 
     def close(self) -> None:

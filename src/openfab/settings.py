@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # `openfab serve` re-plans the plant this often when plan-affecting events arrived.
     autopilot_interval_seconds: float = 10.0
 
+    plant_layout: str | None = None
+    """The plant's equipment hierarchy (a layout YAML file); default: the sample plant."""
+    replan_every_seconds: float = 3600.0
+    """`openfab serve` also re-plans on this cadence when nothing triggered it."""
+
     # -- the buses (`openfab serve --bus`, `openfab worker`, `openfab ingest`) -----------------
     bus: BusKind = "inprocess"
     mqtt_host: str = "127.0.0.1"

@@ -16,7 +16,7 @@ from openfab.planning.schemas import DowntimeCreate, GanttRow
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.types import utcnow
-from tests.conftest import TenantPeople
+from tests.conftest import Following, TenantPeople
 from tests.orders.test_service import cheapest
 
 
@@ -71,23 +71,15 @@ def test_gantt_shows_only_the_callers_orders(
 def test_the_autopilot_replans_after_orders_and_cancellations(
     platform: Platform, tenant: TenantPeople
 ) -> None:
-    autopilot = ReplanningAutopilot(platform.planning, platform.db.bus, time_limit=2)
-    try:
-        first = place(platform, tenant)
-        second = place(platform, tenant)
-        assert autopilot.pending >= 2
-        summary = autopilot.run_pending()
-        assert summary is not None
-        assert "order.placed" in summary.run.trigger
-        assert autopilot.run_pending() is None  # nothing new happened
-        platform.orders.transition(
-            tenant.alice, second, OrderTransition(status=OrderStatus.CANCELLED)
-        )
-        again = autopilot.run_pending()
-        assert again is not None
-        assert "order.status_changed" in again.run.trigger
-    finally:
-        autopilot.close()
+    autopilot = Following(platform, ReplanningAutopilot(platform.planning, time_limit=2))
+    first = place(platform, tenant)
+    second = place(platform, tenant)
+    [summary] = autopilot.poll()  # two orders, one plan
+    assert "order.placed" in summary.run.trigger
+    assert autopilot.poll() == []  # nothing new happened (its own plan is no trigger)
+    platform.orders.transition(tenant.alice, second, OrderTransition(status=OrderStatus.CANCELLED))
+    [again] = autopilot.poll()
+    assert "order.status_changed" in again.run.trigger
     assert platform.orders.get(tenant.alice, first).status == OrderStatus.PLANNED
     with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
         decisions = uow.session.scalars(
@@ -129,16 +121,12 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
     assert busiest is not None
     now = utcnow()
     window = (now - timedelta(hours=1), now + timedelta(days=2))
-    autopilot = ReplanningAutopilot(platform.planning, platform.db.bus, time_limit=2)
-    try:
-        platform.planning.report_downtime(
-            tenant.planner,
-            DowntimeCreate(machine=busiest, start_at=window[0], end_at=window[1]),
-        )
-        summary = autopilot.run_pending()
-    finally:
-        autopilot.close()
-    assert summary is not None
+    autopilot = Following(platform, ReplanningAutopilot(platform.planning, time_limit=2))
+    platform.planning.report_downtime(
+        tenant.planner,
+        DowntimeCreate(machine=busiest, start_at=window[0], end_at=window[1]),
+    )
+    [summary] = autopilot.poll()
     assert "machine.down" in summary.run.trigger
     with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
         on_it = uow.session.scalars(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -10,31 +10,47 @@ from fastapi import FastAPI
 import openfab
 from openfab.api.errors import install_error_handlers
 from openfab.api.limits import BodySizeLimit
-from openfab.api.routers import auth, catalog, events, ideas, lab, orders, schedule, tenants
+from openfab.api.routers import (
+    auth,
+    catalog,
+    events,
+    floor,
+    ideas,
+    lab,
+    orders,
+    schedule,
+    tenants,
+)
 from openfab.api.routers import execution as execution_router
 from openfab.api.routers import materials as materials_router
-from openfab.autopilot.replanning import AutopilotLoop, ReplanningAutopilot
 from openfab.platform import Platform
-from openfab.settings import get_settings
+from openfab.settings import BusKind, get_settings
 from openfab.web import mount_web
 
 
-def create_app(platform: Platform | None = None, *, autopilot: bool = False) -> FastAPI:
+def create_app(
+    platform: Platform | None = None,
+    *,
+    bus: BusKind | None = None,
+    workers: Sequence[str] | None = None,
+) -> FastAPI:
     """Build the app; without a platform, one is opened from the settings on start-up.
-    With ``autopilot``, the plant is re-planned in the background as events arrive."""
+    With ``bus``, the runtime's workers (``workers``, default all) run beside the API: the
+    relay, the autopilots, dispatch lists and the shop-floor gateway (``openfab serve``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from openfab.runtime.workers import WORKERS, Runtime
+
         owned = platform is None
         app.state.platform = opened = platform or Platform.open()
-        loop = None
-        if autopilot:
-            pilot = ReplanningAutopilot(opened.planning, opened.db.bus)
-            loop = AutopilotLoop(pilot, interval=opened.settings.autopilot_interval_seconds)
-            loop.start()
+        runtime = None
+        if bus is not None:
+            runtime = Runtime(opened, bus=bus, workers=workers or WORKERS).start()
+        app.state.runtime = runtime
         yield
-        if loop is not None:
-            loop.stop()
+        if runtime is not None:
+            runtime.stop()
         if owned:
             opened.close()
 
@@ -49,7 +65,7 @@ def create_app(platform: Platform | None = None, *, autopilot: bool = False) -> 
     settings = platform.settings if platform else get_settings()
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (auth, tenants, catalog, orders, schedule, events, ideas, lab):
+    for module in (auth, tenants, catalog, orders, schedule, events, ideas, lab, floor):
         app.include_router(module.router)
     mount_web(app)
     app.include_router(execution_router.router)

@@ -13,12 +13,12 @@ Goods receipts (``MaterialService.receive``) create the lots.
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from openfab.connect.bus import EventBus, EventMessage
+from openfab.connect.bus import EventMessage
 from openfab.errors import InvalidInput, OpenFabError
 from openfab.identity.actor import Actor
 from openfab.planning.demand.service import DemandService
@@ -69,13 +69,16 @@ class PurchasingRound:
 
 
 class PurchasingAutopilot:
-    """Runs purchasing rounds; with a bus, also whenever demand or stock changed."""
+    """Runs purchasing rounds: on demand (``run``) or, as a consumer of the event backbone,
+    whenever demand or stock changed (``handle``)."""
+
+    name = "autopilot.purchasing"
+    patterns = TRIGGERS
 
     def __init__(
         self,
         materials: MaterialService,
         limits: PurchasingLimits | None = None,
-        bus: EventBus | None = None,
         *,
         demand: DemandService | None = None,
         service_level: float = 0.95,
@@ -83,25 +86,16 @@ class PurchasingAutopilot:
         self.materials = materials
         self.limits = limits or PurchasingLimits()
         self.demand, self.service_level = demand, service_level
-        self._pending: list[EventMessage] = []
-        self._lock = threading.Lock()
-        self._unsubscribe = [bus.subscribe(p, self._note) for p in TRIGGERS] if bus else []
+        self.rounds = 0
 
-    def _note(self, message: EventMessage) -> None:
-        if message.actor != ACTOR.name:  # its own receipts and moves do not count
-            with self._lock:
-                self._pending.append(message)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def run_pending(self) -> PurchasingRound | None:
-        with self._lock:
-            triggers, self._pending = self._pending, []
+    def handle(self, events: Sequence[EventMessage]) -> PurchasingRound | None:
+        """One round for a batch of events; its own receipts and moves do not count. A round
+        is idempotent: MRP plans from the current state, released orders are not bought twice."""
+        triggers = [e for e in events if e.actor != ACTOR.name]
         if not triggers:
             return None
         kinds = sorted({m.type for m in triggers})
+        self.rounds += 1
         try:
             return self.run(trigger=f"autopilot: {', '.join(kinds)}")
         except OpenFabError as exc:  # the plan failed (bad data): recorded, planners see it
@@ -144,7 +138,3 @@ class PurchasingAutopilot:
             except InvalidInput as exc:
                 log.info("no demand sensing this round: %s", exc.detail)
         return self.materials.run(ACTOR, trigger=trigger, today=today)
-
-    def close(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()

@@ -1,19 +1,24 @@
-"""Re-plan the plant by itself when something that affects the plan happens.
+"""Re-plan the plant by itself when something that affects the plan happens, then release.
 
-The bus delivers committed events; the autopilot notes the ones that change the plan (a new
-order, a cancellation, a machine down or back, late material) and re-plans at the next
-``run_pending`` — batching a burst of orders into one solve instead of one per order. The
-resulting ``schedule.planned`` event names the triggering events and what changed.
+A consumer of the event backbone: the relay hands it batches of committed events, and it
+re-plans once per batch that holds a trigger (a new order, a cancellation, a machine down,
+late material, a goods receipt) — a burst of orders is one solve, not one per order (the relay
+runs it on a cadence). After each plan it releases the work orders that start within the
+release horizon, so the shop floor gets its dispatch lists without a person in the loop. The
+``schedule.planned`` event names the triggering events.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
 
-from openfab.connect.bus import EventBus, EventMessage
+from openfab.connect.bus import EventMessage
 from openfab.errors import OpenFabError
+from openfab.execution.schemas import ReleaseSummary
+from openfab.execution.service import ExecutionService
 from openfab.identity.actor import Actor
 from openfab.planning.schemas import PlanSummary
 from openfab.planning.service import PlanningService
@@ -38,66 +43,47 @@ def affects_plan(message: EventMessage) -> bool:
 
 
 class ReplanningAutopilot:
-    def __init__(self, planning: PlanningService, bus: EventBus, *, time_limit: float = 5.0):
+    name = "autopilot.replanning"
+    patterns = TRIGGERS
+
+    def __init__(
+        self,
+        planning: PlanningService,
+        execution: ExecutionService | None = None,
+        *,
+        time_limit: float = 5.0,
+        release_horizon: timedelta | None = timedelta(hours=24),
+    ) -> None:
         self.planning = planning
+        self.execution = execution
         self.time_limit = time_limit
-        self._pending: list[EventMessage] = []
-        self._lock = threading.Lock()
-        self._unsubscribe = [bus.subscribe(pattern, self._note) for pattern in TRIGGERS]
+        self.release_horizon = release_horizon
+        self.plans = 0
+        self.last_release: ReleaseSummary | None = None
 
-    def _note(self, message: EventMessage) -> None:
-        if affects_plan(message):
-            with self._lock:
-                self._pending.append(message)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    def run_pending(self) -> PlanSummary | None:
-        """Re-plan once for everything noted since the last run; None when nothing happened."""
-        with self._lock:
-            triggers, self._pending = self._pending, []
+    def handle(self, events: Sequence[EventMessage]) -> PlanSummary | None:
+        """Re-plan once for a batch; None when nothing in it affects the plan. Idempotent:
+        a re-delivered batch re-plans from the current state (the plan in force is repaired,
+        not replaced), and release skips what is already released."""
+        triggers = [e for e in events if affects_plan(e)]
         if not triggers:
             return None
+        return self.replan(triggers)
+
+    def replan(self, triggers: Sequence[EventMessage] = ()) -> PlanSummary | None:
+        """Plan now (``triggers`` name why), then release what is due."""
         counts = Counter(m.type for m in triggers)
-        what = ", ".join(f"{n}× {kind}" for kind, n in sorted(counts.items()))
-        seqs = f"events #{triggers[0].seq}–#{triggers[-1].seq}"
+        what = ", ".join(f"{n}× {kind}" for kind, n in sorted(counts.items())) or "cadence"
+        seqs = f" (events #{triggers[0].seq}–#{triggers[-1].seq})" if triggers else ""
         try:
             summary = self.planning.plan(
-                ACTOR, trigger=f"autopilot: {what} ({seqs})", time_limit=self.time_limit
+                ACTOR, trigger=f"autopilot: {what}{seqs}", time_limit=self.time_limit
             )
         except OpenFabError as exc:  # recorded as schedule.failed; the old plan stays
             log.warning("autopilot could not re-plan after %s: %s", what, exc)
             return None
+        self.plans += 1
         log.info("autopilot re-planned after %s", what)
+        if self.execution is not None:
+            self.last_release = self.execution.release(ACTOR, horizon=self.release_horizon)
         return summary
-
-    def close(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-
-
-class AutopilotLoop:
-    """Runs ``run_pending`` every ``interval`` seconds in a background thread (for the server)."""
-
-    def __init__(self, autopilot: ReplanningAutopilot, *, interval: float = 10.0) -> None:
-        self.autopilot = autopilot
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="autopilot", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.autopilot.run_pending()
-            except Exception:  # the loop must outlive any single failure
-                log.exception("autopilot round failed")
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.interval + self.autopilot.time_limit + 5)
-        self.autopilot.close()

@@ -120,3 +120,61 @@ def parse_nats_subject(subject: str) -> tuple[EquipmentPath, str | None]:
 def check_level(level: str) -> None:
     if not _LEVEL.match(level):
         raise TopicError(f"level {level!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+
+
+# -- the runtime's topics: shop floor in, dispatch lists and business events out -------------
+FLOOR = "$floor"
+DISPATCH = "$dispatch"
+EVENTS = "$events"
+PLANT = "plant"
+"""The ``{tenant}`` level of the plant's own events (schedules, machines, purchasing)."""
+NATS_FLOOR = f"{ROOT}.floor"
+NATS_DISPATCH = f"{ROOT}.dispatch"
+MQTT_FLOOR_FILTER = f"{ROOT}/+/+/+/+/{FLOOR}"
+
+
+def floor_topic(path: EquipmentPath) -> str:
+    """``openfab/{site}/{area}/{line}/{machine}/$floor``: where a machine sends its messages."""
+    return f"{ROOT}/{path}/{FLOOR}"
+
+
+def dispatch_topic(path: EquipmentPath) -> str:
+    """``openfab/{site}/{area}/{line}/{machine}/$dispatch``: the machine's work list."""
+    return f"{ROOT}/{path}/{DISPATCH}"
+
+
+def parse_floor_topic(topic: str) -> EquipmentPath:
+    parts = topic.split("/")
+    if len(parts) != 6 or parts[0] != ROOT or parts[-1] != FLOOR:
+        raise TopicError(f"topic {topic!r} is not {ROOT}/site/area/line/machine/{FLOOR}")
+    return EquipmentPath(tuple(parts[1:5]))
+
+
+def floor_subject(path: EquipmentPath) -> str:
+    return nats_subject(path).replace(NATS_TELEMETRY, NATS_FLOOR, 1)
+
+
+def dispatch_subject(path: EquipmentPath) -> str:
+    return nats_subject(path).replace(NATS_TELEMETRY, NATS_DISPATCH, 1)
+
+
+def parse_floor_subject(subject: str) -> EquipmentPath:
+    prefix = NATS_FLOOR + "."
+    levels = tuple(subject[len(prefix) :].split(".")) if subject.startswith(prefix) else ()
+    if len(levels) != 4:
+        raise TopicError(f"subject {subject!r} is not {NATS_FLOOR}.site.area.line.machine")
+    return EquipmentPath(levels)
+
+
+def events_topic(tenant: str | None, event_type: str) -> str:
+    """``openfab/{tenant}/$events/{type}``; ``plant`` for the plant's own events."""
+    return f"{ROOT}/{tenant or PLANT}/{EVENTS}/{_safe(event_type, '+#/')}"
+
+
+def events_subject(tenant: str | None, event_type: str) -> str:
+    """``openfab.events.{tenant}.{type}`` (the type's dots become subject tokens)."""
+    return f"{NATS_EVENTS}.{_safe(tenant or PLANT, '.*> ')}.{_safe(event_type, '*> ')}"
+
+
+def _safe(text: str, forbidden: str) -> str:
+    return "".join("_" if c in forbidden else c for c in text) or "_"

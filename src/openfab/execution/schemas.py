@@ -279,3 +279,15 @@ class ShipmentPublic(BaseModel):
     order_number: str
     status: str
     serials: list[str]
+
+
+class DispatchItem(BaseModel):
+    """One line of a machine's dispatch list: what to run next, in order."""
+
+    work_order: str
+    operation: int
+    code: str
+    status: OperationStatus
+    quantity: int
+    planned_start: datetime | None
+    planned_end: datetime | None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -42,6 +42,7 @@ from openfab.execution.orm import (
 )
 from openfab.execution.release import PlannedStep, planned_steps, routing_steps, work_order_number
 from openfab.execution.schemas import (
+    DispatchItem,
     Genealogy,
     LotConsumption,
     MachineStatePublic,
@@ -85,6 +86,7 @@ from openfab.store.types import utcnow
 T = TypeVar("T")
 FLOOR = (Role.OPERATOR, Role.ENGINEER, Role.PLANNER, Role.ADMIN)
 PLANNERS = (Role.PLANNER, Role.ADMIN)
+LATEST = datetime.max.replace(tzinfo=UTC)
 GOOD = (UnitStatus.COMPLETED, UnitStatus.SHIPPED, UnitStatus.DELIVERED)
 
 
@@ -578,6 +580,55 @@ class ExecutionService:
             )
             return [MachineStatePublic.model_validate(r) for r in rows]
 
+    # -- the plant's routing of shop-floor messages -----------------------------------------
+    def work_order_owners(self, numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Work order number → (tenant, sales order id), for the gateway: the plant routes a
+        machine's message to its tenant; tenants never see each other's work. A number two
+        tenants share (never made by OpenFab) is left out, so it is refused, not guessed."""
+        wanted = sorted(set(numbers))
+        with self.db.unit(tenant_id=None, actor="system:gateway", readonly=True) as uow:
+            rows = uow.session.execute(
+                select(WorkOrderRow.number, WorkOrderRow.tenant_id, WorkOrderRow.order_id).where(
+                    WorkOrderRow.number.in_(wanted)
+                )
+            ).all()
+        found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for number, tenant, order in rows:
+            found[number].append((tenant, order))
+        return {n: owners[0] for n, owners in found.items() if len(owners) == 1}
+
+    def dispatch_lists(self) -> dict[str, list[DispatchItem]]:
+        """Each machine's work: released operations not finished, in planned order (the
+        running one first). Plant-wide, for the machines' dispatch topics."""
+        open_ops = (OperationStatus.PENDING, OperationStatus.READY, OperationStatus.RUNNING)
+        with self.db.unit(tenant_id=None, actor="system:dispatch", readonly=True) as uow:
+            rows = uow.session.execute(
+                select(OperationRow, WorkOrderRow.number, WorkOrderRow.quantity)
+                .join(WorkOrderRow, WorkOrderRow.id == OperationRow.work_order_id)
+                .where(
+                    WorkOrderRow.status.in_(ACTIVE),
+                    OperationRow.status.in_(open_ops),
+                    OperationRow.planned_machine.is_not(None),
+                )
+            ).all()
+        lists: dict[str, list[DispatchItem]] = defaultdict(list)
+        for op, number, quantity in rows:
+            machine = op.machine or op.planned_machine or ""
+            lists[machine].append(
+                DispatchItem(
+                    work_order=number,
+                    operation=op.sequence,
+                    code=op.code,
+                    status=op.status,
+                    quantity=quantity,
+                    planned_start=op.planned_start,
+                    planned_end=op.planned_end,
+                )
+            )
+        for items in lists.values():
+            items.sort(key=_dispatch_order)
+        return dict(lists)
+
     # -- batches -------------------------------------------------------------------------------
     @contextmanager
     def floor(self, actor: Actor, *, tenant_id: str | None = None) -> Iterator[FloorSession]:
@@ -933,6 +984,11 @@ def _moment(at: datetime | None) -> datetime:
     return at
 
 
+def _dispatch_order(item: DispatchItem) -> tuple[int, datetime, str, int]:
+    running = 0 if item.status == OperationStatus.RUNNING else 1
+    return running, item.planned_start or LATEST, item.work_order, item.operation
+
+
 def _check_aware(problems: ProblemCollector, loc: str, moment: datetime) -> None:
     if moment.tzinfo is None:
         problems.add(loc, "give a time zone (UTC offset)", "naive_datetime")
@@ -1043,6 +1099,11 @@ class FloorSession:
     def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
         """Read what a batch of messages will touch in a few statements, not per message."""
         WorkingSet.of(self._uow).prefetch(work_orders, message_ids)
+
+    @property
+    def applied_messages(self) -> int:
+        """Events recorded so far in this batch: unchanged by a redelivered message."""
+        return len(self._uow.messages)
 
     def serials(self, work_order: str) -> list[str]:
         """The serial numbers of a work order's units, in order (uncommitted ones too)."""

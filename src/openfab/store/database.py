@@ -1,14 +1,14 @@
-"""The database: engine, migrations, units of work and the outbox relay.
+"""The database: engine, migrations and units of work.
 
 A unit of work is one transaction scoped to one tenant. Events recorded in it commit with
-the state change; only after the commit are they handed to the bus, and a cursor records how
-far the bus got, so ``relay()`` re-sends what a crash left behind (at-least-once delivery).
+the state change and nothing is published from here: consumers follow the log with their own
+cursors (``store.relay``). A commit only wakes the relays of this process.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,18 +18,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session
 
-from openfab.connect.bus import EventBus, EventMessage, InProcessBus
+from openfab.connect.bus import EventMessage
 from openfab.settings import normalize_database_url
-from openfab.store.events import EventRecord, OutboxCursor, append_event
+from openfab.store.events import EventRecord, append_event
 from openfab.store.tenancy import scope_session
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-CURSOR = "bus"
-CURSOR_INTERVAL = 1.0  # seconds between cursor writes
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -97,15 +95,14 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, *, bus: EventBus | None = None, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_database_url(url)
-        self.bus: EventBus = bus or InProcessBus()
         self.is_sqlite = self.url.startswith("sqlite")
         self.engine = create_engine(self.url, echo=echo, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
-        self._published = self._cursor_seq = 0
-        self._cursor_written_at = time.monotonic()
+        self._commits = threading.Condition()
+        self._commit_count = 0
 
     # -- schema ---------------------------------------------------------------------------
     def _alembic_config(self, connection: Connection) -> Config:
@@ -129,7 +126,7 @@ class Database:
     def unit(
         self, *, tenant_id: str | None, actor: str, readonly: bool = False
     ) -> Iterator[UnitOfWork]:
-        """A transaction scoped to ``tenant_id``; commits on success, then publishes events."""
+        """A transaction scoped to ``tenant_id``; commits on success (with its events)."""
         with self.engine.connect() as raw:
             conn = raw.execution_options(openfab_readonly=readonly)
             with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
@@ -138,52 +135,26 @@ class Database:
                 with session.begin():
                     yield uow
         if uow.messages:
-            self._publish(uow.messages)
+            self.notify_commit()
 
-    def _publish(self, messages: list[EventMessage]) -> None:
-        """Hand events to the bus; the cursor is written at most once a second (and on
-        ``dispose``), so a crash re-sends at most that second's events: at-least-once."""
-        for message in messages:
-            self.bus.publish(message)
-        self._published = max(self._published, messages[-1].seq)
-        if time.monotonic() - self._cursor_written_at >= CURSOR_INTERVAL:
-            self.flush_cursor()
+    # -- waking the relays ----------------------------------------------------------------
+    def notify_commit(self) -> None:
+        """Wake the relays of this process waiting in ``wait_for_commit``."""
+        with self._commits:
+            self._commit_count += 1
+            self._commits.notify_all()
 
-    def flush_cursor(self) -> None:
-        if self._published > self._cursor_seq:
-            self._advance_cursor(self._published)
-            self._cursor_seq = self._published
-        self._cursor_written_at = time.monotonic()
+    def wait_for_commit(self, timeout: float) -> None:
+        """Sleep until this process commits events or ``timeout`` passes (other processes'
+        commits are seen at the next poll)."""
+        with self._commits:
+            seen = self._commit_count
+            self._commits.wait_for(lambda: self._commit_count != seen, timeout)
 
-    def _advance_cursor(self, seq: int) -> None:
-        with self.unit(tenant_id=None, actor="system:outbox") as uow:
-            cursor = uow.session.get(OutboxCursor, CURSOR)
-            if cursor is None:
-                uow.session.add(OutboxCursor(name=CURSOR, last_seq=seq))
-            elif cursor.last_seq < seq:
-                cursor.last_seq = seq
-
-    def relay(self, *, batch_size: int = 1000) -> int:
-        """Publish committed events the bus has not had yet (after a crash); returns how many."""
-        sent = 0
-        while True:
-            with self.unit(tenant_id=None, actor="system:relay", readonly=True) as uow:
-                cursor = uow.session.get(OutboxCursor, CURSOR)
-                after = cursor.last_seq if cursor else 0
-                rows = uow.session.scalars(
-                    select(EventRecord)
-                    .where(EventRecord.seq > after)
-                    .order_by(EventRecord.seq)
-                    .limit(batch_size)
-                ).all()
-                messages = [to_message(r) for r in rows]
-            if not messages:
-                return sent
-            for message in messages:
-                self.bus.publish(message)
-            self._advance_cursor(messages[-1].seq)
-            sent += len(messages)
+    def head_seq(self) -> int:
+        """The newest event's sequence number (0 for an empty log)."""
+        with self.unit(tenant_id=None, actor="system:relay", readonly=True) as uow:
+            return uow.session.scalar(select(func.max(EventRecord.seq))) or 0
 
     def dispose(self) -> None:
-        self.flush_cursor()
         self.engine.dispose()

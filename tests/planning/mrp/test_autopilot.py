@@ -11,7 +11,7 @@ from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
 from openfab.planning.mrp.schemas import PurchaseStatus
 from openfab.platform import Platform
 from openfab.store import EventRecord
-from tests.conftest import TenantPeople
+from tests.conftest import Following, TenantPeople
 from tests.planning.mrp.conftest import place_fridge
 
 
@@ -19,15 +19,10 @@ def test_new_orders_wake_the_autopilot_which_releases_within_limits(
     stocked: Platform, tenant: TenantPeople
 ) -> None:
     limits = PurchasingLimits(Decimal("40"), frozenset({"PolyForm", "HardwareHub"}), 30)
-    pilot = PurchasingAutopilot(stocked.materials, limits, bus=stocked.db.bus)
-    try:
-        assert pilot.run_pending() is None  # nothing happened yet
-        place_fridge(stocked, tenant)
-        assert pilot.pending >= 1
-        result = pilot.run_pending()
-    finally:
-        pilot.close()
-    assert result is not None
+    pilot = Following(stocked, PurchasingAutopilot(stocked.materials, limits))
+    assert pilot.poll() == []  # nothing happened yet
+    place_fridge(stocked, tenant)
+    [result] = pilot.poll()
     assert result.released or result.held
     for po in result.released:
         assert po.value <= 40 and po.supplier in {"PolyForm", "HardwareHub"}

@@ -16,7 +16,7 @@ from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind, Pur
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.types import utcnow
-from tests.conftest import TenantPeople
+from tests.conftest import Following, TenantPeople
 from tests.planning.mrp.conftest import lot_name, place_fridge
 
 SYSTEM = Actor.system("test")
@@ -180,16 +180,14 @@ def test_late_purchase_order_raises_material_late_and_triggers_replanning(
     stocked.materials.run(tenant.planner)
     po = stocked.materials.purchase_orders(SYSTEM, status=PurchaseStatus.PLANNED).data[0]
     stocked.materials.release(tenant.planner, po.id)
-    pilot = ReplanningAutopilot(stocked.planning, stocked.db.bus)
-    try:
-        later = po.due_date + timedelta(days=3)
-        late = stocked.materials.flag_late(tenant.planner, today=later)
-        assert po.id in {x.id for x in late}
-        assert pilot.pending >= 1
-        again = stocked.materials.flag_late(tenant.planner, today=later)
-        assert po.id not in {x.id for x in again}  # raised once
-    finally:
-        pilot.close()
+    pilot = Following(stocked, ReplanningAutopilot(stocked.planning))
+    later = po.due_date + timedelta(days=3)
+    late = stocked.materials.flag_late(tenant.planner, today=later)
+    assert po.id in {x.id for x in late}
+    [replanned] = pilot.poll()
+    assert "material.late" in replanned.run.trigger
+    again = stocked.materials.flag_late(tenant.planner, today=later)
+    assert po.id not in {x.id for x in again}  # raised once
     assert "material.late" in _event_types(stocked, po.id)
 
 

@@ -65,6 +65,7 @@ from openfab.planning.mrp.schemas import (
 from openfab.planning.mrp.units import UnitMismatch, convert
 from openfab.store import Database, UnitOfWork
 from openfab.store.base import new_id
+from openfab.store.inbox import first_delivery
 from openfab.store.types import utcnow
 
 PLANNERS = (Role.PLANNER, Role.ADMIN)
@@ -378,12 +379,22 @@ class MaterialService:
             uow.record("purchase_order.cancelled", "purchase_order", row.id, _payload(row, reason))
             return self._public(uow, row)
 
-    def receive(self, actor: Actor, po_id: str, receipt: GoodsReceipt) -> PurchaseOrderPublic:
+    def receive(
+        self,
+        actor: Actor,
+        po_id: str,
+        receipt: GoodsReceipt,
+        *,
+        message_key: str | None = None,
+    ) -> PurchaseOrderPublic:
         """Goods receipt: the material becomes (or tops up) a lot; the order is Received when
-        complete. A receipt after the due date is recorded as late."""
+        complete. A receipt after the due date is recorded as late. With ``message_key`` (a
+        shop-floor message), a redelivered receipt changes nothing."""
         actor.require(*STOCK_KEEPERS)
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             row = self._get_po(uow, po_id)
+            if not first_delivery(uow, message_key, "goods.received"):
+                return self._public(uow, row)
             if row.status != PurchaseStatus.RELEASED:
                 raise Conflict(f"purchase order {row.number} is {row.status}, not Released")
             move = MoveCreate(
@@ -440,13 +451,18 @@ class MaterialService:
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
             return apply_move(uow, data)
 
-    def book(self, actor: Actor, moves: Sequence[MoveCreate]) -> int:
+    def book(
+        self, actor: Actor, moves: Sequence[MoveCreate], *, message_key: str | None = None
+    ) -> int:
         """Many inventory moves in one transaction — a shop floor's issues of a shift, booked
-        together rather than one commit each; all or none. Returns how many were booked."""
+        together rather than one commit each; all or none. Returns how many were booked (0
+        for a redelivered ``message_key``)."""
         actor.require(*STOCK_KEEPERS)
         if not moves:
             return 0
         with self.db.unit(tenant_id=None, actor=actor.name) as uow, uow.session.no_autoflush:
+            if not first_delivery(uow, message_key, "stock.moves"):
+                return 0
             for data in moves:
                 apply_move(uow, data)
         return len(moves)

@@ -1,0 +1,193 @@
+"""The shop-floor message contract, version 1: what a plant sends to OpenFab.
+
+A message is a JSON object (or an array of them) on ``openfab/{site}/{area}/{line}/{machine}/
+$floor`` (MQTT), ``openfab.floor.{site}.{area}.{line}.{machine}`` (NATS) or ``POST
+/floor/messages`` (REST). The sender is the machine the topic names; ``message_id`` is unique
+per sender, so two machines that number alike never collide. ``docs/contracts/
+floor-v1.schema.json`` is generated from these models (a test keeps it current).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
+
+from openfab.execution.states import MachineState, Outcome
+
+VERSION = 1
+MAX_PAYLOAD_BYTES = 1_000_000
+MAX_MESSAGES = 1000
+Text = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+Note = Annotated[str, Field(default="", max_length=200, pattern=r"^[^\x00]*$")]
+Quantity = Annotated[Decimal, Field(gt=0, lt=Decimal("1e9"), allow_inf_nan=False)]
+Values = Annotated[dict[Text, float], Field(default_factory=dict, max_length=200)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: str = Field(
+        min_length=1, max_length=60, pattern=r"^[^\x00]*$", description="Unique per sender."
+    )
+    at: AwareDatetime = Field(description="When it happened, ISO 8601 with a zone.")
+
+
+class LotUse(BaseModel):
+    """``quantity`` of ``lot`` went into each unit (operation) or in all (consumption)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    material: Text
+    lot: Text
+    quantity: Quantity
+    unit: str = Field(default="pcs", min_length=1, max_length=8)
+
+
+class UnitResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    serial: Text
+    outcome: Outcome = Outcome.GOOD
+    reason: Note = ""
+    measurements: Values
+
+
+class OperationStarted(_Message):
+    type: Literal["operation.started"]
+    work_order: Text = Field(description="The work order's number, as on the dispatch list.")
+    operation: int = Field(ge=0, le=100_000, description="The operation's sequence.")
+    parameters: Values
+    materials: list[LotUse] = Field(default_factory=list, max_length=200)
+
+
+class OperationFinished(_Message):
+    type: Literal["operation.finished"]
+    work_order: Text
+    operation: int = Field(ge=0, le=100_000)
+    good: int = Field(ge=0, le=100_000)
+    scrap: int = Field(default=0, ge=0, le=100_000)
+    scrap_reason: Note = ""
+    parameters: Values
+    materials: list[LotUse] = Field(default_factory=list, max_length=200)
+    units: list[UnitResult] = Field(default_factory=list, max_length=10_000)
+
+
+class MachineStateChanged(_Message):
+    type: Literal["machine.state"]
+    state: MachineState
+    reason: Note = ""
+    expected_end: AwareDatetime | None = Field(
+        default=None, description="For Down or Maintenance: when the machine is expected back."
+    )
+
+
+class MaterialConsumed(_Message):
+    """Material drawn outside an operation's report (a line-side issue)."""
+
+    type: Literal["material.consumed"]
+    work_order: Text | None = None
+    lot: LotUse
+
+
+class GoodsReceived(_Message):
+    """A lot arrived at the plant's stores (sent by the receiving dock's scanner)."""
+
+    type: Literal["goods.received"]
+    lot: LotUse
+    purchase_order: Text | None = Field(default=None, description="The purchase order number.")
+
+
+class Measurement(_Message):
+    """A process measurement outside telemetry (a gauge, a lab value)."""
+
+    type: Literal["measurement"]
+    signal: Text
+    value: float = Field(allow_inf_nan=False)
+
+
+FloorMessage = Annotated[
+    OperationStarted
+    | OperationFinished
+    | MachineStateChanged
+    | MaterialConsumed
+    | GoodsReceived
+    | Measurement,
+    Field(discriminator="type"),
+]
+_ONE: TypeAdapter[FloorMessage] = TypeAdapter(FloorMessage)
+
+
+class Refusal(BaseModel):
+    """Why a message (or a payload) could not be applied."""
+
+    code: str
+    reason: str
+    message_id: str | None = None
+    raw: str = ""
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in exc.errors()
+    )[:900]
+
+
+def parse(payload: bytes | str | Any) -> tuple[list[FloorMessage], list[Refusal]]:
+    """A payload → its valid messages and a refusal for each bad one (never raises). A payload
+    that is no JSON object or array at all is one refusal."""
+    if isinstance(payload, bytes | str):
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            return [], [Refusal(code="too_large", reason=f"over {MAX_PAYLOAD_BYTES} bytes")]
+        try:
+            payload = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return [], [Refusal(code="malformed", reason=f"not JSON: {exc}"[:300])]
+    items = payload if isinstance(payload, list) else [payload]
+    if not items or len(items) > MAX_MESSAGES:
+        reason = f"a payload holds 1 to {MAX_MESSAGES} messages, got {len(items)}"
+        return [], [Refusal(code="malformed", reason=reason)]
+    messages: list[FloorMessage] = []
+    refused: list[Refusal] = []
+    for item in items:
+        try:
+            messages.append(_ONE.validate_python(item))
+        except ValidationError as exc:
+            message_id = item.get("message_id") if isinstance(item, dict) else None
+            refused.append(
+                Refusal(
+                    code="invalid",
+                    reason=_problems(exc),
+                    message_id=str(message_id)[:64] if message_id is not None else None,
+                    raw=json.dumps(item, default=str)[:2000],
+                )
+            )
+    return messages, refused
+
+
+def dump(message: FloorMessage) -> dict[str, Any]:
+    """The JSON form of a message (what a dead letter keeps, what a client sends)."""
+    return message.model_dump(mode="json", exclude_none=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The contract as JSON Schema (2020-12): one message or an array of them."""
+    one = _ONE.json_schema(ref_template="#/$defs/{model}")
+    defs = one.pop("$defs", {})
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://openfab.dev/contracts/floor-v{VERSION}.schema.json",
+        "title": f"OpenFab shop-floor message, version {VERSION}",
+        "description": __doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else "",
+        "oneOf": [one, {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_MESSAGES}],
+        "$defs": defs,
+    }

@@ -1,0 +1,39 @@
+"""The plant's equipment hierarchy (ISA-95: site / area / line / machine) for the gateway:
+which path each machine has, so dispatch lists go to the topics a machine listens on and
+REST can show where an operation runs.
+
+It is read from the plant layout file (``OPENFAB_PLANT_LAYOUT``; default: the sample plant),
+the same file the twin builds its machines from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from openfab.connect.topics import EquipmentPath
+from openfab.twin.layout import PlantLayout, parse_layout, sample_layout
+
+
+@dataclass(frozen=True)
+class EquipmentDirectory:
+    paths: dict[str, EquipmentPath]
+
+    @classmethod
+    def of(cls, layout: PlantLayout) -> EquipmentDirectory:
+        return cls({m: EquipmentPath.of(info.path) for m, info in layout.machines.items()})
+
+    @classmethod
+    def load(cls, file: str | None = None) -> EquipmentDirectory:
+        """The layout in ``file``, or the sample plant's."""
+        if not file:
+            return cls.of(sample_layout())
+        from openfab.catalog.sample import load_sample_catalog
+
+        data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+        return cls.of(parse_layout(data, catalog=load_sample_catalog().work_centers))
+
+    def path_of(self, machine: str) -> EquipmentPath | None:
+        return self.paths.get(machine)

@@ -1,0 +1,418 @@
+"""The shop-floor gateway: contract messages from a plant → the MES, the stores and telemetry.
+
+Every transport (MQTT, NATS JetStream, OPC UA, REST) hands a sender and a payload to
+``Gateway.receive``; it returns only after every effect — or the dead letter saying why not —
+is committed, so the transport acknowledges then and a crash re-delivers instead of losing.
+Message ids are scoped by the sending machine and recorded in the inbox with their effect, so
+a redelivery changes nothing. A message that cannot be applied (malformed, an unknown machine
+or work order, a finish before its start …) goes to the dead-letter store with its reason and
+a ``floor.dead_lettered`` event; ``replay`` applies it again after a fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from openfab.connect.store import TelemetryStore
+from openfab.connect.telemetry import Reading
+from openfab.connect.topics import EquipmentPath, TopicError
+from openfab.errors import NotFound, OpenFabError
+from openfab.execution.schemas import (
+    LotConsumption,
+    MachineStateReport,
+    OperationFinish,
+    OperationStart,
+    UnitReport,
+)
+from openfab.execution.service import ExecutionService, FloorSession
+from openfab.execution.states import MachineState
+from openfab.gateway.contract import (
+    FloorMessage,
+    GoodsReceived,
+    LotUse,
+    MachineStateChanged,
+    MaterialConsumed,
+    Measurement,
+    OperationFinished,
+    OperationStarted,
+    Refusal,
+    dump,
+    parse,
+)
+from openfab.gateway.orm import FloorDeadLetterRow
+from openfab.gateway.schemas import DeadLetterPublic, DeadLettersPublic, GatewayResult
+from openfab.identity.actor import Actor, Role
+from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind
+from openfab.planning.mrp.service import MaterialService
+from openfab.planning.schemas import DowntimeCreate
+from openfab.planning.service import PlanningService
+from openfab.store import Database
+from openfab.store.inbox import InboxRow
+from openfab.store.types import utcnow
+
+log = logging.getLogger(__name__)
+ACTOR = Actor.system("gateway")
+REPAIR = timedelta(minutes=90)
+"""Assumed repair time when a machine reports Down without saying when it is expected back."""
+PLANT_STAFF = (Role.OPERATOR, Role.PLANNER, Role.ADMIN)
+
+
+@dataclass
+class _Outcome:
+    applied: int = 0
+    duplicates: int = 0
+    refused: list[tuple[FloorMessage | None, Refusal]] = field(default_factory=list)
+
+    def refuse(self, message: FloorMessage | None, code: str, reason: str) -> None:
+        mid = message.message_id if message is not None else None
+        raw = json.dumps(dump(message)) if message is not None else ""
+        self.refused.append((message, Refusal(code=code, reason=reason, message_id=mid, raw=raw)))
+
+
+class Gateway:
+    """Applies shop-floor messages; one instance per process, safe to call from any thread."""
+
+    def __init__(
+        self,
+        db: Database,
+        execution: ExecutionService,
+        materials: MaterialService,
+        planning: PlanningService,
+    ) -> None:
+        self.db = db
+        self.execution = execution
+        self.materials = materials
+        self.planning = planning
+        self.telemetry = TelemetryStore(db.engine)
+
+    # -- the way in ----------------------------------------------------------------------------
+    def receive(
+        self, sender: str | EquipmentPath, payload: bytes | str | object, *, transport: str
+    ) -> GatewayResult:
+        """Parse and apply one payload from ``sender`` (its equipment path); committed when
+        this returns (effects and dead letters alike), so the caller may acknowledge."""
+        messages, refusals = parse(payload)
+        outcome = _Outcome(refused=[(None, r) for r in refusals])
+        try:
+            path = EquipmentPath.of(sender)
+        except TopicError as exc:
+            path = None
+            for message in messages:
+                outcome.refuse(message, "unknown_machine", str(exc))
+            messages = []
+        if path is not None and path.machine not in self.execution.machines():
+            for message in messages:
+                outcome.refuse(message, "unknown_machine", f"machine {path.machine!r} not found")
+            messages = []
+        if path is not None and messages:
+            self._apply(path, messages, outcome)
+        self._dead_letter(str(sender), transport, outcome.refused)
+        return GatewayResult(
+            applied=outcome.applied,
+            duplicates=outcome.duplicates,
+            dead_lettered=len(outcome.refused),
+            problems=[r for _, r in outcome.refused],
+        )
+
+    def _apply(self, path: EquipmentPath, messages: Sequence[FloorMessage], out: _Outcome) -> None:
+        states = [m for m in messages if isinstance(m, MachineStateChanged)]
+        operations = [m for m in messages if isinstance(m, OperationStarted | OperationFinished)]
+        self._machine_states(path, states, out)
+        self._operations(path, operations, out)
+        for message in messages:
+            if isinstance(message, MaterialConsumed | GoodsReceived):
+                self._material(path, message, out)
+            elif isinstance(message, Measurement):
+                self._measurement(path, message, out)
+
+    # -- machine states ------------------------------------------------------------------------
+    def _machine_states(
+        self, path: EquipmentPath, states: Sequence[MachineStateChanged], out: _Outcome
+    ) -> None:
+        if not states:
+            return
+        reports = [
+            (
+                path.machine,
+                MachineStateReport(
+                    message_id=key(path, m), state=m.state, at=m.at, reason=m.reason
+                ),
+            )
+            for m in states
+        ]
+        new = self.execution.report_machine_states(ACTOR, reports)
+        out.applied += new
+        out.duplicates += len(states) - new
+        if new:
+            for message in states:
+                if message.state in (MachineState.DOWN, MachineState.MAINTENANCE):
+                    self._downtime(path, message)
+
+    def _downtime(self, path: EquipmentPath, message: MachineStateChanged) -> None:
+        end = message.expected_end or message.at + REPAIR
+        if end <= message.at:
+            end = message.at + REPAIR
+        self.planning.report_downtime(
+            ACTOR,
+            DowntimeCreate(
+                machine=path.machine,
+                start_at=message.at,
+                end_at=end,
+                reason=message.reason or message.state.lower(),
+            ),
+        )
+
+    # -- operations ----------------------------------------------------------------------------
+    def _operations(
+        self,
+        path: EquipmentPath,
+        messages: Sequence[OperationStarted | OperationFinished],
+        out: _Outcome,
+    ) -> None:
+        if not messages:
+            return
+        owners = self._owners({m.work_order for m in messages})
+        by_tenant: dict[str, list[OperationStarted | OperationFinished]] = defaultdict(list)
+        for message in messages:
+            owner = owners.get(message.work_order)
+            if owner is None:
+                out.refuse(message, "unknown_work_order", f"work order {message.work_order!r}")
+            else:
+                by_tenant[owner[0]].append(message)
+        for tenant, batch in sorted(by_tenant.items()):
+            self._operations_of(tenant, path, batch, owners, out)
+
+    def _operations_of(
+        self,
+        tenant: str,
+        path: EquipmentPath,
+        batch: Sequence[OperationStarted | OperationFinished],
+        owners: dict[str, tuple[str, str]],
+        out: _Outcome,
+    ) -> None:
+        issues: list[tuple[OperationStarted | OperationFinished, list[MoveCreate]]] = []
+        with self.execution.floor(ACTOR, tenant_id=tenant) as floor:
+            floor.prefetch({m.work_order for m in batch}, [key(path, m) for m in batch])
+            for message in batch:
+                refused_before = len(floor.refused)
+                applied = self._operation(floor, path, message)
+                if len(floor.refused) > refused_before:
+                    _, exc = floor.refused[-1]
+                    out.refuse(message, _code(exc), exc.detail)
+                    continue
+                out.applied += applied
+                out.duplicates += not applied
+                moves = _issues(message, owners[message.work_order][1])
+                if moves:  # booked under a key of its own: a crash in between re-books once
+                    issues.append((message, moves))
+        for message, moves in issues:
+            self._book(path, message, moves, suffix="#issue", out=out, count=False)
+
+    @staticmethod
+    def _operation(
+        floor: FloorSession, path: EquipmentPath, message: OperationStarted | OperationFinished
+    ) -> bool:
+        """Apply one operation message; False for a redelivery (or a refusal, see floor)."""
+        before = floor.applied_messages
+        if isinstance(message, OperationStarted):
+            floor.start_operation(message.work_order, message.operation, _start(path, message))
+        else:
+            floor.finish_operation(message.work_order, message.operation, _finish(path, message))
+        return floor.applied_messages > before
+
+    def _owners(self, numbers: Iterable[str]) -> dict[str, tuple[str, str]]:
+        return self.execution.work_order_owners(numbers)
+
+    # -- material and measurements -------------------------------------------------------------
+    def _material(
+        self, path: EquipmentPath, message: MaterialConsumed | GoodsReceived, out: _Outcome
+    ) -> None:
+        try:
+            if isinstance(message, GoodsReceived) and message.purchase_order:
+                receipt = GoodsReceipt(quantity=message.lot.quantity, lot=message.lot.lot)
+                before = self._received_key_known(path, message)
+                self.materials.receive(
+                    ACTOR, message.purchase_order, receipt, message_key=key(path, message)
+                )
+                out.applied += 0 if before else 1
+                out.duplicates += 1 if before else 0
+                return
+            order_id = None
+            if isinstance(message, MaterialConsumed) and message.work_order:
+                owner = self._owners([message.work_order]).get(message.work_order)
+                if owner is None:
+                    out.refuse(message, "unknown_work_order", f"work order {message.work_order!r}")
+                    return
+                order_id = owner[1]
+            kind = MoveKind.RECEIVE if isinstance(message, GoodsReceived) else MoveKind.ISSUE
+            moves = [_move(kind, message.lot, order_id, f"{path.machine}: {message.type}")]
+            self._book(path, message, moves, suffix="", out=out, count=True)
+        except OpenFabError as exc:
+            out.refuse(message, _code(exc), exc.detail)
+
+    def _received_key_known(self, path: EquipmentPath, message: FloorMessage) -> bool:
+        with self.db.unit(tenant_id=None, actor=ACTOR.name, readonly=True) as uow:
+            return uow.session.get(InboxRow, key(path, message)) is not None
+
+    def _book(
+        self,
+        path: EquipmentPath,
+        message: FloorMessage,
+        moves: list[MoveCreate],
+        *,
+        suffix: str,
+        out: _Outcome,
+        count: bool,
+    ) -> None:
+        try:
+            booked = self.materials.book(ACTOR, moves, message_key=key(path, message) + suffix)
+        except OpenFabError as exc:
+            why = f"stock not booked ({'operation recorded; ' if not count else ''}{exc.detail})"
+            out.refuse(message, "stock_refused", why)
+            return
+        if count:
+            out.applied += 1 if booked else 0
+            out.duplicates += 0 if booked else 1
+
+    def _measurement(self, path: EquipmentPath, message: Measurement, out: _Outcome) -> None:
+        reading = Reading(
+            message_id=key(path, message),
+            path=path,
+            signal=message.signal,
+            value=message.value,
+            timestamp=message.at,
+        )
+        new = self.telemetry.write([reading])
+        out.applied += new
+        out.duplicates += 1 - new
+
+    # -- dead letters --------------------------------------------------------------------------
+    def _dead_letter(
+        self, sender: str, transport: str, refused: Sequence[tuple[FloorMessage | None, Refusal]]
+    ) -> None:
+        if not refused:
+            return
+        with self.db.unit(tenant_id=None, actor=ACTOR.name) as uow:
+            for message, refusal in refused:
+                row = FloorDeadLetterRow(
+                    sender=sender[:260],
+                    transport=transport[:16],
+                    message_id=refusal.message_id,
+                    type=message.type if message is not None else None,
+                    code=refusal.code[:32],
+                    reason=refusal.reason[:1000],
+                    payload=refusal.raw,
+                )
+                uow.session.add(row)
+                uow.session.flush()
+                payload = {"sender": sender, "code": refusal.code, "reason": refusal.reason}
+                uow.record("floor.dead_lettered", "floor_message", row.id, payload)
+                log.warning("dead letter from %s (%s): %s", sender, refusal.code, refusal.reason)
+
+    def dead_letters(
+        self, actor: Actor, *, status: str | None = "Open", limit: int = 100
+    ) -> DeadLettersPublic:
+        actor.require(*PLANT_STAFF)
+        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            query = select(FloorDeadLetterRow).order_by(FloorDeadLetterRow.received_at.desc())
+            if status is not None:
+                query = query.where(FloorDeadLetterRow.status == status)
+            rows = uow.session.scalars(query.limit(limit)).all()
+            data = [DeadLetterPublic.model_validate(r) for r in rows]
+        return DeadLettersPublic(data=data, count=len(data))
+
+    def replay(self, actor: Actor, letter_id: str) -> GatewayResult:
+        """Apply a dead letter again (after the fix: the work order released, the machine
+        added …); it is marked Replayed when it applied, else a new dead letter says why."""
+        actor.require(*PLANT_STAFF)
+        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            row = uow.session.get(FloorDeadLetterRow, letter_id)
+            if row is None:
+                raise NotFound(f"dead letter {letter_id!r} not found")
+            sender, transport, payload = row.sender, row.transport, row.payload
+        result = self.receive(sender, payload or "null", transport=f"replay:{transport}"[:16])
+        if result.dead_lettered == 0:
+            with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+                letter = uow.session.get(FloorDeadLetterRow, letter_id)
+                assert letter is not None
+                letter.status, letter.replayed_at = "Replayed", utcnow()
+                uow.record("floor.replayed", "floor_message", letter_id, {"sender": sender})
+        return result
+
+
+# -- translation -------------------------------------------------------------------------------
+def key(path: EquipmentPath, message: FloorMessage) -> str:
+    """The message's id scoped by its sender: two machines that number alike never collide."""
+    return f"{path.machine}/{message.message_id}"
+
+
+def _code(exc: OpenFabError) -> str:
+    return type(exc).__name__.lower().replace("notfound", "not_found")[:32]
+
+
+def _lots(uses: Sequence[LotUse]) -> list[LotConsumption]:
+    return [
+        LotConsumption(material=u.material, lot=u.lot, quantity=float(u.quantity), unit=u.unit)
+        for u in uses
+    ]
+
+
+def _start(path: EquipmentPath, message: OperationStarted) -> OperationStart:
+    return OperationStart(
+        message_id=key(path, message),
+        machine=path.machine,
+        started_at=message.at,
+        parameters=dict(message.parameters),
+        materials=_lots(message.materials),
+    )
+
+
+def _finish(path: EquipmentPath, message: OperationFinished) -> OperationFinish:
+    return OperationFinish(
+        message_id=key(path, message),
+        machine=path.machine,
+        finished_at=message.at,
+        quantity_good=message.good,
+        quantity_scrap=message.scrap,
+        scrap_reason=message.scrap_reason,
+        parameters=dict(message.parameters),
+        materials=_lots(message.materials),
+        units=[
+            UnitReport(
+                serial=u.serial,
+                outcome=u.outcome,
+                reason=u.reason,
+                measurements=dict(u.measurements),
+            )
+            for u in message.units
+        ],
+    )
+
+
+def _move(kind: MoveKind, use: LotUse, order_id: str | None, why: str) -> MoveCreate:
+    return MoveCreate(
+        kind=kind,
+        material=use.material,
+        lot=use.lot,
+        quantity=Decimal(use.quantity),
+        unit=use.unit,
+        order_id=order_id,
+        reason=why[:200],
+    )
+
+
+def _issues(message: OperationStarted | OperationFinished, order_id: str) -> list[MoveCreate]:
+    """The lots an operation start drew are issued to its customer order (finish reports
+    only say which lots went in: they were issued at the start)."""
+    if not isinstance(message, OperationStarted):
+        return []
+    why = f"{message.work_order}/{message.operation}"
+    return [_move(MoveKind.ISSUE, use, order_id, why) for use in message.materials]

@@ -1,0 +1,149 @@
+"""The gateway's doors from a plant's brokers: MQTT and NATS JetStream.
+
+Both hand each message to ``Gateway.receive`` and acknowledge it only after that returned,
+i.e. after its effect or its dead letter is committed: a crash or kill -9 before that makes
+the broker deliver it again, and the inbox turns the redelivery into a no-op.
+
+- MQTT (QoS 1, persistent session): paho sends PUBACK when the message callback returns, so
+  the callback applies the message before returning. Copies of the gateway share the load
+  through an MQTT 5 shared subscription (``$share/openfab-gateway/…``): each message reaches
+  one copy.
+- NATS: a durable pull consumer on the ``OPENFAB_FLOOR`` stream with explicit acks; copies
+  pull from the same durable consumer, so each message goes to one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import paho.mqtt.client as paho
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from openfab.connect.mqtt import MqttClient, MqttSettings
+from openfab.connect.nats import NatsClient, NatsSettings
+from openfab.connect.topics import (
+    MQTT_FLOOR_FILTER,
+    NATS_FLOOR,
+    TopicError,
+    parse_floor_subject,
+    parse_floor_topic,
+)
+from openfab.gateway.service import Gateway
+
+log = logging.getLogger(__name__)
+FLOOR_STREAM = "OPENFAB_FLOOR"
+SHARE_GROUP = "openfab-gateway"
+
+
+class MqttFloorSource:
+    """Shop-floor messages from MQTT into the gateway."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        settings: MqttSettings | None = None,
+        *,
+        client_id: str = "openfab-gateway",
+        shared: bool = True,
+    ) -> None:
+        self.gateway = gateway
+        self.received = 0
+        topic = f"$share/{SHARE_GROUP}/{MQTT_FLOOR_FILTER}" if shared else MQTT_FLOOR_FILTER
+        self.mqtt = MqttClient(
+            settings, client_id=client_id, subscriptions=[topic], on_message=self._receive
+        )
+
+    def start(self, *, wait: float | None = 10.0) -> MqttFloorSource:
+        self.mqtt.start(wait=wait)
+        return self
+
+    def _receive(self, message: paho.MQTTMessage) -> None:
+        """Runs in paho's network thread; PUBACK goes out when this returns."""
+        self.received += 1
+        try:
+            sender: Any = parse_floor_topic(message.topic)
+        except TopicError:
+            sender = message.topic  # the gateway dead-letters it with the reason
+        self.gateway.receive(sender, bytes(message.payload), transport="mqtt")
+
+    def stop(self) -> None:
+        self.mqtt.stop()
+
+
+class NatsFloorSource:
+    """Shop-floor messages from a JetStream stream into the gateway."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        settings: NatsSettings | None = None,
+        *,
+        durable: str = "openfab-gateway",
+        batch: int = 100,
+    ) -> None:
+        self.gateway = gateway
+        self.durable = durable
+        self.batch = batch
+        self.received = 0
+        self.client = NatsClient(settings, name=durable)
+        self._stop = threading.Event()
+        self._done = threading.Event()
+
+    def start(self) -> NatsFloorSource:
+        self.client.loop.run(ensure_floor_stream(self.client), timeout=15)
+        self.client.loop.spawn(self._consume())
+        return self
+
+    async def _consume(self) -> None:
+        js = self.client.js
+        config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=10_000)
+        sub = await js.pull_subscribe(
+            f"{NATS_FLOOR}.>", durable=self.durable, stream=FLOOR_STREAM, config=config
+        )
+        try:
+            while not self._stop.is_set():
+                try:
+                    messages = await sub.fetch(self.batch, timeout=0.5)
+                except TimeoutError:
+                    continue
+                except Exception as exc:  # a server restart: nats-py reconnects
+                    log.warning("NATS floor fetch failed (%s); retrying", exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in messages:
+                    await asyncio.to_thread(self._apply, msg.subject, msg.data)
+                    await msg.ack()
+                    self.received += 1
+        finally:
+            self._done.set()
+
+    def _apply(self, subject: str, data: bytes) -> None:
+        try:
+            sender: Any = parse_floor_subject(subject)
+        except TopicError:
+            sender = subject
+        self.gateway.receive(sender, data, transport="nats")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._done.wait(5)
+        self.client.close()
+
+
+async def ensure_floor_stream(client: NatsClient) -> None:
+    """The durable stream of shop-floor messages (file storage, dedup by ``Nats-Msg-Id``)."""
+    try:
+        await client.js.stream_info(FLOOR_STREAM)
+    except NotFoundError:
+        await client.js.add_stream(
+            StreamConfig(
+                name=FLOOR_STREAM,
+                subjects=[f"{NATS_FLOOR}.>"],
+                storage=StorageType.FILE,
+                duplicate_window=120.0,
+            )
+        )

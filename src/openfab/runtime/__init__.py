@@ -1,0 +1,1 @@
+"""The runtime: OpenFab's long-running workers, wired to the plant's buses."""
