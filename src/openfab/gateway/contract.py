@@ -25,6 +25,11 @@ from pydantic import (
 from openfab.execution.states import MachineState, Outcome
 
 VERSION = 1
+DESCRIPTION = (
+    "One message or an array of them, sent on MQTT openfab/{site}/{area}/{line}/{machine}/$floor,"
+    " NATS openfab.floor.{site}.{area}.{line}.{machine} or REST POST /floor/messages?sender="
+    "site/area/line/machine. message_id is unique per sending machine."
+)
 MAX_PAYLOAD_BYTES = 1_000_000
 MAX_MESSAGES = 1000
 Text = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
@@ -187,7 +192,7 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://openfab.dev/contracts/floor-v{VERSION}.schema.json",
         "title": f"OpenFab shop-floor message, version {VERSION}",
-        "description": __doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else "",
+        "description": DESCRIPTION,
         "oneOf": [one, {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_MESSAGES}],
         "$defs": defs,
     }

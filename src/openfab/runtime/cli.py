@@ -124,3 +124,13 @@ def replay(
             console.print(f"[red]still refused[/] ({problem.code}): {problem.reason}")
         raise typer.Exit(1)
     console.print(f"applied {result.applied}, duplicates {result.duplicates}")
+
+
+@floor_app.command("schema")
+def schema() -> None:
+    """Print the shop-floor message contract as JSON Schema (docs/contracts/floor-v1.schema.json)."""
+    import json
+
+    from openfab.gateway.contract import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
