@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from openfab.errors import NotFound
 from openfab.execution.oee import (
@@ -361,3 +361,69 @@ def _public(oee: MachineOee, source: str) -> OeePublic:
         seconds=oee.seconds,
         source=source,
     )
+
+
+# -- dashboard reads ---------------------------------------------------------------------------
+class ReportedState(NamedTuple):
+    """A machine's latest reported state change: the state, when it began, the reason."""
+
+    state: str
+    since: datetime
+    reason: str
+
+
+def last_reported_states(uow: UnitOfWork, now: datetime) -> dict[str, ReportedState]:
+    """Machine → its latest reported state change at or before ``now`` (one grouped query
+    over the (machine, at) index). Machine states are plant facts: read in a platform unit."""
+    latest = (
+        select(MachineStateRow.machine, func.max(MachineStateRow.at).label("at"))
+        .where(MachineStateRow.at <= now)
+        .group_by(MachineStateRow.machine)
+        .subquery()
+    )
+    query = select(
+        MachineStateRow.machine, MachineStateRow.state, MachineStateRow.at, MachineStateRow.reason
+    ).join(
+        latest,
+        (MachineStateRow.machine == latest.c.machine) & (MachineStateRow.at == latest.c.at),
+    )
+    return {
+        m: ReportedState(state, at, reason) for m, state, at, reason in uow.session.execute(query)
+    }
+
+
+def good_units_since(uow: UnitOfWork, since: datetime) -> int:
+    """Units finished since ``since`` and not scrapped: in a platform unit, a plant-wide
+    count (the energy per unit tile divides the plant's energy by it)."""
+    query = (
+        select(func.count())
+        .select_from(SerialUnitRow)
+        .where(SerialUnitRow.completed_at >= since, SerialUnitRow.status != UnitStatus.SCRAPPED)
+    )
+    return int(uow.session.scalar(query) or 0)
+
+
+class FirstPass(NamedTuple):
+    """Units finished in a window, and those that passed every step the first time."""
+
+    total: int
+    good: int
+
+
+def first_pass(uow: UnitOfWork, since: datetime) -> FirstPass:
+    """Units finished (completed, or scrapped) since ``since`` and how many of them passed
+    every step the first time, with no rework and no scrap; scoped by the unit's tenant."""
+    finished = or_(
+        SerialUnitRow.completed_at >= since,
+        and_(SerialUnitRow.status == UnitStatus.SCRAPPED, SerialUnitRow.created_at >= since),
+    )
+    good = func.count().filter(
+        SerialUnitRow.first_pass.is_(True), SerialUnitRow.status != UnitStatus.SCRAPPED
+    )
+    query = (
+        select(func.count(), good)
+        .select_from(SerialUnitRow)  # explicit: the tenant filter needs the entity
+        .where(finished)
+    )
+    total, passed = uow.session.execute(query).one()
+    return FirstPass(int(total or 0), int(passed or 0))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, func, select
 
@@ -46,6 +47,14 @@ def routing_load(configured: ConfiguredProduct, quantity: int) -> dict[str, floa
         for center in op.work_centers:
             load[center] += minutes / len(op.work_centers)
     return dict(load)
+
+
+class Shipment(NamedTuple):
+    """One shipped order's dates: placed, shipped and promised."""
+
+    placed: datetime
+    shipped: datetime
+    promised: datetime
 
 
 def _require_orderable(handle: ProductHandle) -> None:
@@ -215,6 +224,40 @@ class OrderService:
         )
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
             return {str(s): int(n) for s, n in u.session.execute(query).all()}
+
+    def placed_since(self, actor: Actor, since: datetime) -> int:
+        """How many orders the actor's tenant received since ``since`` (a dashboard tile)."""
+        query = select(func.count()).select_from(SalesOrderRow)
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            return int(u.session.scalar(query.where(SalesOrderRow.created_at >= since)) or 0)
+
+    def shipments(self, actor: Actor, since: datetime) -> tuple[Shipment, ...]:
+        """The tenant's orders shipped since ``since``, with when each was placed and
+        promised: what order-to-ship time and on-time delivery are computed from."""
+        query = (
+            select(SalesOrderRow.created_at, EventRecord.occurred_at, SalesOrderRow.promise_date)
+            .join(EventRecord, EventRecord.entity_id == SalesOrderRow.id)
+            .where(
+                EventRecord.type == "order.status_changed",
+                EventRecord.payload["to"].as_string() == OrderStatus.SHIPPED.value,
+                EventRecord.occurred_at >= since,
+            )
+        )
+        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+            return tuple(Shipment(*row) for row in u.session.execute(query))
+
+    def preview_promise(self, configured: ConfiguredProduct, quantity: int) -> datetime:
+        """The promise date an order of this configuration would get now: the same estimate
+        as :meth:`place`, against the whole plant's open load (so no tenant data leaves)."""
+        with self.db.unit(tenant_id=None, actor="system:orders", readonly=True) as uow:
+            capacity = self._capacity(uow)
+        promise = estimate_promise(
+            now=utcnow(),
+            load=routing_load(configured, quantity),
+            capacity=capacity,
+            material_days=wait_days(configured),
+        )
+        return promise.promise_date
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

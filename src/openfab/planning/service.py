@@ -83,6 +83,15 @@ MaterialRelease = Callable[[Iterable[str]], Mapping[str, datetime]]
 
 
 @dataclass(frozen=True)
+class PlannedActivity:
+    """The plan's view of the machines at one moment: those down (with the reason given)
+    and those the plan in force has an operation on."""
+
+    down: dict[str, str]
+    busy: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Written:
     """What of a solved plan was written: operations of orders no longer open are dropped."""
 
@@ -353,6 +362,46 @@ class PlanningService:
         return spans
 
     # -- queries ---------------------------------------------------------------------------
+    def downtime_since(self, since: datetime) -> list[DowntimePublic]:
+        """Downtime windows (reported or planned) ending after ``since``: a plant fact, no
+        order data, so read in a platform unit for every tenant's dashboard."""
+        with self.db.unit(tenant_id=None, actor="system:planning", readonly=True) as uow:
+            rows = uow.session.scalars(
+                select(MachineDowntimeRow).where(MachineDowntimeRow.end_at > since)
+            ).all()
+            return [DowntimePublic.model_validate(r) for r in rows]
+
+    def activity_at(self, now: datetime) -> PlannedActivity:
+        """The plan's view of the machines at ``now`` (for machines the shop floor never
+        reported on): which are inside a downtime window, and which the latest plan keeps
+        busy. Machine names only, no order data, in one platform unit."""
+        with self.db.unit(tenant_id=None, actor="system:planning", readonly=True) as uow:
+            down = {
+                r.machine: r.reason
+                for r in uow.session.scalars(
+                    select(MachineDowntimeRow).where(
+                        MachineDowntimeRow.start_at <= now, MachineDowntimeRow.end_at > now
+                    )
+                )
+            }
+            run = self.latest_run(uow)
+            busy = frozenset() if run is None else self._busy(uow, run.id, now)
+        return PlannedActivity(down=down, busy=busy)
+
+    @staticmethod
+    def _busy(uow: UnitOfWork, run_id: str, now: datetime) -> frozenset[str]:
+        return frozenset(
+            uow.session.scalars(
+                select(ScheduledOperationRow.machine)
+                .where(
+                    ScheduledOperationRow.run_id == run_id,
+                    ScheduledOperationRow.start_at <= now,
+                    ScheduledOperationRow.end_at > now,
+                )
+                .distinct()
+            )
+        )
+
     def latest_run(self, uow: UnitOfWork) -> ScheduleRunRow | None:
         return uow.session.scalars(
             select(ScheduleRunRow).order_by(ScheduleRunRow.created_at.desc()).limit(1)

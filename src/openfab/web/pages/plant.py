@@ -9,12 +9,10 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-
 from openfab.errors import OpenFabError
-from openfab.execution.orm import SerialUnitRow
+from openfab.execution import reads
 from openfab.execution.schemas import OeeReport
-from openfab.execution.states import MachineState, UnitStatus
+from openfab.execution.states import MachineState
 from openfab.identity.actor import Actor, Role
 from openfab.platform import Platform
 from openfab.store.types import utcnow
@@ -83,22 +81,8 @@ def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
     if not actor.is_staff:
         return KpiValue(None, hint="kpi.hint.unavailable")
     since = utcnow() - OEE_WINDOW
-    finished = or_(
-        SerialUnitRow.completed_at >= since,
-        and_(SerialUnitRow.status == UnitStatus.SCRAPPED, SerialUnitRow.created_at >= since),
-    )
     with platform.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
-        total, good = u.session.execute(
-            select(
-                func.count(),
-                func.count().filter(
-                    SerialUnitRow.first_pass.is_(True),
-                    SerialUnitRow.status != UnitStatus.SCRAPPED,
-                ),
-            )
-            .select_from(SerialUnitRow)  # explicit: the tenant filter needs the entity
-            .where(finished)
-        ).one()
+        total, good = reads.first_pass(u, since)
     if not total:
         return KpiValue(None, hint="kpi.hint.execution")
     return KpiValue(f"{good / total:.1%}", detail=f"{good} / {total}")
