@@ -3,7 +3,13 @@
 Every client uses QoS 1 and a persistent session (``clean_start=False`` with a session expiry),
 so the broker keeps subscriptions and queued messages while a client — or the broker itself,
 with persistence on — is away; paho keeps unacknowledged publishes and re-sends them after its
-automatic reconnect. QoS 1 is at-least-once: consumers deduplicate by message id.
+automatic reconnect. QoS 1 is at-least-once: consumers deduplicate by (path, message id).
+
+The ingest subscriber acknowledges (PUBACK) a message only after the ingest committed its
+readings or its dead letter, so a crash of the ingest process (even kill -9) loses nothing:
+the broker re-delivers what was never acknowledged. An acknowledgement due from an earlier
+connection is not sent on a later one (packet ids are reused); that message comes again and is
+de-duplicated. Credentials and TLS come from ``MqttSettings.from_settings``.
 
 Broker note: Mosquitto drops QoS 1 messages for a client beyond ``max_queued_messages``
 (default 1000); production brokers should raise it for the ingest client.
@@ -12,11 +18,12 @@ Broker note: Mosquitto drops QoS 1 messages for a client beyond ``max_queued_mes
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -36,6 +43,9 @@ from openfab.connect.topics import (
     parse_mqtt_topic,
 )
 
+if TYPE_CHECKING:
+    from openfab.settings import Settings
+
 log = logging.getLogger(__name__)
 QOS = 1
 
@@ -49,6 +59,31 @@ class MqttSettings:
     # Unacknowledged publishes before ``publish`` waits (flow control); also capped by the
     # broker's MQTT 5 Receive Maximum, which paho itself does not respect (Mosquitto: 20).
     max_inflight: int = 20
+    # Unacknowledged messages the broker may send us (MQTT 5 Receive Maximum): the ingest
+    # acknowledges after a batch commits, so it must be able to hold a batch's worth.
+    receive_maximum: int = 65535
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False  # with ``ca_file`` unset, the system's trusted CAs verify the broker
+    ca_file: str | None = None
+    cert_file: str | None = None  # client certificate (mutual TLS)
+    key_file: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> MqttSettings:
+        """The broker, credentials and TLS of ``settings`` (``OPENFAB_MQTT_*``)."""
+        password = settings.mqtt_password
+        values: dict[str, Any] = {
+            "host": settings.mqtt_host,
+            "port": settings.mqtt_port,
+            "username": settings.mqtt_username,
+            "password": password.get_secret_value() if password is not None else None,
+            "tls": settings.mqtt_tls or bool(settings.mqtt_ca_file or settings.mqtt_cert_file),
+            "ca_file": settings.mqtt_ca_file,
+            "cert_file": settings.mqtt_cert_file,
+            "key_file": settings.mqtt_key_file,
+        }
+        return cls(**(values | overrides))
 
 
 class MqttClient:
@@ -62,7 +97,9 @@ class MqttClient:
         client_id: str | None = None,
         subscriptions: Sequence[str] = (),
         on_message: Callable[[mqtt.MQTTMessage], None] | None = None,
+        manual_ack: bool = False,
     ) -> None:
+        """``manual_ack``: QoS 1 messages are acknowledged by ``ack``, not on receipt."""
         self.settings = settings or MqttSettings()
         self.client_id = client_id or f"openfab-{uuid.uuid4().hex[:12]}"
         self.subscriptions = list(subscriptions)
@@ -72,11 +109,15 @@ class MqttClient:
         self._unacked = 0
         self._network_thread: int | None = None
         self._window = self.settings.max_inflight
+        self.generation = 0  # connections so far: an ack is only valid on its own connection
+        self.refusal: str | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=MQTTProtocolVersion.MQTTv5,
+            manual_ack=manual_ack,
         )
+        _secure(client, self.settings)
         client.max_inflight_messages_set(self.settings.max_inflight)
         client.max_queued_messages_set(0)  # unbounded: a publish is never refused while away
         client.reconnect_delay_set(1, 4)
@@ -87,26 +128,42 @@ class MqttClient:
         self.client = client
 
     def start(self, *, wait: float | None = 10.0) -> MqttClient:
+        """Connect (paho keeps retrying in the background); with ``wait``, raise a
+        ``ConnectionError`` that says why when no connection came within that many seconds."""
+        s = self.settings
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        props.SessionExpiryInterval = self.settings.session_expiry
-        self.client.connect_async(
-            self.settings.host,
-            self.settings.port,
-            self.settings.keepalive,
-            clean_start=False,
-            properties=props,
-        )
+        props.SessionExpiryInterval = s.session_expiry
+        props.ReceiveMaximum = s.receive_maximum
+        first_error: OSError | None = None
+        try:  # a first attempt in this thread, so a failure has a reason to show
+            self.client.connect(s.host, s.port, s.keepalive, clean_start=False, properties=props)
+        except OSError as exc:  # refused, unreachable, TLS handshake: keep trying in the loop
+            first_error = exc
+            self.client.connect_async(
+                s.host, s.port, s.keepalive, clean_start=False, properties=props
+            )
         self.client.loop_start()
         if wait is not None and not self.connected.wait(wait):
             self.stop()
-            raise ConnectionError(f"MQTT broker {self.settings.host}:{self.settings.port} absent")
+            why = self.refusal or first_error or "no answer"
+            scheme = "mqtts" if s.tls else "mqtt"
+            raise ConnectionError(f"MQTT broker {scheme}://{s.host}:{s.port} not connected: {why}")
         return self
+
+    def ack(self, message: mqtt.MQTTMessage, generation: int) -> None:
+        """Acknowledge ``message`` received on connection ``generation``; on a later
+        connection its packet id may name another message, so nothing is sent then."""
+        if message.qos == 0 or generation != self.generation or not self.connected.is_set():
+            return
+        self.client.ack(message.mid, message.qos)
 
     def _connected(self, client: mqtt.Client, _u: Any, flags: Any, rc: ReasonCode, p: Any) -> None:
         self._network_thread = threading.get_ident()
         if rc.is_failure:
+            self.refusal = f"refused by the broker ({rc})"
             log.warning("MQTT connect refused: %s", rc)
             return
+        self.generation += 1
         # MQTT 5: never have more QoS 1 publishes in flight than the broker's Receive Maximum
         # (paho does not enforce it; Mosquitto announces 20 by default).
         receive_maximum = getattr(p, "ReceiveMaximum", None) if p is not None else None
@@ -171,6 +228,21 @@ class MqttClient:
             props.SessionExpiryInterval = 0
         self.client.disconnect(properties=props)
         self.client.loop_stop()
+
+
+def _secure(client: mqtt.Client, settings: MqttSettings) -> None:
+    """Apply credentials and TLS; a TLS set-up that cannot work is a ``ConnectionError``
+    naming the file or setting, raised before any connection is tried."""
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password)
+    if not settings.tls:
+        return
+    try:
+        client.tls_set(
+            ca_certs=settings.ca_file, certfile=settings.cert_file, keyfile=settings.key_file
+        )
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise ConnectionError(f"MQTT TLS set-up failed: {exc}") from None
 
 
 class MqttBus:
@@ -242,7 +314,8 @@ class MqttTelemetryPublisher:
 
 
 class MqttIngestSource:
-    """Subscribes to ``openfab/#`` with a persistent session and feeds the ingest."""
+    """Subscribes to ``openfab/#`` with a persistent session and feeds the ingest; each
+    message is acknowledged once the ingest committed what it carried."""
 
     def __init__(
         self,
@@ -254,8 +327,13 @@ class MqttIngestSource:
     ) -> None:
         self.ingest = ingest
         self.messages = 0
+        self.paused = False
         self.mqtt = MqttClient(
-            settings, client_id=client_id, subscriptions=[topic], on_message=self._receive
+            settings,
+            client_id=client_id,
+            subscriptions=[topic],
+            on_message=self._receive,
+            manual_ack=True,
         )
 
     def start(self, *, wait: float | None = 10.0) -> MqttIngestSource:
@@ -263,9 +341,13 @@ class MqttIngestSource:
         return self
 
     def _receive(self, message: mqtt.MQTTMessage) -> None:
+        if self.paused:  # not acknowledged: the broker keeps it for the next session
+            return
         self.messages += 1
         topic = message.topic
+        generation = self.mqtt.generation
         if topic.startswith(MQTT_EVENTS):
+            self.mqtt.ack(message, generation)  # not telemetry; nothing to store
             return
         path: EquipmentPath | None = None
         signal: str | None = None
@@ -274,10 +356,21 @@ class MqttIngestSource:
         except TopicError:
             pass  # decode dead-letters it as bad_topic
         self.ingest.submit_payload(
-            bytes(message.payload), source="mqtt", topic=topic, path=path, signal=signal
+            bytes(message.payload),
+            source="mqtt",
+            topic=topic,
+            path=path,
+            signal=signal,
+            on_stored=lambda: self.mqtt.ack(message, generation),
         )
 
+    def pause(self) -> None:
+        """Take no more messages (before a final flush): they stay with the broker."""
+        self.paused = True
+
     def stop(self, *, end_session: bool = False) -> None:
+        """Disconnect; stop the ingest first, so what it stored is acknowledged."""
+        self.paused = True
         self.mqtt.stop(end_session=end_session)
 
 
