@@ -151,12 +151,14 @@ def parse(payload: bytes | str | Any) -> tuple[list[FloorMessage], list[Refusal]
     """A payload → its valid messages and a refusal for each bad one (never raises). A payload
     that is no JSON object or array at all is one refusal."""
     if isinstance(payload, bytes | str):
+        raw = _text(payload)
         if len(payload) > MAX_PAYLOAD_BYTES:
-            return [], [Refusal(code="too_large", reason=f"over {MAX_PAYLOAD_BYTES} bytes")]
+            why = f"over {MAX_PAYLOAD_BYTES} bytes"
+            return [], [Refusal(code="too_large", reason=why, raw=raw)]
         try:
             payload = json.loads(payload)
         except (ValueError, UnicodeDecodeError) as exc:
-            return [], [Refusal(code="malformed", reason=f"not JSON: {exc}"[:300])]
+            return [], [Refusal(code="malformed", reason=f"not JSON: {exc}"[:300], raw=raw)]
     items = payload if isinstance(payload, list) else [payload]
     if not items or len(items) > MAX_MESSAGES:
         reason = f"a payload holds 1 to {MAX_MESSAGES} messages, got {len(items)}"
@@ -177,6 +179,12 @@ def parse(payload: bytes | str | Any) -> tuple[list[FloorMessage], list[Refusal]
                 )
             )
     return messages, refused
+
+
+def _text(payload: bytes | str, limit: int = 2000) -> str:
+    """What a dead letter keeps of a payload: its start, decoded with replacement marks."""
+    text = payload[:limit].decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    return text[:limit].replace("\x00", "\ufffd")
 
 
 def dump(message: FloorMessage) -> dict[str, Any]:

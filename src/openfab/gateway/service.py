@@ -55,6 +55,7 @@ from openfab.planning.mrp.service import MaterialService
 from openfab.planning.schemas import DowntimeCreate
 from openfab.planning.service import PlanningService
 from openfab.store import Database
+from openfab.store.base import new_id
 from openfab.store.inbox import InboxRow
 from openfab.store.types import utcnow
 
@@ -65,16 +66,23 @@ REPAIR = timedelta(minutes=90)
 PLANT_STAFF = (Role.OPERATOR, Role.PLANNER, Role.ADMIN)
 
 
+Payload = bytes | str | object
+"""Raw JSON (bytes or text) or already-decoded data (a dict or a list of them)."""
+Sent = tuple[EquipmentPath, FloorMessage]
+"""A message with the machine that sent it."""
+
+
 @dataclass
 class _Outcome:
     applied: int = 0
     duplicates: int = 0
-    refused: list[tuple[FloorMessage | None, Refusal]] = field(default_factory=list)
+    refused: list[tuple[str, FloorMessage | None, Refusal]] = field(default_factory=list)
 
-    def refuse(self, message: FloorMessage | None, code: str, reason: str) -> None:
+    def refuse(self, sender: object, message: FloorMessage | None, code: str, why: str) -> None:
         mid = message.message_id if message is not None else None
         raw = json.dumps(dump(message)) if message is not None else ""
-        self.refused.append((message, Refusal(code=code, reason=reason, message_id=mid, raw=raw)))
+        refusal = Refusal(code=code, reason=why, message_id=mid, raw=raw)
+        self.refused.append((str(sender), message, refusal))
 
 
 class Gateway:
@@ -95,47 +103,58 @@ class Gateway:
 
     # -- the way in ----------------------------------------------------------------------------
     def receive(
-        self, sender: str | EquipmentPath, payload: bytes | str | object, *, transport: str
+        self, sender: str | EquipmentPath, payload: Payload, *, transport: str
     ) -> GatewayResult:
         """Parse and apply one payload from ``sender`` (its equipment path); committed when
         this returns (effects and dead letters alike), so the caller may acknowledge."""
-        messages, refusals = parse(payload)
-        outcome = _Outcome(refused=[(None, r) for r in refusals])
-        try:
-            path = EquipmentPath.of(sender)
-        except TopicError as exc:
-            path = None
-            for message in messages:
-                outcome.refuse(message, "unknown_machine", str(exc))
-            messages = []
-        if path is not None and path.machine not in self.execution.machines():
-            for message in messages:
-                outcome.refuse(message, "unknown_machine", f"machine {path.machine!r} not found")
-            messages = []
-        if path is not None and messages:
-            self._apply(path, messages, outcome)
-        self._dead_letter(str(sender), transport, outcome.refused)
+        return self.receive_many([(sender, payload)], transport=transport)
+
+    def receive_many(
+        self,
+        payloads: Sequence[tuple[str | EquipmentPath, bytes | str | object]],
+        *,
+        transport: str,
+    ) -> GatewayResult:
+        """Many payloads (of any machines) applied together: a few transactions per batch
+        instead of one per message — how the brokers' doors keep up with a busy plant."""
+        out = _Outcome()
+        sent: list[Sent] = []
+        known = self.execution.machines()
+        for sender, payload in payloads:
+            messages, refusals = parse(payload)
+            out.refused += [(str(sender), None, r) for r in refusals]
+            path, problem = _sender(sender, known)
+            if path is None:
+                for message in messages:
+                    out.refuse(sender, message, "unknown_machine", problem)
+                continue
+            sent += [(path, m) for m in messages]
+        if sent:
+            self._apply(sent, out)
+        self._dead_letter(transport, out.refused)
         return GatewayResult(
-            applied=outcome.applied,
-            duplicates=outcome.duplicates,
-            dead_lettered=len(outcome.refused),
-            problems=[r for _, r in outcome.refused],
+            applied=out.applied,
+            duplicates=out.duplicates,
+            dead_lettered=len(out.refused),
+            problems=[r for _, _, r in out.refused],
         )
 
-    def _apply(self, path: EquipmentPath, messages: Sequence[FloorMessage], out: _Outcome) -> None:
-        states = [m for m in messages if isinstance(m, MachineStateChanged)]
-        operations = [m for m in messages if isinstance(m, OperationStarted | OperationFinished)]
-        self._machine_states(path, states, out)
-        self._operations(path, operations, out)
-        for message in messages:
+    def _apply(self, sent: Sequence[Sent], out: _Outcome) -> None:
+        states = [(p, m) for p, m in sent if isinstance(m, MachineStateChanged)]
+        operations = [
+            (p, m) for p, m in sent if isinstance(m, OperationStarted | OperationFinished)
+        ]
+        measurements = [(p, m) for p, m in sent if isinstance(m, Measurement)]
+        self._machine_states(states, out)
+        self._operations(operations, out)
+        self._measurements(measurements, out)
+        for path, message in sent:
             if isinstance(message, MaterialConsumed | GoodsReceived):
                 self._material(path, message, out)
-            elif isinstance(message, Measurement):
-                self._measurement(path, message, out)
 
     # -- machine states ------------------------------------------------------------------------
     def _machine_states(
-        self, path: EquipmentPath, states: Sequence[MachineStateChanged], out: _Outcome
+        self, states: Sequence[tuple[EquipmentPath, MachineStateChanged]], out: _Outcome
     ) -> None:
         if not states:
             return
@@ -146,21 +165,23 @@ class Gateway:
                     message_id=key(path, m), state=m.state, at=m.at, reason=m.reason
                 ),
             )
-            for m in states
+            for path, m in states
         ]
         new = self.execution.report_machine_states(ACTOR, reports)
         out.applied += new
         out.duplicates += len(states) - new
         if new:
-            for message in states:
+            for path, message in states:
                 if message.state in (MachineState.DOWN, MachineState.MAINTENANCE):
                     self._downtime(path, message)
 
     def _downtime(self, path: EquipmentPath, message: MachineStateChanged) -> None:
+        """Book the machine's unavailability for the planner, once per message (its key
+        says whether this delivery was the first)."""
         end = message.expected_end or message.at + REPAIR
         if end <= message.at:
             end = message.at + REPAIR
-        self.planning.report_downtime(
+        self.planning.report_downtime_once(
             ACTOR,
             DowntimeCreate(
                 machine=path.machine,
@@ -168,53 +189,54 @@ class Gateway:
                 end_at=end,
                 reason=message.reason or message.state.lower(),
             ),
+            message_key=key(path, message) + "#downtime",
         )
 
     # -- operations ----------------------------------------------------------------------------
     def _operations(
         self,
-        path: EquipmentPath,
-        messages: Sequence[OperationStarted | OperationFinished],
+        sent: Sequence[tuple[EquipmentPath, OperationStarted | OperationFinished]],
         out: _Outcome,
     ) -> None:
-        if not messages:
+        if not sent:
             return
-        owners = self._owners({m.work_order for m in messages})
-        by_tenant: dict[str, list[OperationStarted | OperationFinished]] = defaultdict(list)
-        for message in messages:
+        owners = self._owners({m.work_order for _, m in sent})
+        by_tenant: dict[str, list[tuple[EquipmentPath, OperationStarted | OperationFinished]]]
+        by_tenant = defaultdict(list)
+        for path, message in sent:
             owner = owners.get(message.work_order)
             if owner is None:
-                out.refuse(message, "unknown_work_order", f"work order {message.work_order!r}")
+                why = f"work order {message.work_order!r} not found"
+                out.refuse(path, message, "unknown_work_order", why)
             else:
-                by_tenant[owner[0]].append(message)
+                by_tenant[owner[0]].append((path, message))
         for tenant, batch in sorted(by_tenant.items()):
-            self._operations_of(tenant, path, batch, owners, out)
+            self._operations_of(tenant, batch, owners, out)
 
     def _operations_of(
         self,
         tenant: str,
-        path: EquipmentPath,
-        batch: Sequence[OperationStarted | OperationFinished],
+        batch: Sequence[tuple[EquipmentPath, OperationStarted | OperationFinished]],
         owners: dict[str, tuple[str, str]],
         out: _Outcome,
     ) -> None:
-        issues: list[tuple[OperationStarted | OperationFinished, list[MoveCreate]]] = []
+        issues: list[tuple[EquipmentPath, FloorMessage, list[MoveCreate]]] = []
         with self.execution.floor(ACTOR, tenant_id=tenant) as floor:
-            floor.prefetch({m.work_order for m in batch}, [key(path, m) for m in batch])
-            for message in batch:
+            floor.prefetch({m.work_order for _, m in batch}, [key(p, m) for p, m in batch])
+            for path, message in batch:
                 refused_before = len(floor.refused)
                 applied = self._operation(floor, path, message)
                 if len(floor.refused) > refused_before:
                     _, exc = floor.refused[-1]
-                    out.refuse(message, _code(exc), exc.detail)
+                    out.refuse(path, message, _code(exc), exc.detail)
                     continue
                 out.applied += applied
                 out.duplicates += not applied
                 moves = _issues(message, owners[message.work_order][1])
                 if moves:  # booked under a key of its own: a crash in between re-books once
-                    issues.append((message, moves))
-        for message, moves in issues:
-            self._book(path, message, moves, suffix="#issue", out=out, count=False)
+                    issues.append((path, message, moves))
+        for sender, sent_message, moves in issues:
+            self._book(sender, sent_message, moves, suffix="#issue", out=out, count=False)
 
     @staticmethod
     def _operation(
@@ -249,14 +271,15 @@ class Gateway:
             if isinstance(message, MaterialConsumed) and message.work_order:
                 owner = self._owners([message.work_order]).get(message.work_order)
                 if owner is None:
-                    out.refuse(message, "unknown_work_order", f"work order {message.work_order!r}")
+                    why = f"work order {message.work_order!r} not found"
+                    out.refuse(path, message, "unknown_work_order", why)
                     return
                 order_id = owner[1]
             kind = MoveKind.RECEIVE if isinstance(message, GoodsReceived) else MoveKind.ISSUE
             moves = [_move(kind, message.lot, order_id, f"{path.machine}: {message.type}")]
             self._book(path, message, moves, suffix="", out=out, count=True)
         except OpenFabError as exc:
-            out.refuse(message, _code(exc), exc.detail)
+            out.refuse(path, message, _code(exc), exc.detail)
 
     def _received_key_known(self, path: EquipmentPath, message: FloorMessage) -> bool:
         with self.db.unit(tenant_id=None, actor=ACTOR.name, readonly=True) as uow:
@@ -276,33 +299,41 @@ class Gateway:
             booked = self.materials.book(ACTOR, moves, message_key=key(path, message) + suffix)
         except OpenFabError as exc:
             why = f"stock not booked ({'operation recorded; ' if not count else ''}{exc.detail})"
-            out.refuse(message, "stock_refused", why)
+            out.refuse(path, message, "stock_refused", why)
             return
         if count:
             out.applied += 1 if booked else 0
             out.duplicates += 0 if booked else 1
 
-    def _measurement(self, path: EquipmentPath, message: Measurement, out: _Outcome) -> None:
-        reading = Reading(
-            message_id=key(path, message),
-            path=path,
-            signal=message.signal,
-            value=message.value,
-            timestamp=message.at,
-        )
-        new = self.telemetry.write([reading])
+    def _measurements(
+        self, sent: Sequence[tuple[EquipmentPath, Measurement]], out: _Outcome
+    ) -> None:
+        if not sent:
+            return
+        readings = [
+            Reading(
+                message_id=key(path, m),
+                path=path,
+                signal=m.signal,
+                value=m.value,
+                timestamp=m.at,
+            )
+            for path, m in sent
+        ]
+        new = self.telemetry.write(readings)
         out.applied += new
-        out.duplicates += 1 - new
+        out.duplicates += len(readings) - new
 
     # -- dead letters --------------------------------------------------------------------------
     def _dead_letter(
-        self, sender: str, transport: str, refused: Sequence[tuple[FloorMessage | None, Refusal]]
+        self, transport: str, refused: Sequence[tuple[str, FloorMessage | None, Refusal]]
     ) -> None:
         if not refused:
             return
         with self.db.unit(tenant_id=None, actor=ACTOR.name) as uow:
-            for message, refusal in refused:
+            for sender, message, refusal in refused:
                 row = FloorDeadLetterRow(
+                    id=new_id(),
                     sender=sender[:260],
                     transport=transport[:16],
                     message_id=refusal.message_id,
@@ -312,7 +343,6 @@ class Gateway:
                     payload=refusal.raw,
                 )
                 uow.session.add(row)
-                uow.session.flush()
                 payload = {"sender": sender, "code": refusal.code, "reason": refusal.reason}
                 uow.record("floor.dead_lettered", "floor_message", row.id, payload)
                 log.warning("dead letter from %s (%s): %s", sender, refusal.code, refusal.reason)
@@ -349,6 +379,17 @@ class Gateway:
 
 
 # -- translation -------------------------------------------------------------------------------
+def _sender(sender: str | EquipmentPath, known: dict[str, str]) -> tuple[EquipmentPath | None, str]:
+    """The sending machine's path, or None and why not."""
+    try:
+        path = EquipmentPath.of(sender)
+    except TopicError as exc:
+        return None, str(exc)
+    if len(path.levels) != 4 or path.machine not in known:
+        return None, f"machine {path.machine!r} not found"
+    return path, ""
+
+
 def key(path: EquipmentPath, message: FloorMessage) -> str:
     """The message's id scoped by its sender: two machines that number alike never collide."""
     return f"{path.machine}/{message.message_id}"

@@ -51,6 +51,7 @@ from openfab.planning.shopfloor import (
 )
 from openfab.planning.solver import solve
 from openfab.store import Database, UnitOfWork
+from openfab.store.inbox import first_delivery
 from openfab.store.types import utcnow
 
 PLANNABLE = tuple(OPEN_FOR_CAPACITY)
@@ -337,10 +338,21 @@ class PlanningService:
 
     def report_downtime(self, actor: Actor, data: DowntimeCreate) -> DowntimePublic:
         """A machine is down (or will be, for maintenance); the autopilot re-plans around it."""
+        booked = self.report_downtime_once(actor, data, message_key=None)
+        assert booked is not None  # without a key every report is booked
+        return booked
+
+    def report_downtime_once(
+        self, actor: Actor, data: DowntimeCreate, *, message_key: str | None
+    ) -> DowntimePublic | None:
+        """``report_downtime`` for a shop-floor message: a redelivery of ``message_key``
+        books nothing (None)."""
         actor.require(Role.OPERATOR, Role.ENGINEER, Role.PLANNER, Role.ADMIN)
         if data.machine not in self.machines():
             raise NotFound(f"machine {data.machine!r} not found")
         with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            if not first_delivery(uow, message_key, "machine.down"):
+                return None
             row = MachineDowntimeRow(
                 machine=data.machine, start_at=data.start_at, end_at=data.end_at, reason=data.reason
             )

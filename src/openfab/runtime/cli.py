@@ -128,7 +128,8 @@ def replay(
 
 @floor_app.command("schema")
 def schema() -> None:
-    """Print the shop-floor message contract as JSON Schema (docs/contracts/floor-v1.schema.json)."""
+    """Print the shop-floor message contract as JSON Schema (the published file is
+    docs/contracts/floor-v1.schema.json)."""
     import json
 
     from openfab.gateway.contract import json_schema
