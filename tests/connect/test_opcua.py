@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from asyncua import ua
 from asyncua.common.node import Node
 from asyncua.crypto import cert_gen
@@ -17,7 +19,10 @@ from asyncua.server.server import Server
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from typer.testing import CliRunner
 
+from openfab.commands import handled
+from openfab.connect import opcua_cli
 from openfab.connect.ingest import TelemetryIngest
 from openfab.connect.loop import BackgroundLoop
 from openfab.connect.nodemap import parse_node_map
@@ -365,3 +370,34 @@ def test_folder_names_make_an_equipment_path() -> None:
     assert (
         str(path_from_folders(["Corp", "Plant", "Area", "Line", "M"])) == "Corp/Plant.Area/Line/M"
     )
+
+
+def _cli() -> typer.Typer:
+    """``openfab opcua ingest`` as the platform's CLI registers it."""
+    app = typer.Typer()
+    app.command("ingest")(handled(opcua_cli.ingest))
+    app.command("other")(lambda: None)  # two commands, so "ingest" is a subcommand
+    return app
+
+
+def test_the_cli_ingests_through_a_node_map(plant_server: PlantServer, tmp_path: Path) -> None:
+    (tmp_path / "map.yaml").write_text(PLANT_MAP)
+    db, floor = f"sqlite:///{tmp_path / 'cli.db'}", tmp_path / "floor.jsonl"
+    argv = ["ingest", plant_server.endpoint, "--node-map", str(tmp_path / "map.yaml")]
+    argv += ["--db", db, "--floor-out", str(floor), "--duration", "2"]
+    result = CliRunner().invoke(_cli(), argv)
+    assert result.exit_code == 0, result.output
+    assert "not subscribed: ns=2;s=Plant.Line1.Press9.Pressure" in result.output
+    lines = [json.loads(line) for line in floor.read_text().splitlines()]
+    assert sorted((m["path"], m["state"]) for m in lines) == [
+        (str(FEEDER9), "Running"),
+        (str(PRESS9), "Running"),
+    ]
+
+
+def test_the_cli_names_every_problem_of_a_node_map(tmp_path: Path) -> None:
+    (tmp_path / "map.yaml").write_text("nodes:\n  - node: x\n    equipment: a/b\n    signal: t\n")
+    argv = ["ingest", "opc.tcp://127.0.0.1:1", "--node-map", str(tmp_path / "map.yaml")]
+    result = CliRunner().invoke(_cli(), argv)
+    assert result.exit_code == 1
+    assert "nodes[0].node" in result.output and "nodes[0].equipment" in result.output
