@@ -3,9 +3,12 @@
 Streams are durable (file storage): ``OPENFAB_EVENTS`` holds ``openfab.events.>`` and
 ``OPENFAB_TELEMETRY`` holds ``openfab.telemetry.>``. Publishes carry ``Nats-Msg-Id`` (the event
 or message id), so a publish retried after a lost acknowledgement is stored once. The ingest
-consumer is a durable pull consumer that acknowledges a batch only after the database has it;
-a restart of the server or of OpenFab resumes where the acknowledgements stopped. nats-py is
+consumer is a durable pull consumer with explicit acknowledgements: each message is
+acknowledged on its own, after the ingest committed its readings or its dead letter. A crash
+of OpenFab (even kill -9) or of the server loses nothing: unacknowledged messages come again
+after ``ack_wait`` or on restart, and the idempotent store drops the copies. nats-py is
 asyncio: each adapter runs its client on a ``BackgroundLoop`` so the sync API works.
+Credentials and TLS come from ``NatsSettings.from_settings``.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import asyncio
 import concurrent.futures
 import logging
 import re
+import ssl
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import nats
 from nats.aio.client import Client as NatsConnection
@@ -39,6 +44,9 @@ from openfab.connect.topics import (
     parse_nats_subject,
 )
 
+if TYPE_CHECKING:
+    from openfab.settings import Settings
+
 log = logging.getLogger(__name__)
 EVENTS_STREAM = "OPENFAB_EVENTS"
 TELEMETRY_STREAM = "OPENFAB_TELEMETRY"
@@ -54,6 +62,58 @@ class NatsSettings:
     ack_timeout: float = 2.0  # seconds to wait for a publish acknowledgement before re-sending
     window: int = 2000  # publishes in flight at once
     max_age_days: float = 0.0  # 0: keep forever; a plant keeps raw telemetry a few weeks
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    creds_file: str | None = None  # a NATS .creds file (JWT + NKey)
+    ca_file: str | None = None  # TLS: also used for ``tls://`` URLs (system CAs when unset)
+    cert_file: str | None = None  # client certificate (mutual TLS)
+    key_file: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> NatsSettings:
+        """The servers, credentials and TLS of ``settings`` (``OPENFAB_NATS_*``)."""
+        values: dict[str, Any] = {
+            "url": settings.nats_url,
+            "user": settings.nats_user,
+            "password": _secret(settings.nats_password),
+            "token": _secret(settings.nats_token),
+            "creds_file": settings.nats_creds_file,
+            "ca_file": settings.nats_ca_file,
+            "cert_file": settings.nats_cert_file,
+            "key_file": settings.nats_key_file,
+        }
+        return cls(**(values | overrides))
+
+    def connect_options(self) -> dict[str, Any]:
+        """Keyword arguments for ``nats.connect``: servers, credentials and TLS. A TLS set-up
+        that cannot work raises a ``ConnectionError`` naming the cause."""
+        options: dict[str, Any] = {"servers": [u.strip() for u in self.url.split(",")]}
+        for key, value in (
+            ("user", self.user),
+            ("password", self.password),
+            ("token", self.token),
+            ("user_credentials", self.creds_file),
+        ):
+            if value is not None:
+                options[key] = value
+        tls = (
+            self.ca_file
+            or self.cert_file
+            or any(u.startswith("tls://") for u in options["servers"])
+        )
+        if tls:
+            options["tls"] = self._ssl_context()
+        return options
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            if self.cert_file:
+                context.load_cert_chain(self.cert_file, self.key_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConnectionError(f"NATS TLS set-up failed: {exc}") from None
+        return context
 
 
 class NatsClient:
@@ -61,19 +121,25 @@ class NatsClient:
 
     def __init__(self, settings: NatsSettings | None = None, *, name: str = "openfab") -> None:
         self.settings = settings or NatsSettings()
+        options = self.settings.connect_options()  # a bad TLS set-up fails before the thread
         self.loop = BackgroundLoop(f"nats-{name}")
-        self.nc: NatsConnection = self.loop.run(self._connect(name), timeout=15)
+        try:
+            self.nc: NatsConnection = self.loop.run(self._connect(name, options), timeout=15)
+        except Exception as exc:
+            self.loop.close()
+            raise ConnectionError(
+                f"NATS {self.settings.url} not connected: {exc or type(exc).__name__}"
+            ) from None
         self.js: JetStreamContext = self.nc.jetstream(timeout=self.settings.ack_timeout)
 
-    async def _connect(self, name: str) -> NatsConnection:
+    async def _connect(self, name: str, options: dict[str, Any]) -> NatsConnection:
         async def _disconnected() -> None:
             log.info("NATS %s disconnected", name)
 
         async def _error(exc: Exception) -> None:
-            log.debug("NATS %s: %s", name, exc)
+            log.warning("NATS %s: %s", name, exc or type(exc).__name__)
 
         return await nats.connect(
-            servers=[self.settings.url],
             name=name,
             allow_reconnect=True,
             max_reconnect_attempts=-1,
@@ -81,6 +147,7 @@ class NatsClient:
             connect_timeout=2,
             disconnected_cb=_disconnected,
             error_cb=_error,
+            **options,
         )
 
     def ensure_stream(self, name: str, subject: str) -> None:
@@ -289,9 +356,9 @@ class NatsTelemetryPublisher:
 
 
 class NatsIngestSource:
-    """A durable pull consumer on the telemetry stream feeding the ingest; a batch is
-    acknowledged (AckPolicy.ALL: the last message acknowledges all before it) only after the
-    ingest stored it, so nothing acknowledged can be lost."""
+    """A durable pull consumer on the telemetry stream feeding the ingest. Each message is
+    acknowledged on its own (AckPolicy.EXPLICIT) once the ingest committed what it carried,
+    so an acknowledgement never covers a message that is not stored."""
 
     def __init__(
         self,
@@ -316,51 +383,76 @@ class NatsIngestSource:
         self.client = NatsClient(settings, name=f"openfab-ingest-{durable}")
         self.client.ensure_stream(self.client.settings.telemetry_stream, NATS_TELEMETRY)
         self._stop = asyncio.Event()
+        self._stored: deque[Msg] = deque()  # committed, to be acknowledged by the loop
+        self._wake = asyncio.Event()
+        self._closed = False
         self._task: concurrent.futures.Future[None] | None = None
+        self._acker: concurrent.futures.Future[None] | None = None
 
     def start(self) -> NatsIngestSource:
         sub = self.client.loop.run(self._subscribe(), timeout=15)
-        self._task = asyncio.run_coroutine_threadsafe(self._consume(sub), self.client.loop.loop)
+        loop = self.client.loop.loop
+        self._task = asyncio.run_coroutine_threadsafe(self._consume(sub), loop)
+        self._acker = asyncio.run_coroutine_threadsafe(self._acknowledge(), loop)
         return self
 
-    async def _subscribe(self) -> Any:
-        self._stop = asyncio.Event()
+    def _config(self, start_seq: int | None) -> ConsumerConfig:
         config = ConsumerConfig(
-            ack_policy=AckPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
             ack_wait=30.0,
             max_ack_pending=self.batch * 4,
             deliver_policy=DeliverPolicy.ALL,
         )
-        if self.from_seq is not None:
+        if start_seq is not None:
             config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
-            config.opt_start_seq = self.from_seq
+            config.opt_start_seq = start_seq
         elif self.new_only:
             config.deliver_policy = DeliverPolicy.NEW
+        return config
+
+    async def _subscribe(self) -> Any:
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        start_seq = await self._replace_ack_all_consumer()
         return await self.client.js.pull_subscribe(
             self.subject,
             durable=self.durable,
             stream=self.client.settings.telemetry_stream,
-            config=config,
+            config=self._config(start_seq if start_seq is not None else self.from_seq),
         )
+
+    async def _replace_ack_all_consumer(self) -> int | None:
+        """An existing durable made with AckPolicy.ALL (before OpenFab acknowledged each
+        message) is re-created with explicit acks, resuming after its acknowledged floor."""
+        stream = self.client.settings.telemetry_stream
+        try:
+            info = await self.client.js.consumer_info(stream, self.durable)
+        except NotFoundError:
+            return None
+        if info.config.ack_policy == AckPolicy.EXPLICIT:
+            return None
+        start = (info.ack_floor.stream_seq if info.ack_floor else 0) + 1
+        log.warning("NATS consumer %s re-created with explicit acks from %d", self.durable, start)
+        await self.client.js.delete_consumer(stream, self.durable)
+        return start
 
     async def _consume(self, sub: Any) -> None:
         loop = asyncio.get_running_loop()
         while not self._stop.is_set():
             try:
                 msgs = await sub.fetch(self.batch, timeout=0.5)
-            except TimeoutError:
+            except TimeoutError:  # nothing to fetch now (nats.errors.TimeoutError too)
                 continue
             except RETRYABLE as exc:
-                log.warning("NATS fetch failed (%s); retrying", exc)
+                log.warning("NATS fetch failed (%s); retrying", exc or type(exc).__name__)
                 await asyncio.sleep(0.25)
                 continue
-            for msg in msgs:
-                self._receive(msg)
-            await loop.run_in_executor(None, self.ingest.drain, 3600.0)
-            try:
-                await msgs[-1].ack()  # AckPolicy.ALL: acknowledges the whole batch
-            except RETRYABLE as exc:  # the server will re-deliver; ingest deduplicates
-                log.warning("NATS ack failed (%s); batch will be re-delivered", exc)
+            if msgs:  # in a thread: a full ingest buffer makes submit wait
+                await loop.run_in_executor(None, self._receive_all, msgs)
+
+    def _receive_all(self, msgs: list[Msg]) -> None:
+        for msg in msgs:
+            self._receive(msg)
 
     def _receive(self, msg: Msg) -> None:
         self.messages += 1
@@ -371,22 +463,64 @@ class NatsIngestSource:
         except TopicError:
             pass  # decode dead-letters it as bad_topic
         self.ingest.submit_payload(
-            msg.data, source="nats", topic=msg.subject, path=path, signal=signal
+            msg.data,
+            source="nats",
+            topic=msg.subject,
+            path=path,
+            signal=signal,
+            on_stored=lambda: self._stored_now(msg),
         )
+
+    def _stored_now(self, msg: Msg) -> None:
+        """From the ingest's writer thread: hand the message to the loop to acknowledge."""
+        if self._closed:  # never acknowledged: the server delivers it again
+            return
+        self._stored.append(msg)
+        if len(self._stored) == 1:
+            self.client.loop.loop.call_soon_threadsafe(self._wake.set)
+
+    async def _acknowledge(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self._ack_stored()
+            if self._closed:
+                return
+
+    async def _ack_stored(self) -> None:
+        while self._stored:
+            msg = self._stored.popleft()
+            try:
+                await msg.ack()
+            except RETRYABLE as exc:  # the server will re-deliver; the store de-duplicates
+                log.warning("NATS ack failed (%s); message will be re-delivered", exc)
 
     def delete_consumer(self) -> None:
         """Forget this durable consumer's position on the server (tests, re-ingest)."""
         stream = self.client.settings.telemetry_stream
         self.client.loop.run(self.client.js.delete_consumer(stream, self.durable), timeout=10)
 
-    def stop(self) -> None:
+    def pause(self) -> None:
+        """Fetch no more messages (before a final flush of the ingest)."""
         self.client.loop.loop.call_soon_threadsafe(self._stop.set)
         if self._task is not None:
             try:
                 self._task.result(10)
             except Exception:
-                log.debug("NATS consumer ended with an error", exc_info=True)
+                log.warning("NATS consumer ended with an error", exc_info=True)
+
+    def stop(self) -> None:
+        """Stop fetching, acknowledge what the ingest stored, close. Stop the ingest first
+        (after ``pause``), so that everything it took is stored and acknowledged."""
+        self.pause()
+        self.client.loop.run(self._ack_stored(), timeout=10)
+        self._closed = True
+        self.client.loop.loop.call_soon_threadsafe(self._wake.set)
         self.client.close()
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _call(handler: Handler, message: EventMessage) -> None:
