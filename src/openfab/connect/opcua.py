@@ -280,6 +280,7 @@ class OpcUaIngestSource:
                 delay = min(delay * 2, 10.0)
 
     async def _subscribe(self, client: Client) -> None:
+        self.unresolved = []  # each connection reports afresh
         if self.node_map is None:
             nodes = await self._browse(client)
         else:
@@ -303,7 +304,6 @@ class OpcUaIngestSource:
     # -- a node map --------------------------------------------------------------------------
     async def _resolve(self, client: Client, node_map: NodeMap) -> list[Node]:
         """The node map's nodes the server has as variables; the rest go to ``unresolved``."""
-        self.unresolved = []
         found: list[tuple[MappedNode, Node]] = []
         for mapped in node_map.nodes:
             node = await self._find(client, mapped.ref)
@@ -348,16 +348,18 @@ class OpcUaIngestSource:
             if ref.NodeId.NamespaceIndex != 0 and ref.NodeClass == ua.NodeClass.Object:
                 stack.append((client.get_node(ref.NodeId), (ref.BrowseName.Name,), None))
         while stack:
-            obj, names, inherited = stack.pop()
+            obj, names, declared = stack.pop()
             key = obj.nodeid.to_string()
             if key in visited or len(names) > MAX_DEPTH:
                 continue
             visited.add(key)
             refs = await _children(obj)
-            path = await self._path_of(client, refs, names, inherited)
+            declared = await self._declared(client, refs) or declared
+            path = declared or self._folder_path(names)
             for ref in refs:
                 if ref.NodeClass == ua.NodeClass.Object:
-                    stack.append((client.get_node(ref.NodeId), (*names, ref.BrowseName.Name), path))
+                    child = client.get_node(ref.NodeId)
+                    stack.append((child, (*names, ref.BrowseName.Name), declared))
                 elif not _is_property(ref) and path is not None:
                     found.extend(self._signal(client, ref, path))
         return found
@@ -371,22 +373,21 @@ class OpcUaIngestSource:
         self._targets[ref.NodeId.to_string()] = SignalTarget(path, signal)
         return [client.get_node(ref.NodeId)]
 
-    async def _path_of(
-        self,
-        client: Client,
-        refs: list[ua.ReferenceDescription],
-        names: tuple[str, ...],
-        inherited: EquipmentPath | None,
+    async def _declared(
+        self, client: Client, refs: list[ua.ReferenceDescription]
     ) -> EquipmentPath | None:
-        """``path`` if given, else the folder's ``EquipmentPath`` property, else the one
-        inherited from a folder above, else one made of the folder names."""
+        """``path`` if given, else the folder's ``EquipmentPath`` property (which then holds
+        for the folders below it too, as OpenFab's own servers publish it)."""
         if self.path is not None:
             return self.path
         for ref in refs:
             if ref.BrowseName.Name == PATH_PROPERTY and _is_property(ref):
                 return EquipmentPath.parse(str(await client.get_node(ref.NodeId).read_value()))
+        return None
+
+    def _folder_path(self, names: tuple[str, ...]) -> EquipmentPath | None:
         try:
-            return inherited or path_from_folders(names)
+            return path_from_folders(names)
         except TopicError as exc:
             log.warning("OPC UA %s: folder %s skipped: %s", self.endpoint, "/".join(names), exc)
             return None
