@@ -15,6 +15,7 @@ from rich.table import Table
 
 from openfab.commands import DbOption, errors, handled
 from openfab.connect import cli as connect_cli
+from openfab.connect import opcua_cli
 from openfab.errors import (
     InvalidInput,
     NotFound,
@@ -34,6 +35,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(connect_cli.ingest_app, name="ingest")
 app.add_typer(connect_cli.opcua_app, name="opcua")
+connect_cli.opcua_app.command("ingest")(handled(opcua_cli.ingest))
 app.add_typer(lab_app, name="lab")
 app.add_typer(mrp_app, name="mrp")
 app.add_typer(runtime_cli.floor_app, name="floor")

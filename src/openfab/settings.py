@@ -30,6 +30,10 @@ class Settings(BaseSettings):
 
     # -- the buses (`openfab serve --bus`, `openfab worker`, `openfab ingest`) -----------------
     bus: BusKind = "inprocess"
+    client_name: str = "openfab"
+    """Prefix of the runtime's broker client ids, MQTT shared-subscription group and NATS
+    durable consumers: stable, so a restarted process resumes its session; give each
+    installation sharing one broker its own."""
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_username: str | None = None

@@ -83,7 +83,7 @@ def test_the_server_autopilot_plans_new_orders_by_itself(tmp_path: Path) -> None
     platform = Platform.open(url, settings=settings)
     people = make_tenant(platform)
     try:
-        with TestClient(create_app(platform, autopilot=True)) as served:
+        with TestClient(create_app(platform, bus="inprocess")) as served:
             alice = auth(served, email(people, "alice"))
             order = order_cheapest_fridge(served, alice)
             deadline = time.monotonic() + 30

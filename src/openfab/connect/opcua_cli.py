@@ -1,10 +1,9 @@
 """``openfab opcua ingest``: ingest from a third-party OPC UA server through a node map.
 
 Thin: it builds ``OpcUaSecurity``, a ``NodeMap`` and an ``OpcUaIngestSource`` and shows live
-counters. Machine-state messages go, as JSON lines of the shop-floor contract, to a file or to
-standard output (``--floor-out -``), for a gateway to post; without ``--floor-out`` they are
-dead-lettered, so none is lost unseen. Register with
-``connect_cli.opcua_app.command("ingest")(handled(opcua_cli.ingest))``.
+counters. Machine-state messages go through the shop-floor gateway into the MES (committed,
+or dead-lettered with the reason); with ``--floor-out FILE|-`` they are written as JSON lines
+of the shop-floor contract instead, for another system to post.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
@@ -89,7 +89,7 @@ def ingest(
         telemetry,
         endpoint,
         node_map=mapped,
-        floor_sink=JsonLinesSink(out) if out else None,
+        floor_sink=JsonLinesSink(out) if out else _gateway_sink(db),
         security=security,
         period_ms=period_ms,
     ).start()
@@ -107,6 +107,19 @@ def ingest(
         f"{source.changes:,} changes: {stats.written:,} readings written, "
         f"{source.floor_messages:,} machine states, {stats.dead_lettered:,} dead letters"
     )
+
+
+def _gateway_sink(db: str | None) -> Callable[[EquipmentPath, list[dict[str, Any]]], None]:
+    """Machine states into the MES through the shop-floor gateway (committed, dead-lettered
+    with the reason when they cannot be applied)."""
+    from openfab.platform import Platform
+
+    gateway = Platform.open(db).gateway
+
+    def sink(path: EquipmentPath, messages: list[dict[str, Any]]) -> None:
+        gateway.receive(path, messages, transport="opcua")
+
+    return sink
 
 
 def _wait(duration: float) -> None:

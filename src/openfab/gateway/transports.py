@@ -4,8 +4,8 @@ Both hand each message to ``Gateway.receive`` and acknowledge it only after that
 i.e. after its effect or its dead letter is committed: a crash or kill -9 before that makes
 the broker deliver it again, and the inbox turns the redelivery into a no-op.
 
-- MQTT (QoS 1, persistent session): paho sends PUBACK when the message callback returns, so
-  the callback applies the message before returning. Copies of the gateway share the load
+- MQTT (QoS 1, persistent session, manual acknowledgement): messages are applied in batches
+  and each is acknowledged after its batch committed. Copies of the gateway share the load
   through an MQTT 5 shared subscription (``$share/openfab-gateway/…``): each message reaches
   one copy.
 - NATS: a durable pull consumer on the ``OPENFAB_FLOOR`` stream with explicit acks; copies
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -25,6 +27,7 @@ from nats.js.errors import NotFoundError
 
 from openfab.connect.mqtt import MqttClient, MqttSettings
 from openfab.connect.nats import NatsClient, NatsSettings
+from openfab.connect.store import TRANSIENT
 from openfab.connect.topics import (
     MQTT_FLOOR_FILTER,
     NATS_FLOOR,
@@ -40,7 +43,9 @@ SHARE_GROUP = "openfab-gateway"
 
 
 class MqttFloorSource:
-    """Shop-floor messages from MQTT into the gateway."""
+    """Shop-floor messages from MQTT into the gateway, applied in batches: the network thread
+    only queues; a worker applies up to ``batch`` messages together and then acknowledges
+    each (PUBACK after the commit). A kill -9 before the acks makes the broker re-deliver."""
 
     def __init__(
         self,
@@ -48,29 +53,72 @@ class MqttFloorSource:
         settings: MqttSettings | None = None,
         *,
         client_id: str = "openfab-gateway",
-        shared: bool = True,
+        group: str | None = SHARE_GROUP,
+        batch: int = 500,
     ) -> None:
         self.gateway = gateway
+        self.batch = batch
         self.received = 0
-        topic = f"$share/{SHARE_GROUP}/{MQTT_FLOOR_FILTER}" if shared else MQTT_FLOOR_FILTER
+        self._queue: queue.Queue[tuple[paho.MQTTMessage, int] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name="gateway-mqtt", daemon=True)
+        topic = f"$share/{group}/{MQTT_FLOOR_FILTER}" if group else MQTT_FLOOR_FILTER
         self.mqtt = MqttClient(
-            settings, client_id=client_id, subscriptions=[topic], on_message=self._receive
+            settings,
+            client_id=client_id,
+            subscriptions=[topic],
+            on_message=self._receive,
+            manual_ack=True,
         )
 
     def start(self, *, wait: float | None = 10.0) -> MqttFloorSource:
+        self._worker.start()
         self.mqtt.start(wait=wait)
         return self
 
     def _receive(self, message: paho.MQTTMessage) -> None:
-        """Runs in paho's network thread; PUBACK goes out when this returns."""
-        self.received += 1
-        try:
-            sender: Any = parse_floor_topic(message.topic)
-        except TopicError:
-            sender = message.topic  # the gateway dead-letters it with the reason
-        self.gateway.receive(sender, bytes(message.payload), transport="mqtt")
+        self._queue.put((message, self.mqtt.generation))
+
+    def _work(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            taken = [first]
+            while len(taken) < self.batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                taken.append(item)
+            self._apply(taken)
+
+    def _apply(self, taken: list[tuple[paho.MQTTMessage, int]]) -> None:
+        payloads: list[tuple[Any, bytes]] = []
+        for message, _ in taken:
+            try:
+                sender: Any = parse_floor_topic(message.topic)
+            except TopicError:
+                sender = message.topic  # the gateway dead-letters it with the reason
+            payloads.append((sender, bytes(message.payload)))
+        while True:
+            try:
+                self.gateway.receive_many(payloads, transport="mqtt")
+                break
+            except TRANSIENT as exc:  # the database is away: keep the messages, try again
+                log.warning("gateway: database unavailable (%s); retrying", exc)
+                time.sleep(1.0)
+        for message, generation in taken:
+            self.mqtt.ack(message, generation)
+        self.received += len(taken)
 
     def stop(self) -> None:
+        """Stop taking messages, apply and acknowledge what was taken, then disconnect."""
+        self.mqtt.client.unsubscribe(self.mqtt.subscriptions)
+        self._queue.put(None)
+        self._worker.join(30)
         self.mqtt.stop()
 
 
@@ -83,7 +131,7 @@ class NatsFloorSource:
         settings: NatsSettings | None = None,
         *,
         durable: str = "openfab-gateway",
-        batch: int = 100,
+        batch: int = 500,
     ) -> None:
         self.gateway = gateway
         self.durable = durable
@@ -114,19 +162,28 @@ class NatsFloorSource:
                     log.warning("NATS floor fetch failed (%s); retrying", exc)
                     await asyncio.sleep(0.5)
                     continue
-                for msg in messages:
-                    await asyncio.to_thread(self._apply, msg.subject, msg.data)
+                await asyncio.to_thread(self._apply, [(m.subject, m.data) for m in messages])
+                for msg in messages:  # after the commit: a crash before re-delivers
                     await msg.ack()
-                    self.received += 1
+                self.received += len(messages)
         finally:
             self._done.set()
 
-    def _apply(self, subject: str, data: bytes) -> None:
-        try:
-            sender: Any = parse_floor_subject(subject)
-        except TopicError:
-            sender = subject
-        self.gateway.receive(sender, data, transport="nats")
+    def _apply(self, items: list[tuple[str, bytes]]) -> None:
+        payloads: list[tuple[Any, bytes]] = []
+        for subject, data in items:
+            try:
+                sender: Any = parse_floor_subject(subject)
+            except TopicError:
+                sender = subject
+            payloads.append((sender, data))
+        while True:
+            try:
+                self.gateway.receive_many(payloads, transport="nats")
+                return
+            except TRANSIENT as exc:
+                log.warning("gateway: database unavailable (%s); retrying", exc)
+                time.sleep(1.0)
 
     def stop(self) -> None:
         self._stop.set()

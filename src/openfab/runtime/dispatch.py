@@ -44,8 +44,10 @@ class DispatchSink(Protocol):
 
 
 class MqttDispatchSink:
-    def __init__(self, settings: MqttSettings | None = None) -> None:
-        self.mqtt = MqttClient(settings, client_id="openfab-dispatch").start()
+    def __init__(
+        self, settings: MqttSettings | None = None, *, client_id: str = "openfab-dispatch"
+    ) -> None:
+        self.mqtt = MqttClient(settings, client_id=client_id).start()
 
     def send(self, path: EquipmentPath, payload: bytes) -> None:
         info = self.mqtt.client.publish(dispatch_topic(path), payload, qos=QOS, retain=True)

@@ -41,8 +41,10 @@ class InProcessSink:
 
 
 class MqttSink:
-    def __init__(self, settings: MqttSettings | None = None) -> None:
-        self.mqtt = MqttClient(settings, client_id="openfab-events-out").start()
+    def __init__(
+        self, settings: MqttSettings | None = None, *, client_id: str = "openfab-events"
+    ) -> None:
+        self.mqtt = MqttClient(settings, client_id=client_id).start()
 
     def send(self, events: Sequence[EventMessage]) -> None:
         for event in events:

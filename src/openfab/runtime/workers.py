@@ -122,7 +122,9 @@ def build(platform: Platform, names: Sequence[str], *, bus: BusKind) -> list[Wor
 def _events(platform: Platform, bus: BusKind) -> Worker:
     settings = platform.settings
     if bus == "mqtt":
-        sink: MqttSink | NatsSink | InProcessSink = MqttSink(MqttSettings.from_settings(settings))
+        sink: MqttSink | NatsSink | InProcessSink = MqttSink(
+            MqttSettings.from_settings(settings), client_id=f"{settings.client_name}-events"
+        )
     elif bus == "nats":
         sink = NatsSink(NatsSettings.from_settings(settings))
     else:
@@ -152,7 +154,9 @@ def _purchasing(platform: Platform) -> Worker:
 def _dispatch(platform: Platform, bus: BusKind) -> Worker:
     settings = platform.settings
     sink: MqttDispatchSink | NatsDispatchSink = (
-        MqttDispatchSink(MqttSettings.from_settings(settings))
+        MqttDispatchSink(
+            MqttSettings.from_settings(settings), client_id=f"{settings.client_name}-dispatch"
+        )
         if bus == "mqtt"
         else NatsDispatchSink(NatsSettings.from_settings(settings))
     )
@@ -167,9 +171,16 @@ def _gateway_source(platform: Platform, bus: BusKind) -> Worker:
     settings = platform.settings
     door = platform.gateway
     if bus == "mqtt":
-        mqtt = MqttFloorSource(door, MqttSettings.from_settings(settings))
+        mqtt = MqttFloorSource(
+            door,
+            MqttSettings.from_settings(settings),
+            client_id=f"{settings.client_name}-gateway",
+            group=f"{settings.client_name}-gateway",
+        )
         return SourceWorker("gateway", lambda: mqtt.start(), mqtt.stop)
-    nats = NatsFloorSource(door, NatsSettings.from_settings(settings))
+    nats = NatsFloorSource(
+        door, NatsSettings.from_settings(settings), durable=f"{settings.client_name}-gateway"
+    )
     return SourceWorker("gateway", nats.start, nats.stop)
 
 

@@ -1,0 +1,3 @@
+from openfab.cli import main
+
+main()
