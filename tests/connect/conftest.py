@@ -8,9 +8,12 @@ directory), so restarting it cannot disturb any other test running at the same t
 from __future__ import annotations
 
 import getpass
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -174,3 +177,56 @@ def private_nats(tmp_path: Path) -> Iterator[BrokerProcess]:
     server.start()
     yield server
     server.stop()
+
+
+@dataclass
+class IngestProcess:
+    """``openfab ingest …`` as a real process, to kill -9 or SIGTERM like an operator would."""
+
+    argv: list[str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "COLUMNS": "120"}
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "openfab", "ingest", *self.argv],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+
+    def kill(self) -> None:
+        """kill -9: no handler runs, nothing buffered is flushed."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+        self.process = None
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, as a service manager stops it; returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[Database]:
+    """A migrated SQLite file that an ingest process and the test both open."""
+    db = Database(f"sqlite:///{tmp_path / 'ingest.db'}")
+    db.migrate()
+    yield db
+    db.engine.dispose()
+
+
+def count_rows(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.exec_driver_sql("SELECT count(*) FROM telemetry_reading").scalar_one())

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,11 +20,21 @@ from openfab.connect.mqtt import (
     MqttSettings,
     MqttTelemetryPublisher,
 )
-from openfab.connect.telemetry import encode
+from openfab.connect.telemetry import Reading, encode
 from openfab.connect.topics import EquipmentPath, mqtt_topic
 from openfab.store import Database
 
-from .conftest import BrokerProcess, dead_letters, make_readings, stored_ids, wait_for
+from .conftest import (
+    BrokerProcess,
+    IngestProcess,
+    count_rows,
+    dead_letters,
+    make_readings,
+    stored_ids,
+    wait_for,
+)
+
+CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 
 
 @pytest.fixture
@@ -139,3 +150,135 @@ def test_restart_mosquitto_mid_stream_loses_and_duplicates_nothing(
     ids = stored_ids(database)
     assert len(ids) == len(set(ids)) == 600  # none lost, none twice
     assert set(ids) == {r.message_id for r in sent}
+
+
+def _publish_in_background(
+    settings: MqttSettings, sent: list[Reading], pace: float
+) -> threading.Thread:
+    def run() -> None:
+        publisher = MqttTelemetryPublisher(settings, client_id=f"twin-{uuid.uuid4().hex[:6]}")
+        for i, reading in enumerate(sent):
+            publisher.publish(reading)
+            if i % 50 == 0:
+                time.sleep(pace)
+        assert publisher.flush(30)
+        publisher.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _mqtt_ingest(port: int, db: Database, log: Path, client_id: str) -> IngestProcess:
+    """``openfab ingest mqtt`` on a session created beforehand, so nothing published before
+    the process is up is missed."""
+    MqttClient(
+        MqttSettings(port=port), client_id=client_id, subscriptions=["openfab/#"]
+    ).start().stop()
+    return IngestProcess(
+        ["mqtt", "--db", str(db.engine.url), "--port", str(port), "--client-id", client_id], log
+    )
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_ingest_mid_stream_loses_and_duplicates_nothing(
+    sqlite_file: Database, private_mosquitto: BrokerProcess, tmp_path: Path
+) -> None:
+    """Acknowledged only once stored: what the killed process held comes again."""
+    settings = MqttSettings(port=private_mosquitto.port)
+    ingest = _mqtt_ingest(private_mosquitto.port, sqlite_file, tmp_path / "i.log", "ingest-kill")
+    ingest.start()
+    sent = make_readings(4000)
+    try:
+        producer = _publish_in_background(settings, sent, 0.02)
+        wait_for(lambda: count_rows(sqlite_file) >= 800, 20, "readings to be stored")
+        ingest.kill()  # mid-stream, with a buffer full of unacknowledged messages
+        assert count_rows(sqlite_file) < len(sent)
+        ingest.start()
+        producer.join(30)
+        wait_for(lambda: count_rows(sqlite_file) >= len(sent), 30, "every reading")
+        time.sleep(0.5)  # a late duplicate would show up now
+        assert ingest.terminate() == 0
+    finally:
+        ingest.close()
+    ids = stored_ids(sqlite_file)
+    assert len(ids) == len(set(ids)) == len(sent)
+    assert set(ids) == {r.message_id for r in sent}
+
+
+@pytest.mark.slow
+def test_sigterm_stores_what_it_took_and_exits_0(
+    sqlite_file: Database, private_mosquitto: BrokerProcess, tmp_path: Path
+) -> None:
+    settings = MqttSettings(port=private_mosquitto.port)
+    ingest = _mqtt_ingest(private_mosquitto.port, sqlite_file, tmp_path / "i.log", "ingest-term")
+    sent = make_readings(3000)
+    ingest.start()
+    try:
+        producer = _publish_in_background(settings, sent, 0.01)
+        wait_for(lambda: count_rows(sqlite_file) >= 500, 20, "readings to be stored")
+        assert ingest.terminate() == 0  # what a service manager does
+        producer.join(30)
+        first = count_rows(sqlite_file)
+        ingest.start()  # the rest waited in the session, none was lost
+        wait_for(lambda: count_rows(sqlite_file) >= len(sent), 30, "every reading")
+        assert ingest.terminate() == 0
+    finally:
+        ingest.close()
+    assert first >= 500
+    assert sorted(stored_ids(sqlite_file)) == sorted(r.message_id for r in sent)
+
+
+def test_settings_reach_the_paho_client() -> None:
+    from openfab.settings import Settings
+
+    settings = MqttSettings.from_settings(
+        Settings(
+            mqtt_host="broker.plant",
+            mqtt_username="ingest",
+            mqtt_password="s3cret",  # type: ignore[arg-type]
+            mqtt_ca_file=CA_FILE,
+        ),
+        port=8883,
+    )
+    assert (settings.host, settings.port, settings.tls) == ("broker.plant", 8883, True)
+    assert "s3cret" not in repr(settings)
+    client = MqttClient(settings).client
+    assert (client.username, client.password) == ("ingest", "s3cret")
+    assert client._ssl_context is not None  # tls_set took the CA file
+
+
+def test_unset_settings_connect_to_the_anonymous_broker() -> None:
+    from openfab.settings import Settings
+
+    client = MqttClient(MqttSettings.from_settings(Settings())).start(wait=5)
+    assert client.connected.is_set() and client.client._ssl_context is None
+    client.stop(end_session=True)
+
+
+def test_a_wrong_tls_setup_is_a_clear_error() -> None:
+    with pytest.raises(ConnectionError, match="MQTT TLS set-up failed"):
+        MqttClient(MqttSettings(tls=True, ca_file="/nonexistent/ca.pem"))
+    plain_broker = MqttClient(MqttSettings(tls=True, ca_file=CA_FILE))  # 1883 speaks no TLS
+    with pytest.raises(ConnectionError, match=r"mqtts://127.0.0.1:1883 not connected: .*TLS is on"):
+        plain_broker.start(wait=2)
+
+
+def test_the_cli_reports_a_wrong_tls_setup_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from openfab.cli import app
+    from openfab.settings import get_settings
+
+    monkeypatch.setenv("OPENFAB_MQTT_TLS", "true")
+    monkeypatch.setenv("OPENFAB_MQTT_CA_FILE", str(tmp_path / "missing.pem"))
+    get_settings.cache_clear()
+    try:
+        db = f"sqlite:///{tmp_path / 'cli.db'}"
+        result = CliRunner().invoke(app, ["ingest", "mqtt", "--db", db, "--duration", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "MQTT TLS set-up failed" in result.output and "Traceback" not in result.output

@@ -2,15 +2,23 @@
 
 Thin: each command builds the adapters of ``openfab.connect`` and shows live counters.
 Protocol libraries are imported inside the commands so ``openfab --help`` stays fast.
+
+An ingest command ends on SIGTERM (what service managers send) or SIGINT the same way: it
+stops taking messages, stores everything buffered, acknowledges it to the broker, and exits 0
+(1 if the database would not take the rest, which the broker then delivers again). Broker
+credentials and TLS come from the ``OPENFAB_MQTT_*`` / ``OPENFAB_NATS_*`` settings.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -62,58 +70,100 @@ def _table(title: str, stats: IngestStats, messages: int) -> Table:
     return table
 
 
-def _run(title: str, ingest: TelemetryIngest, messages: Callable[[], int], duration: float) -> None:
-    """Show counters until ``duration`` passes or Ctrl-C, then drain the buffer."""
+@contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while inside (the handlers before are restored)."""
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda _n, _f: stop.set())
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(
+    title: str,
+    ingest: TelemetryIngest,
+    messages: Callable[[], int],
+    duration: float,
+    pause: Callable[[], None] = lambda: None,
+) -> None:
+    """Show counters until ``duration`` passes or a stop signal, then take no more messages
+    (``pause``) and store (and so acknowledge) everything buffered."""
     end = time.monotonic() + duration if duration else math.inf
-    with Live(_table(title, ingest.stats, 0), console=console, refresh_per_second=2) as live:
-        try:
-            while time.monotonic() < end:
-                time.sleep(0.5)
-                live.update(_table(title, ingest.stats, messages()))
-        except KeyboardInterrupt:
-            pass
-        ingest.stop()
+    with (
+        _stop_signals() as stop,
+        Live(_table(title, ingest.stats, 0), console=console, refresh_per_second=2) as live,
+    ):
+        while not stop.wait(0.5) and time.monotonic() < end:
+            live.update(_table(title, ingest.stats, messages()))
+        pause()
+        stored = ingest.stop()
         live.update(_table(title, ingest.stats, messages()))
+    if not stored:
+        console.print("[red]the database did not take everything; the broker keeps the rest[/]")
+        raise typer.Exit(1)
+
+
+def _connect_error(exc: ConnectionError) -> typer.Exit:
+    console.print(f"[red]error:[/] {exc}")
+    return typer.Exit(2)
 
 
 @ingest_app.command("mqtt")
 def ingest_mqtt(
     db: DbOption = None,
-    host: Annotated[str, typer.Option(help="MQTT broker host.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
+    host: Annotated[str | None, typer.Option(help="MQTT broker host [settings].")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="[settings]")] = None,
     topic: Annotated[str, typer.Option(help="Subscription.")] = "openfab/#",
     client_id: Annotated[str, typer.Option(help="Persistent-session id.")] = "openfab-ingest",
     duration: DurationOption = 0.0,
 ) -> None:
-    """Subscribe to the Unified Namespace (QoS 1, persistent session) and store readings."""
+    """Subscribe to the Unified Namespace (QoS 1, persistent session) and store readings;
+    each message is acknowledged once stored."""
     from openfab.connect.mqtt import MqttIngestSource, MqttSettings
+    from openfab.settings import get_settings
 
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     ingest = _ingest(db)
-    source = MqttIngestSource(
-        ingest, MqttSettings(host=host, port=port), client_id=client_id, topic=topic
-    ).start()
-    _run(f"MQTT {host}:{port} {topic} → database", ingest, lambda: source.messages, duration)
+    try:
+        settings = MqttSettings.from_settings(get_settings(), **overrides)
+        source = MqttIngestSource(ingest, settings, client_id=client_id, topic=topic).start()
+    except ConnectionError as exc:
+        raise _connect_error(exc) from None
+    where = f"{settings.host}:{settings.port}"
+    _run(
+        f"MQTT {where} {topic} → database", ingest, lambda: source.messages, duration, source.pause
+    )
     source.stop()
 
 
 @ingest_app.command("nats")
 def ingest_nats(
     db: DbOption = None,
-    url: Annotated[str, typer.Option(help="NATS server.")] = "nats://127.0.0.1:4222",
+    url: Annotated[str | None, typer.Option(help="NATS server(s) [settings].")] = None,
     durable: Annotated[str, typer.Option(help="Durable consumer name.")] = "openfab-ingest",
     from_seq: Annotated[
         int | None, typer.Option("--from-seq", help="Replay from this stream sequence.")
     ] = None,
     duration: DurationOption = 0.0,
 ) -> None:
-    """Consume the JetStream telemetry stream (durable; acknowledged after storing)."""
+    """Consume the JetStream telemetry stream (durable; each message acknowledged once
+    stored)."""
     from openfab.connect.nats import NatsIngestSource, NatsSettings
+    from openfab.settings import get_settings
 
     ingest = _ingest(db)
-    source = NatsIngestSource(
-        ingest, NatsSettings(url=url), durable=durable, from_seq=from_seq
-    ).start()
-    _run(f"NATS {url} ({durable}) → database", ingest, lambda: source.messages, duration)
+    try:
+        settings = NatsSettings.from_settings(get_settings(), **({"url": url} if url else {}))
+        source = NatsIngestSource(ingest, settings, durable=durable, from_seq=from_seq).start()
+    except ConnectionError as exc:
+        raise _connect_error(exc) from None
+    title = f"NATS {settings.url} ({durable}) → database"
+    _run(title, ingest, lambda: source.messages, duration, source.pause)
     source.stop()
 
 

@@ -146,8 +146,12 @@ class MqttClient:
         if wait is not None and not self.connected.wait(wait):
             self.stop()
             why = self.refusal or first_error or "no answer"
-            scheme = "mqtts" if s.tls else "mqtt"
-            raise ConnectionError(f"MQTT broker {scheme}://{s.host}:{s.port} not connected: {why}")
+            scheme, hint = (
+                ("mqtts", " (TLS is on: does this port speak TLS?)") if s.tls else ("mqtt", "")
+            )
+            raise ConnectionError(
+                f"MQTT broker {scheme}://{s.host}:{s.port} not connected: {why}{hint}"
+            )
         return self
 
     def ack(self, message: mqtt.MQTTMessage, generation: int) -> None:
