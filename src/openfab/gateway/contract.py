@@ -48,7 +48,8 @@ class _Message(BaseModel):
 
 
 class LotUse(BaseModel):
-    """``quantity`` of ``lot`` went into each unit (operation) or in all (consumption)."""
+    """A lot used: in an operation message, ``quantity`` went into each unit (genealogy);
+    in ``material.consumed`` and ``goods.received``, it is the whole amount moved."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -97,7 +98,9 @@ class MachineStateChanged(_Message):
 
 
 class MaterialConsumed(_Message):
-    """Material drawn outside an operation's report (a line-side issue)."""
+    """Material drawn from stock (a kitting or line-side issue), booked to the work order's
+    customer order. An operation's ``materials`` say which lots went into its units; this
+    message moves the stock."""
 
     type: Literal["material.consumed"]
     work_order: Text | None = None

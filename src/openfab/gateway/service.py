@@ -140,6 +140,11 @@ class Gateway:
         )
 
     def _apply(self, sent: Sequence[Sent], out: _Outcome) -> None:
+        """Receipts first (an operation may draw the lot that just came), then states,
+        operations, line-side consumption and measurements."""
+        for path, message in sent:
+            if isinstance(message, GoodsReceived):
+                self._material(path, message, out)
         states = [(p, m) for p, m in sent if isinstance(m, MachineStateChanged)]
         operations = [
             (p, m) for p, m in sent if isinstance(m, OperationStarted | OperationFinished)
@@ -149,7 +154,7 @@ class Gateway:
         self._operations(operations, out)
         self._measurements(measurements, out)
         for path, message in sent:
-            if isinstance(message, MaterialConsumed | GoodsReceived):
+            if isinstance(message, MaterialConsumed):
                 self._material(path, message, out)
 
     # -- machine states ------------------------------------------------------------------------
@@ -211,16 +216,14 @@ class Gateway:
             else:
                 by_tenant[owner[0]].append((path, message))
         for tenant, batch in sorted(by_tenant.items()):
-            self._operations_of(tenant, batch, owners, out)
+            self._operations_of(tenant, batch, out)
 
     def _operations_of(
         self,
         tenant: str,
         batch: Sequence[tuple[EquipmentPath, OperationStarted | OperationFinished]],
-        owners: dict[str, tuple[str, str]],
         out: _Outcome,
     ) -> None:
-        issues: list[tuple[EquipmentPath, FloorMessage, list[MoveCreate]]] = []
         with self.execution.floor(ACTOR, tenant_id=tenant) as floor:
             floor.prefetch({m.work_order for _, m in batch}, [key(p, m) for p, m in batch])
             for path, message in batch:
@@ -232,11 +235,6 @@ class Gateway:
                     continue
                 out.applied += applied
                 out.duplicates += not applied
-                moves = _issues(message, owners[message.work_order][1])
-                if moves:  # booked under a key of its own: a crash in between re-books once
-                    issues.append((path, message, moves))
-        for sender, sent_message, moves in issues:
-            self._book(sender, sent_message, moves, suffix="#issue", out=out, count=False)
 
     @staticmethod
     def _operation(
@@ -277,7 +275,7 @@ class Gateway:
                 order_id = owner[1]
             kind = MoveKind.RECEIVE if isinstance(message, GoodsReceived) else MoveKind.ISSUE
             moves = [_move(kind, message.lot, order_id, f"{path.machine}: {message.type}")]
-            self._book(path, message, moves, suffix="", out=out, count=True)
+            self._book(path, message, moves, out=out)
         except OpenFabError as exc:
             out.refuse(path, message, _code(exc), exc.detail)
 
@@ -291,19 +289,15 @@ class Gateway:
         message: FloorMessage,
         moves: list[MoveCreate],
         *,
-        suffix: str,
         out: _Outcome,
-        count: bool,
     ) -> None:
         try:
-            booked = self.materials.book(ACTOR, moves, message_key=key(path, message) + suffix)
+            booked = self.materials.book(ACTOR, moves, message_key=key(path, message))
         except OpenFabError as exc:
-            why = f"stock not booked ({'operation recorded; ' if not count else ''}{exc.detail})"
-            out.refuse(path, message, "stock_refused", why)
+            out.refuse(path, message, _code(exc), f"stock not booked: {exc.detail}")
             return
-        if count:
-            out.applied += 1 if booked else 0
-            out.duplicates += 0 if booked else 1
+        out.applied += 1 if booked else 0
+        out.duplicates += 0 if booked else 1
 
     def _measurements(
         self, sent: Sequence[tuple[EquipmentPath, Measurement]], out: _Outcome
@@ -448,12 +442,3 @@ def _move(kind: MoveKind, use: LotUse, order_id: str | None, why: str) -> MoveCr
         order_id=order_id,
         reason=why[:200],
     )
-
-
-def _issues(message: OperationStarted | OperationFinished, order_id: str) -> list[MoveCreate]:
-    """The lots an operation start drew are issued to its customer order (finish reports
-    only say which lots went in: they were issued at the start)."""
-    if not isinstance(message, OperationStarted):
-        return []
-    why = f"{message.work_order}/{message.operation}"
-    return [_move(MoveKind.ISSUE, use, order_id, why) for use in message.materials]
