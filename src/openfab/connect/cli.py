@@ -149,6 +149,9 @@ def ingest_nats(
     from_seq: Annotated[
         int | None, typer.Option("--from-seq", help="Replay from this stream sequence.")
     ] = None,
+    ack_wait: Annotated[
+        float, typer.Option(min=0.1, help="Seconds before an unacknowledged message comes again.")
+    ] = 30.0,
     duration: DurationOption = 0.0,
 ) -> None:
     """Consume the JetStream telemetry stream (durable; each message acknowledged once
@@ -159,7 +162,9 @@ def ingest_nats(
     ingest = _ingest(db)
     try:
         settings = NatsSettings.from_settings(get_settings(), **({"url": url} if url else {}))
-        source = NatsIngestSource(ingest, settings, durable=durable, from_seq=from_seq).start()
+        source = NatsIngestSource(
+            ingest, settings, durable=durable, from_seq=from_seq, ack_wait=ack_wait
+        ).start()
     except ConnectionError as exc:
         raise _connect_error(exc) from None
     title = f"NATS {settings.url} ({durable}) → database"

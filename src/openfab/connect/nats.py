@@ -370,10 +370,14 @@ class NatsIngestSource:
         from_seq: int | None = None,
         subject: str = f"{NATS_TELEMETRY}.>",
         new_only: bool = False,
+        ack_wait: float = 30.0,
     ) -> None:
         """A new durable starts at the stream's beginning (back-fill), at ``from_seq``, or —
-        ``new_only`` — with what is published from now on; an existing one resumes."""
+        ``new_only`` — with what is published from now on; an existing one resumes.
+        ``ack_wait``: seconds before the server re-delivers an unacknowledged message — what
+        a crashed ingest held comes back after that long (a new durable's setting)."""
         self.ingest = ingest
+        self.ack_wait = ack_wait
         self.subject = subject
         self.new_only = new_only
         self.durable = durable
@@ -399,7 +403,7 @@ class NatsIngestSource:
     def _config(self, start_seq: int | None) -> ConsumerConfig:
         config = ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=30.0,
+            ack_wait=self.ack_wait,
             max_ack_pending=self.batch * 4,
             deliver_policy=DeliverPolicy.ALL,
         )
