@@ -103,10 +103,13 @@ class MqttLine:
         return self.ingest.stats
 
     def close(self) -> None:
+        """Deliver everything, store it, then disconnect: the source acknowledges what the
+        ingest stored, so it must stay connected until the ingest stopped."""
         self.settle()
         self.publisher.close()
-        self.source.stop()
+        self.source.pause()
         self.ingest.stop()
+        self.source.stop()
 
 
 class NatsLine:
@@ -128,10 +131,13 @@ class NatsLine:
         return self.ingest.stats
 
     def close(self) -> None:
+        """Deliver everything, store it, then disconnect: the source acknowledges what the
+        ingest stored, so it must stay connected until the ingest stopped."""
         self.settle()
         self.publisher.close()
-        self.source.stop()
+        self.source.pause()
         self.ingest.stop()
+        self.source.stop()
 
 
 def open_line(bus: str, db: Database) -> TelemetryLine:
