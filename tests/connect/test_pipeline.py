@@ -15,6 +15,11 @@ from openfab.store import Database
 from .conftest import make_readings, stored_ids
 
 
+def dead_letters_on(db: Database) -> list[str | None]:
+    with db.engine.connect() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT topic FROM dead_letter")]
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_every_reading_sent_is_stored(transport: Transport, tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'pipe.db'}")
@@ -26,7 +31,10 @@ def test_every_reading_sent_is_stored(transport: Transport, tmp_path: Path) -> N
     for reading in sent:
         pipeline(reading)
     stats = pipeline.close(timeout=60)
-    assert stats.written == 300 and stats.dead_lettered == 0
+    assert stats.written == 300
+    # The MQTT ingest takes all of openfab/#: the shared broker may carry other work's
+    # messages (dead-lettered as not telemetry); none of this test's may be among them.
+    assert not [d for d in dead_letters_on(db) if site in (d or "")]
     assert sorted(stored_ids(db)) == sorted(r.message_id for r in sent)
     if transport == "nats":  # leave the shared server as it was
         from openfab.connect.nats import NatsIngestSource, NatsTelemetryPublisher
