@@ -8,6 +8,7 @@ from openfab.audit.service import AuditService
 from openfab.catalog.ideas import IdeaService
 from openfab.catalog.service import CatalogService
 from openfab.execution.service import ExecutionService
+from openfab.gateway.equipment import EquipmentDirectory
 from openfab.gateway.service import Gateway
 from openfab.identity.service import IdentityService
 from openfab.lab.service import LabService
@@ -64,7 +65,9 @@ class Platform:
             materials=materials,
             demand=DemandService(db, catalog, materials),
             lab=LabService(db, catalog),
-            gateway=Gateway(db, execution, materials, planning),
+            gateway=Gateway(
+                db, execution, materials, planning, EquipmentDirectory.load(settings.plant_layout)
+            ),
         )
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
-"""The demo across real servers: telemetry over MQTT or NATS JetStream into PostgreSQL,
-every reading the twin sent stored once."""
+"""The demo across real servers: the plant's shop-floor messages and telemetry over MQTT or
+NATS JetStream into the gateway and PostgreSQL, every message applied and every reading stored
+once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from openfab.demo.run import DemoConfig, run_demo
 from openfab.platform import Platform
 from tests.conftest import scratch_database
+from tests.execution.conftest import TWIN
 
 
 @pytest.mark.postgres
@@ -18,8 +20,12 @@ def test_the_demo_runs_over_a_real_bus_into_postgresql(bus: str, postgres_url: s
         try:
             config = DemoConfig(days=0.1, orders_per_day=60, bus=bus, telemetry_minutes=30)
             result = run_demo(platform, config)
+            started = platform.execution.list_work_orders(TWIN, limit=500).data
         finally:
             platform.close()
+    assert result.floor_messages > 100
+    assert result.refused == 0
+    assert any(w.started_at is not None for w in started)  # the MES heard the machines
     assert result.kpis.orders > 0
     assert result.telemetry > 0
     assert result.telemetry_written == result.telemetry  # none lost, none twice

@@ -350,8 +350,8 @@ class MqttIngestSource:
         self.messages += 1
         topic = message.topic
         generation = self.mqtt.generation
-        if topic.startswith(MQTT_EVENTS):
-            self.mqtt.ack(message, generation)  # not telemetry; nothing to store
+        if "/$" in topic:  # events, shop-floor messages, dispatch lists: not telemetry
+            self.mqtt.ack(message, generation)
             return
         path: EquipmentPath | None = None
         signal: str | None = None

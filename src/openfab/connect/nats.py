@@ -302,9 +302,14 @@ class NatsBus:
 class NatsTelemetryPublisher:
     """Publishes readings to ``openfab.telemetry.{site}.{area}.{line}.{machine}.{signal}``."""
 
-    def __init__(self, settings: NatsSettings | None = None, *, buffer: int = 0) -> None:
+    def __init__(
+        self, settings: NatsSettings | None = None, *, buffer: int = 0, dedup_scope: str = ""
+    ) -> None:
         """``buffer`` > 0: ``publish`` collects that many readings and sends them together
-        (one round trip instead of one per reading); ``flush``/``close`` send the rest."""
+        (one round trip instead of one per reading); ``flush``/``close`` send the rest.
+        ``dedup_scope`` prefixes the ``Nats-Msg-Id`` of every message (a sender that numbers
+        from 1 on each run, like a replayed simulation, gives each run its own scope)."""
+        self.scope = dedup_scope
         self.client = NatsClient(settings, name="openfab-telemetry")
         self.client.ensure_stream(self.client.settings.telemetry_stream, NATS_TELEMETRY)
         self.buffer = buffer
@@ -312,7 +317,10 @@ class NatsTelemetryPublisher:
 
     def publish_many(self, readings: Sequence[Reading]) -> None:
         """Publish and wait until JetStream stored every one."""
-        triples = [(nats_subject(r.path, r.signal), encode(r), r.message_id) for r in readings]
+        triples = [
+            (nats_subject(r.path, r.signal), encode(r), f"{self.scope}{r.path}/{r.message_id}")
+            for r in readings
+        ]
         self.client.loop.run(self.client.publish_all(triples))
 
     def purge(self, subject: str) -> None:
@@ -343,7 +351,12 @@ class NatsTelemetryPublisher:
         message for JetStream's de-duplication."""
         groups = [g for b in batches for g in machine_batches(b)]
         triples = [
-            (nats_subject(g[0].path), encode_batch(g), f"batch-{g[0].message_id}") for g in groups
+            (
+                nats_subject(g[0].path),
+                encode_batch(g),
+                f"{self.scope}batch-{g[0].path}/{g[0].message_id}",
+            )
+            for g in groups
         ]
         self.client.loop.run(self.client.publish_all(triples))
 

@@ -131,10 +131,13 @@ PLANT = "plant"
 NATS_FLOOR = f"{ROOT}.floor"
 NATS_DISPATCH = f"{ROOT}.dispatch"
 MQTT_FLOOR_FILTER = f"{ROOT}/+/+/+/+/{FLOOR}"
+MQTT_SITE_FLOOR_FILTER = f"{ROOT}/+/{FLOOR}"
+"""A site's own senders (the receiving dock's scanner) report on the site's topic."""
 
 
 def floor_topic(path: EquipmentPath) -> str:
-    """``openfab/{site}/{area}/{line}/{machine}/$floor``: where a machine sends its messages."""
+    """``openfab/{site}/{area}/{line}/{machine}/$floor``: where a machine sends its messages
+    (``openfab/{site}/$floor`` for the site's own, such as goods receipts)."""
     return f"{ROOT}/{path}/{FLOOR}"
 
 
@@ -145,9 +148,9 @@ def dispatch_topic(path: EquipmentPath) -> str:
 
 def parse_floor_topic(topic: str) -> EquipmentPath:
     parts = topic.split("/")
-    if len(parts) != 6 or parts[0] != ROOT or parts[-1] != FLOOR:
-        raise TopicError(f"topic {topic!r} is not {ROOT}/site/area/line/machine/{FLOOR}")
-    return EquipmentPath(tuple(parts[1:5]))
+    if len(parts) not in (3, 6) or parts[0] != ROOT or parts[-1] != FLOOR:
+        raise TopicError(f"topic {topic!r} is not {ROOT}/site[/area/line/machine]/{FLOOR}")
+    return EquipmentPath(tuple(parts[1:-1]))
 
 
 def floor_subject(path: EquipmentPath) -> str:
@@ -161,8 +164,8 @@ def dispatch_subject(path: EquipmentPath) -> str:
 def parse_floor_subject(subject: str) -> EquipmentPath:
     prefix = NATS_FLOOR + "."
     levels = tuple(subject[len(prefix) :].split(".")) if subject.startswith(prefix) else ()
-    if len(levels) != 4:
-        raise TopicError(f"subject {subject!r} is not {NATS_FLOOR}.site.area.line.machine")
+    if len(levels) not in (1, 4):
+        raise TopicError(f"subject {subject!r} is not {NATS_FLOOR}.site[.area.line.machine]")
     return EquipmentPath(levels)
 
 

@@ -1,5 +1,4 @@
-"""Material in the demo: the opening stock, what each planner buys, and the stock keeper who
-books into the platform every lot the twin receives and every lot it draws from.
+"""Material in the demo: the opening stock and what each planner buys.
 
 Both runs of ``--compare`` start from the same opening stock: the expected use of every
 material a supplier sells over its lead time plus ``opening_days``, booked as a receipt at
@@ -9,8 +8,9 @@ booked like any lot.
 OpenFab buys with the purchasing autopilot (MRP over the open orders, released within its
 limits); the baseline by reorder point on the expected daily use. Every order goes to the
 twin as a purchase order due after its supplier's lead time (the twin's supplier is late or
-early), and each lot that arrives becomes a goods receipt, so genealogy's lots are the
-platform's lots.
+early); each lot that arrives is reported by the plant's receiving dock as a ``goods.received``
+message and each lot a line draws as ``material.consumed`` (``demo.machines``), so genealogy's
+lots are the platform's lots.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,12 +28,12 @@ from openfab.autopilot.purchasing import PurchasingAutopilot
 from openfab.catalog.definition import ProductDefinition
 from openfab.catalog.service import CatalogService
 from openfab.demo.brands import random_choices
+from openfab.demo.machines import StockCard
 from openfab.errors import Infeasible, InvalidInput, OpenFabError, Problem
 from openfab.identity.actor import Actor
 from openfab.planning.mrp.reorder_point import ReorderPolicy, StockPosition, reorder
-from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind
 from openfab.planning.mrp.service import MaterialService
-from openfab.twin import MaterialLotArrived, OperationStarted, PurchaseOrder, TwinEvent
+from openfab.twin import PurchaseOrder
 
 log = logging.getLogger(__name__)
 STORES = Actor.system("stores")
@@ -147,123 +147,6 @@ def opening_stock(
     return out
 
 
-class Storeroom:
-    """The platform's stock keeper: books each lot the twin receives (a goods receipt when
-    a platform purchase order brought it) and each lot an operation draws (an issue to the
-    customer order), and keeps the platform's balances for the buyers."""
-
-    def __init__(self, materials: MaterialService, units: Mapping[str, str]) -> None:
-        self.materials = materials
-        self.units = units
-        self.lots: dict[tuple[str, str], Decimal] = {}
-        self.on_hand: defaultdict[str, Decimal] = defaultdict(Decimal)
-        self.received: defaultdict[str, Decimal] = defaultdict(Decimal)
-        self.issued: defaultdict[str, Decimal] = defaultdict(Decimal)
-        self.platform_orders: dict[str, str] = {}
-        """Twin purchase order id → the platform's purchase order id (MRP's orders)."""
-        self.open: dict[str, tuple[str, float]] = {}
-        """Twin purchase order id → (material, quantity not arrived yet)."""
-        self.unbooked = 0
-        """Issues from a lot the platform never received (should stay 0)."""
-
-    def ordered(self, orders: Sequence[PurchaseOrder]) -> None:
-        for po in orders:
-            self.open[po.id] = (po.material, po.quantity)
-
-    def on_order(self, material: str) -> float:
-        return sum(q for m, q in self.open.values() if m == material)
-
-    def value(self, prices: Sources) -> float:
-        """What the stock on hand is worth at the preferred suppliers' prices."""
-        return sum(float(q) * prices.price(m) for m, q in self.on_hand.items())
-
-    def book(self, events: Sequence[TwinEvent], order_of: Callable[[str], str | None]) -> None:
-        """Receipts first, then the issues of the operations that started (``order_of``:
-        twin work order → the customer order it builds)."""
-        for event in events:
-            if isinstance(event, MaterialLotArrived):
-                self._receive(event)
-        moves = [
-            move
-            for event in events
-            if isinstance(event, OperationStarted) and event.lots
-            for move in self._issues(event, order_of(event.work_order))
-        ]
-        self.materials.book(STORES, moves)
-
-    def _receive(self, event: MaterialLotArrived) -> None:
-        quantity = Decimal(repr(event.quantity)).quantize(PLACES)
-        if quantity <= 0:
-            return
-        po = event.purchase_order
-        if not self._goods_receipt(po, event, quantity):
-            why = f"purchase order {po}" if po else "received on demand (no supplier)"
-            self.materials.move(
-                STORES, self._move(MoveKind.RECEIVE, event.material, event.lot, quantity, why)
-            )
-        self._arrived(event, quantity)
-
-    def _goods_receipt(self, po: str | None, event: MaterialLotArrived, quantity: Decimal) -> bool:
-        """Receive against the platform's purchase order, when one brought the lot; False
-        when none did (opening stock, the baseline's orders, material received on demand)
-        or the order no longer takes receipts (then it is booked as a plain receipt)."""
-        platform_po = self.platform_orders.get(po or "")
-        if platform_po is None:
-            return False
-        try:
-            self.materials.receive(
-                STORES, platform_po, GoodsReceipt(quantity=quantity, lot=event.lot)
-            )
-        except OpenFabError as exc:
-            log.warning("goods receipt of lot %s refused: %s", event.lot, exc)
-            return False
-        return True
-
-    def _arrived(self, event: MaterialLotArrived, quantity: Decimal) -> None:
-        po = event.purchase_order
-        if po in self.open:
-            material, left = self.open[po]
-            left -= event.quantity
-            if left <= 1e-9:
-                del self.open[po]
-            else:
-                self.open[po] = (material, left)
-        key = (event.material, event.lot)
-        self.lots[key] = self.lots.get(key, Decimal(0)) + quantity
-        self.on_hand[event.material] += quantity
-        self.received[event.material] += quantity
-
-    def _issues(self, event: OperationStarted, order_id: str | None) -> list[MoveCreate]:
-        moves = []
-        for use in event.lots:
-            key = (use.material, use.lot)
-            held = self.lots.get(key)
-            if held is None or order_id is None:
-                self.unbooked += 1
-                continue
-            quantity = min(Decimal(repr(use.quantity)).quantize(PLACES), held)
-            if quantity <= 0:
-                continue
-            self.lots[key] = held - quantity
-            self.on_hand[use.material] -= quantity
-            self.issued[use.material] += quantity
-            move = self._move(MoveKind.ISSUE, use.material, use.lot, quantity, event.operation)
-            moves.append(move.model_copy(update={"order_id": order_id}))
-        return moves
-
-    def _move(
-        self, kind: MoveKind, material: str, lot: str, quantity: Decimal, why: str
-    ) -> MoveCreate:
-        return MoveCreate(
-            kind=kind,
-            material=material,
-            lot=lot,
-            quantity=quantity,
-            unit=self.units.get(material, "pcs"),
-            reason=why[:200],
-        )
-
-
 class Buyer(Protocol):
     """Decides, once per planning cycle, what to order; returns the twin's purchase orders."""
 
@@ -275,12 +158,11 @@ class MrpBuyer:
     what is due within its limits; each released order goes to its supplier."""
 
     def __init__(
-        self,
-        autopilot: PurchasingAutopilot,
-        sources: Sources,
-        storeroom: Storeroom,
+        self, autopilot: PurchasingAutopilot, sources: Sources, platform_orders: set[str]
     ) -> None:
-        self.autopilot, self.sources, self.storeroom = autopilot, sources, storeroom
+        self.autopilot, self.sources = autopilot, sources
+        self.platform_orders = platform_orders
+        """The platform's purchase order numbers, so the dock's receipt names its order."""
 
     def buy(self, now: datetime, minute: float) -> list[PurchaseOrder]:
         try:
@@ -292,7 +174,7 @@ class MrpBuyer:
         for po in released:
             fallback = max(0, (po.due_date - now.date()).days)
             lead = self.sources.lead_days.get((po.supplier, po.material), fallback)
-            self.storeroom.platform_orders[po.number] = po.id
+            self.platform_orders.add(po.number)
             out.append(
                 PurchaseOrder(
                     po.number,
@@ -314,10 +196,10 @@ class ReorderBuyer:
         self,
         use: Mapping[str, float],
         sources: Sources,
-        storeroom: Storeroom,
+        card: StockCard,
         policy: ReorderPolicy | None = None,
     ) -> None:
-        self.use, self.sources, self.storeroom = use, sources, storeroom
+        self.use, self.sources, self.card = use, sources, card
         self.policy = policy or ReorderPolicy()
         self.placed = 0
 
@@ -327,8 +209,8 @@ class ReorderBuyer:
                 material,
                 daily_use=self.use.get(material, 0.0),
                 lead_time_days=source.lead_time_days,
-                on_hand=float(self.storeroom.on_hand.get(material, Decimal(0))),
-                on_order=self.storeroom.on_order(material),
+                on_hand=float(self.card.on_hand.get(material, Decimal(0))),
+                on_order=self.card.on_order(material),
                 supplier=source.supplier,
                 minimum_order=source.minimum_order,
                 lot_multiple=source.lot_multiple,

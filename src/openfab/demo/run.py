@@ -16,6 +16,7 @@ import hashlib
 import logging
 import random
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,26 +28,28 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 
 from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
+from openfab.autopilot.replanning import ReplanningAutopilot
 from openfab.catalog.definition import ProductDefinition
 from openfab.clock import SimulatedClock, running_on
 from openfab.connect.telemetry import Reading
+from openfab.connect.topics import EquipmentPath
 from openfab.demo.arrivals import arrival_times
 from openfab.demo.brands import BRANDS, ensure_tenant, random_choices
-from openfab.demo.floor import FloorBridge
+from openfab.demo.floor_line import open_floor_line
 from openfab.demo.kpis import Kpis, OrderOutcome, Production, compute, time_average
-from openfab.demo.plans import FifoDispatcher, released_work, twin_plan
+from openfab.demo.machines import PlantFloor
+from openfab.demo.plans import FifoDispatcher, Work, released_work, twin_plan
 from openfab.demo.purchasing import (
     STORES,
     Buyer,
     MrpBuyer,
     ReorderBuyer,
-    Storeroom,
     expected_use,
     load_sources,
     opening_stock,
 )
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
-from openfab.errors import Infeasible, InvalidInput, OpenFabError, Problem
+from openfab.errors import Infeasible, InvalidInput, Problem
 from openfab.execution.orm import SerialUnitRow, WorkOrderRow
 from openfab.execution.schemas import OrderShipment
 from openfab.identity.actor import Actor
@@ -161,6 +164,8 @@ class DemoResult:
     plans: int = 0
     plan_seconds: float = 0.0
     downtimes: int = 0
+    floor_messages: int = 0
+    """Shop-floor messages the plant sent through the gateway (over ``config.bus``)."""
     refused: int = 0
     audit_events: int = 0
     audit_ok: bool = False
@@ -209,6 +214,7 @@ def run_demo(
             loop.run(progress)
         finally:
             loop.line.close()
+            loop.floor.line.close()
         result = loop.result()
     result.wall_seconds = time.perf_counter() - wall
     return result
@@ -228,7 +234,23 @@ class _Loop:
         self.sources = load_sources(materials)
         self.twin_config = twin_config(config, frozenset(self.sources.preferred))
         self.twin = Twin(self.layout, seed=config.seed, config=self.twin_config, sink=self._sink)
-        self.bridge = FloorBridge(platform.execution, platform.planning, TWIN)
+        run = f"{self.twin_config.run_id}-{uuid.uuid4().hex[:6]}"
+        units = {m: info.unit for m, info in platform.catalog.reference().materials.items()}
+        self.floor = PlantFloor(
+            open_floor_line(config.bus, platform.gateway, run),
+            platform.execution,
+            {m: EquipmentPath.of(p) for m, p in self.paths.items()},
+            EquipmentPath((self.layout.site,)),
+            units,
+            TWIN,
+        )
+        self.works: dict[str, Work] = {}
+        self.replanner = ReplanningAutopilot(
+            platform.planning,
+            platform.execution,
+            time_limit=config.plan_seconds,
+            release_horizon=timedelta(hours=config.release_hours),
+        )
         self.fifo = FifoDispatcher(self.machines)
         self.line: TelemetryLine = open_line(config.bus, platform.db)
         self.window: list[TwinEvent] = []
@@ -250,12 +272,10 @@ class _Loop:
             orders_per_day=config.orders_per_day,
             seed=config.seed,
         )
-        units = {m: info.unit for m, info in platform.catalog.reference().materials.items()}
-        self.storeroom = Storeroom(materials, units)
         self.buyer: Buyer = (
-            MrpBuyer(self._autopilot(), self.sources, self.storeroom)
+            MrpBuyer(self._autopilot(), self.sources, self.floor.platform_orders)
             if config.planner == "openfab"
-            else ReorderBuyer(self.use, self.sources, self.storeroom, config.reorder)
+            else ReorderBuyer(self.use, self.sources, self.floor.card, config.reorder)
         )
         self.purchases: list[PurchaseOrder] = []
         self.stock_value: list[tuple[float, float]] = []
@@ -287,7 +307,7 @@ class _Loop:
             downs = self._feed()
             replan_now = bool(downs) and cfg.planner == "openfab"
             self.stock_value.append(
-                ((upto - now).total_seconds(), self.storeroom.value(self.sources))
+                ((upto - now).total_seconds(), self.floor.card.value(self.sources))
             )
             with self._timed("shipping"):
                 self._ship_and_deliver(upto)
@@ -321,20 +341,12 @@ class _Loop:
 
     # -- planning --------------------------------------------------------------------------------
     def _plan(self, now: datetime) -> None:
-        execution, admin = self.platform.execution, self.shop.admin
         if self.config.planner == "openfab":
             started = time.perf_counter()
-            try:
-                self.platform.planning.plan(
-                    admin, trigger="demo", time_limit=self.config.plan_seconds, now=now
-                )
-            except OpenFabError as exc:
-                log.warning("planning failed at %s: %s", now, exc)
+            if self.replanner.replan() is None:  # the autopilot plans, then releases
                 return
             self.plan_seconds += time.perf_counter() - started
             self.counts["plans"] += 1
-            horizon = timedelta(hours=self.config.release_hours)
-            execution.release(admin, horizon=horizon, now=now)
             works = released_work(self.platform.db, actor=TWIN.name)
             plan = twin_plan(
                 works, minutes=self.twin.minutes, now=self.twin.now, machines=self.machines
@@ -344,14 +356,15 @@ class _Loop:
             works = [
                 w
                 for w in released_work(self.platform.db, actor=TWIN.name)
-                if w.number not in self.bridge.works
+                if w.number not in self.works
             ]
             plan = self.fifo.plan(works, now=self.twin.now)
-        self.bridge.know(works)
+        self.works.update((w.number, w) for w in works)
+        self.floor.know({w.number: w.last_sequence for w in works})
         with self._timed("purchasing"):
             bought = self.buyer.buy(now, self.twin.now)
         self.purchases += bought
-        self.storeroom.ordered(bought)
+        self.floor.card.ordered(bought)
         self._submit(replace(plan, purchase_orders=tuple(bought)))
 
     def _submit(self, plan: ProductionPlan) -> None:
@@ -409,19 +422,12 @@ class _Loop:
                 self.units["good" if good else "scrap"] += 1
                 self.units["first_pass"] += good
         self.counts["telemetry"] += len(telemetry)
-        with self._timed("stores"):
-            self.storeroom.book(events, self._order_of)
         with self._timed("telemetry"):
             if telemetry:
                 self.line.send(telemetry)
         work = [e for e in events if not isinstance(e, TelemetryBatch | EnergySample)]
-        with self._timed("MES messages"):
-            return self.bridge.feed(work)
-
-    def _order_of(self, work_order: str) -> str | None:
-        """The customer order a twin work order builds (material is issued to it)."""
-        work = self.bridge.works.get(work_order)
-        return work.order_id if work is not None else None
+        with self._timed("shop-floor messages"):
+            return self.floor.feed(work)
 
     @contextmanager
     def _timed(self, phase: str) -> Iterator[None]:
@@ -435,11 +441,7 @@ class _Loop:
         started = self.spans.pop(event.operation, None)
         if started is not None and len(self.done_spans) < MAX_SPANS:
             machine, start, _ = started
-            product = (
-                self.bridge.works[event.work_order].product
-                if event.work_order in self.bridge.works
-                else ""
-            )
+            product = self.works[event.work_order].product if event.work_order in self.works else ""
             self.done_spans.append(OperationSpan(machine, start, event.time, product))
 
     # -- shipping ------------------------------------------------------------------------------
@@ -522,8 +524,9 @@ class _Loop:
             telemetry_written=stats.written,
             plans=self.counts["plans"],
             plan_seconds=self.plan_seconds,
-            downtimes=self.bridge.stats.downtimes,
-            refused=self.bridge.stats.refused,
+            downtimes=self.floor.stats.downtimes,
+            floor_messages=self.floor.stats.messages,
+            refused=self.floor.stats.refused,
             audit_events=audit.checked,
             audit_ok=audit.ok,
             serials=self._shipped_serials(),
@@ -533,9 +536,9 @@ class _Loop:
             timings=dict(self.timings),
             twin_config=self.twin_config,
             purchases=list(self.purchases),
-            material_received=_floats(self.storeroom.received),
-            material_issued=_floats(self.storeroom.issued),
-            material_on_hand=_floats(self.storeroom.on_hand),
+            material_received=_floats(self.floor.card.received),
+            material_issued=_floats(self.floor.card.issued),
+            material_on_hand=_floats(self.floor.card.on_hand),
         )
 
     def _shipped_serials(self) -> list[str]:

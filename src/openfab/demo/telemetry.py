@@ -3,6 +3,7 @@ a real MQTT broker or NATS JetStream server (the connect package's publishers an
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Protocol
@@ -93,14 +94,15 @@ class MqttLine:
         self.source = MqttIngestSource(self.ingest, client_id=f"openfab-demo-ingest-{run}")
         self.source.start()
         self.publisher = MqttTelemetryPublisher(client_id=f"openfab-demo-twin-{run}")
+        self.sent = 0
 
     def send(self, readings: Sequence[Reading]) -> None:
         self.publisher.publish_batch(readings)
+        self.sent += len(readings)
 
     def settle(self) -> IngestStats:
         self.publisher.flush()
-        self.ingest.drain()
-        return self.ingest.stats
+        return _settled(self.ingest, self.sent)
 
     def close(self) -> None:
         """Deliver everything, store it, then disconnect: the source acknowledges what the
@@ -119,16 +121,18 @@ class NatsLine:
         from openfab.connect.nats import NatsIngestSource, NatsTelemetryPublisher
 
         self.ingest = TelemetryIngest(TelemetryStore(db.engine), batch_size=20_000).start()
-        durable = f"openfab-demo-{uuid.uuid4().hex[:8]}"  # only what this run publishes
+        run = uuid.uuid4().hex[:8]
+        durable = f"openfab-demo-{run}"  # only what this run publishes
         self.source = NatsIngestSource(self.ingest, durable=durable, new_only=True).start()
-        self.publisher = NatsTelemetryPublisher()
+        self.publisher = NatsTelemetryPublisher(dedup_scope=f"{run}/")  # reruns reuse ids
+        self.sent = 0
 
     def send(self, readings: Sequence[Reading]) -> None:
         self.publisher.publish_batch(readings)
+        self.sent += len(readings)
 
     def settle(self) -> IngestStats:
-        self.ingest.drain()
-        return self.ingest.stats
+        return _settled(self.ingest, self.sent)
 
     def close(self) -> None:
         """Deliver everything, store it, then disconnect: the source acknowledges what the
@@ -138,6 +142,16 @@ class NatsLine:
         self.source.pause()
         self.ingest.stop()
         self.source.stop()
+
+
+def _settled(ingest: TelemetryIngest, sent: int, timeout: float = 120.0) -> IngestStats:
+    """Once the broker delivered what was sent (a consumer pulls on its own time) and the
+    ingest stored it."""
+    deadline = time.monotonic() + timeout
+    while ingest.stats.received < sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ingest.drain()
+    return ingest.stats
 
 
 def open_line(bus: str, db: Database) -> TelemetryLine:

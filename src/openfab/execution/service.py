@@ -597,6 +597,23 @@ class ExecutionService:
             found[number].append((tenant, order))
         return {n: owners[0] for n, owners in found.items() if len(owners) == 1}
 
+    def work_order_serials(self, actor: Actor, numbers: Iterable[str]) -> dict[str, list[str]]:
+        """The serial numbers of work orders' units, in the order they were handed out (what
+        a plant's label printer asks for once the first operation started)."""
+        actor.require(*FLOOR)
+        wanted = sorted(set(numbers))
+        with self._reading(actor) as uow:
+            rows = uow.session.execute(
+                select(WorkOrderRow.number, SerialUnitRow.serial)
+                .join(SerialUnitRow, SerialUnitRow.work_order_id == WorkOrderRow.id)
+                .where(WorkOrderRow.number.in_(wanted))
+                .order_by(SerialUnitRow.serial)
+            ).all()
+        found: dict[str, list[str]] = defaultdict(list)
+        for number, serial in rows:
+            found[number].append(serial)
+        return dict(found)
+
     def dispatch_lists(self) -> dict[str, list[DispatchItem]]:
         """Each machine's work: released operations not finished, in planned order (the
         running one first). Plant-wide, for the machines' dispatch topics."""

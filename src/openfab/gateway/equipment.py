@@ -35,5 +35,9 @@ class EquipmentDirectory:
         data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
         return cls.of(parse_layout(data, catalog=load_sample_catalog().work_centers))
 
+    @property
+    def sites(self) -> frozenset[str]:
+        return frozenset(p.site for p in self.paths.values())
+
     def path_of(self, machine: str) -> EquipmentPath | None:
         return self.paths.get(machine)

@@ -47,6 +47,7 @@ from openfab.gateway.contract import (
     dump,
     parse,
 )
+from openfab.gateway.equipment import EquipmentDirectory
 from openfab.gateway.orm import FloorDeadLetterRow
 from openfab.gateway.schemas import DeadLetterPublic, DeadLettersPublic, GatewayResult
 from openfab.identity.actor import Actor, Role
@@ -94,11 +95,13 @@ class Gateway:
         execution: ExecutionService,
         materials: MaterialService,
         planning: PlanningService,
+        directory: EquipmentDirectory | None = None,
     ) -> None:
         self.db = db
         self.execution = execution
         self.materials = materials
         self.planning = planning
+        self.directory = directory or EquipmentDirectory.load()
         self.telemetry = TelemetryStore(db.engine)
 
     # -- the way in ----------------------------------------------------------------------------
@@ -123,7 +126,7 @@ class Gateway:
         for sender, payload in payloads:
             messages, refusals = parse(payload)
             out.refused += [(str(sender), None, r) for r in refusals]
-            path, problem = _sender(sender, known)
+            path, problem = _sender(sender, known, self.directory)
             if path is None:
                 for message in messages:
                     out.refuse(sender, message, "unknown_machine", problem)
@@ -373,14 +376,23 @@ class Gateway:
 
 
 # -- translation -------------------------------------------------------------------------------
-def _sender(sender: str | EquipmentPath, known: dict[str, str]) -> tuple[EquipmentPath | None, str]:
-    """The sending machine's path, or None and why not."""
+def _sender(
+    sender: str | EquipmentPath, known: dict[str, str], directory: EquipmentDirectory
+) -> tuple[EquipmentPath | None, str]:
+    """The sending machine's path (or the site's, for its dock), or None and why not: a
+    machine the plant does not have, or one at another place than the layout says."""
     try:
         path = EquipmentPath.of(sender)
     except TopicError as exc:
         return None, str(exc)
-    if len(path.levels) != 4 or path.machine not in known:
+    if len(path.levels) == 1:
+        ok = path.site in directory.sites
+        return (path, "") if ok else (None, f"site {path.site!r} not found")
+    if path.machine not in known:
         return None, f"machine {path.machine!r} not found"
+    where = directory.path_of(path.machine)
+    if where is not None and where != path:
+        return None, f"machine {path.machine!r} is at {where}, not {path}"
     return path, ""
 
 

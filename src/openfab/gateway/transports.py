@@ -9,7 +9,9 @@ the broker deliver it again, and the inbox turns the redelivery into a no-op.
   through an MQTT 5 shared subscription (``$share/openfab-gateway/…``): each message reaches
   one copy.
 - NATS: a durable pull consumer on the ``OPENFAB_FLOOR`` stream with explicit acks; copies
-  pull from the same durable consumer, so each message goes to one of them.
+  pull from the same durable consumer, so each message goes to one of them. Like an MQTT
+  subscription, the consumer takes what is sent after its first start and from then on
+  resumes where it stopped, across restarts of either side.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from typing import Any
 
 import paho.mqtt.client as paho
-from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from openfab.connect.mqtt import MqttClient, MqttSettings
@@ -30,16 +33,35 @@ from openfab.connect.nats import NatsClient, NatsSettings
 from openfab.connect.store import TRANSIENT
 from openfab.connect.topics import (
     MQTT_FLOOR_FILTER,
+    MQTT_SITE_FLOOR_FILTER,
     NATS_FLOOR,
     TopicError,
     parse_floor_subject,
     parse_floor_topic,
 )
+from openfab.gateway.contract import Refusal
+from openfab.gateway.schemas import GatewayResult
 from openfab.gateway.service import Gateway
 
 log = logging.getLogger(__name__)
 FLOOR_STREAM = "OPENFAB_FLOOR"
 SHARE_GROUP = "openfab-gateway"
+
+
+class Tally:
+    """What a door's messages came to (for its operator and the demo's books)."""
+
+    def __init__(self, keep: int = 1000) -> None:
+        self.applied = self.duplicates = self.dead_lettered = 0
+        self.problems: deque[Refusal] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def add(self, result: GatewayResult) -> None:
+        with self._lock:
+            self.applied += result.applied
+            self.duplicates += result.duplicates
+            self.dead_lettered += result.dead_lettered
+            self.problems.extend(result.problems)
 
 
 class MqttFloorSource:
@@ -59,13 +81,15 @@ class MqttFloorSource:
         self.gateway = gateway
         self.batch = batch
         self.received = 0
+        self.results = Tally()
         self._queue: queue.Queue[tuple[paho.MQTTMessage, int] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="gateway-mqtt", daemon=True)
-        topic = f"$share/{group}/{MQTT_FLOOR_FILTER}" if group else MQTT_FLOOR_FILTER
+        filters = (MQTT_FLOOR_FILTER, MQTT_SITE_FLOOR_FILTER)
+        topics = [f"$share/{group}/{f}" if group else f for f in filters]
         self.mqtt = MqttClient(
             settings,
             client_id=client_id,
-            subscriptions=[topic],
+            subscriptions=topics,
             on_message=self._receive,
             manual_ack=True,
         )
@@ -105,7 +129,7 @@ class MqttFloorSource:
             payloads.append((sender, bytes(message.payload)))
         while True:
             try:
-                self.gateway.receive_many(payloads, transport="mqtt")
+                self.results.add(self.gateway.receive_many(payloads, transport="mqtt"))
                 break
             except TRANSIENT as exc:  # the database is away: keep the messages, try again
                 log.warning("gateway: database unavailable (%s); retrying", exc)
@@ -137,6 +161,7 @@ class NatsFloorSource:
         self.durable = durable
         self.batch = batch
         self.received = 0
+        self.results = Tally()
         self.client = NatsClient(settings, name=durable)
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -148,7 +173,12 @@ class NatsFloorSource:
 
     async def _consume(self) -> None:
         js = self.client.js
-        config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=30, max_ack_pending=10_000)
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30,
+            max_ack_pending=10_000,
+            deliver_policy=DeliverPolicy.NEW,  # only at its creation; then it resumes
+        )
         sub = await js.pull_subscribe(
             f"{NATS_FLOOR}.>", durable=self.durable, stream=FLOOR_STREAM, config=config
         )
@@ -179,15 +209,19 @@ class NatsFloorSource:
             payloads.append((sender, data))
         while True:
             try:
-                self.gateway.receive_many(payloads, transport="nats")
+                self.results.add(self.gateway.receive_many(payloads, transport="nats"))
                 return
             except TRANSIENT as exc:
                 log.warning("gateway: database unavailable (%s); retrying", exc)
                 time.sleep(1.0)
 
-    def stop(self) -> None:
+    def stop(self, *, delete: bool = False) -> None:
+        """Stop pulling (what was pulled is applied and acknowledged first); ``delete`` also
+        removes the durable consumer (a one-off run's)."""
         self._stop.set()
         self._done.wait(5)
+        if delete:
+            self.client.loop.run(self.client.js.delete_consumer(FLOOR_STREAM, self.durable), 10)
         self.client.close()
 
 
