@@ -29,9 +29,10 @@ from openfab.orders.schemas import OrderCreate
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.types import utcnow
-from tests.conftest import TenantPeople
+from tests.conftest import Following, TenantPeople
 from tests.execution.conftest import TWIN, Run, message, released, run_all
 from tests.orders.test_service import cheapest
+from tests.store.test_relay import Recorder
 
 
 def event_types(platform: Platform, tenant: TenantPeople, entity_id: str) -> list[str]:
@@ -458,8 +459,7 @@ def test_a_floor_batch_commits_good_messages_and_lists_refused_ones(
     platform: Platform, tenant: TenantPeople
 ) -> None:
     first, second = released(platform, tenant), released(platform, tenant)
-    seen: list[str] = []
-    unsubscribe = platform.db.bus.subscribe("operation.*", lambda m: seen.append(m.type))
+    seen = Following(platform, Recorder(patterns=("operation.*",)))
     with platform.execution.floor(TWIN, tenant_id=tenant.tenant_id) as floor:
         assert floor.start_operation(
             first.number, 10, OperationStart(machine="sheet_metal_press-1")
@@ -475,8 +475,9 @@ def test_a_floor_batch_commits_good_messages_and_lists_refused_ones(
     )
     untouched = platform.execution.get_work_order(tenant.admin, second.id)
     assert untouched.status == "Released" and untouched.operations[0].status == "Ready"
-    unsubscribe()
-    assert seen == ["operation.started", "operation.finished"]  # nothing of the refused one
+    seen.poll()
+    types = [m.type for m in seen.consumer.seen]
+    assert types == ["operation.started", "operation.finished"]  # nothing of the refused one
     changes = [
         ("laser_cutting-1", MachineStateReport(message_id=message(), state=MachineState.SETUP)),
         ("laser_cutting-1", MachineStateReport(message_id=message(), state=MachineState.RUNNING)),

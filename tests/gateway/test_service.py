@@ -34,7 +34,9 @@ def test_messages_drive_an_order_to_inspected_and_redelivery_changes_nothing(
     assert all(op.status == "Completed" for op in detail.operations)
 
 
-def test_two_machines_that_number_alike_do_not_collide(platform: Platform) -> None:
+def test_two_machines_that_number_alike_do_not_collide(
+    platform: Platform, tenant: TenantPeople
+) -> None:
     machines = sorted(platform.execution.machines())[:2]
     same_id = uuid.uuid4().hex[:12]
     for machine in machines:
@@ -83,7 +85,9 @@ def test_bad_messages_are_dead_lettered_with_their_reason_and_can_be_replayed(
     assert early_finish.id not in {d.id for d in gateway.dead_letters(TWIN, limit=1000).data}
 
 
-def test_a_machine_going_down_books_downtime_for_the_planner(platform: Platform) -> None:
+def test_a_machine_going_down_books_downtime_for_the_planner(
+    platform: Platform, tenant: TenantPeople
+) -> None:
     machine = sorted(platform.execution.machines())[-1]
     now = utcnow()
     message = {

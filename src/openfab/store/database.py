@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from openfab.connect.bus import EventMessage
 from openfab.settings import normalize_database_url
-from openfab.store.events import EventRecord, append_event
+from openfab.store.events import EventRecord, PendingEvent, canonical_payload, seal
 from openfab.store.tenancy import scope_session
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,9 @@ class UnitOfWork:
         self.session = session
         self.tenant_id = tenant_id
         self.actor = actor
-        self.messages: list[EventMessage] = []
+        self.messages: list[PendingEvent] = []
+        """Events recorded so far; chained into the log when the unit commits (a caller
+        that rolls back a savepoint drops the ones recorded in it)."""
 
     def record(
         self,
@@ -81,17 +83,17 @@ class UnitOfWork:
         *,
         tenant_id: str | None = None,
     ) -> None:
-        """Append an event to the log in this transaction."""
-        entry = append_event(
-            self.session,
-            type=type,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            payload=payload,
-            actor=self.actor,
-            tenant_id=tenant_id or self.tenant_id,
+        """Record an event of this transaction: it commits with the state change, or not."""
+        self.messages.append(
+            PendingEvent(
+                type=type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                payload=canonical_payload(payload),
+                actor=self.actor,
+                tenant_id=tenant_id or self.tenant_id,
+            )
         )
-        self.messages.append(to_message(entry))
 
 
 class Database:
@@ -134,6 +136,7 @@ class Database:
                 uow = UnitOfWork(session, tenant_id, actor)
                 with session.begin():
                     yield uow
+                    seal(session, uow.messages)
         if uow.messages:
             self.notify_commit()
 

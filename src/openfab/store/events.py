@@ -2,18 +2,22 @@
 
 Each entry's hash covers its content and the previous entry's hash, so editing, inserting or
 deleting any entry breaks the chain from that point on; a one-row chain head (updated in the
-same transaction) also exposes a deleted tail. Appending locks the head row, so concurrent
-writers serialize and ``seq`` order is commit order, which the outbox relay relies on.
+same transaction) also exposes a deleted tail.
+
+A unit of work collects its events as it goes (``PendingEvent``) and chains them only when it
+is about to commit (``seal``): the head row is locked for the last flush and the commit, not
+for the whole unit, so concurrent writers overlap their work and serialize only there; ``seq``
+order is still commit order, which the relays rely on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -22,7 +26,6 @@ from openfab.store.base import Base, TenantOwned, new_id
 from openfab.store.types import utcnow
 
 GENESIS = "0" * 64
-HEAD_KEY = "openfab.chain_head"
 SeqType = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -87,54 +90,55 @@ def entry_hash(record: EventRecord) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass
+class PendingEvent:
+    """An event recorded in an open unit of work, chained when the unit commits."""
+
+    type: str
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    actor: str
+    tenant_id: str | None
+    event_id: str = field(default_factory=new_id)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
 def _lock_head(session: Session) -> ChainHead:
-    """The chain head, locked once per transaction: later appends in the same transaction
-    reuse it (a session lives for one unit of work)."""
-    head = session.info.get(HEAD_KEY)
-    if head is not None and head in session:
-        return cast(ChainHead, head)
     head = session.execute(
         select(ChainHead).where(ChainHead.id == 1).with_for_update()
     ).scalar_one_or_none()
     if head is None:
         head = ChainHead(id=1, seq=0, hash=GENESIS, count=0)
         session.add(head)
-    session.info[HEAD_KEY] = head
     return head
 
 
-def append_event(
-    session: Session,
-    *,
-    type: str,
-    entity_type: str,
-    entity_id: str,
-    payload: dict[str, Any],
-    actor: str,
-    tenant_id: str | None,
-) -> EventRecord:
-    """Write one event in the caller's transaction, chained to the previous one.
-
-    The sequence number is the head's plus one (the head is locked), so events of one
-    transaction are inserted together at the next flush instead of one round trip each.
-    """
+def seal(session: Session, pending: Sequence[PendingEvent]) -> list[EventRecord]:
+    """Chain ``pending`` after the head, in order, in the caller's transaction (which then
+    commits): the head stays locked only from here to the commit."""
+    if not pending:
+        return []
     head = _lock_head(session)
-    record = EventRecord(
-        seq=head.seq + 1,
-        event_id=new_id(),
-        type=type,
-        tenant_id=tenant_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        payload=canonical_payload(payload),
-        actor=actor,
-        occurred_at=utcnow(),
-        prev_hash=head.hash,
-    )
-    record.hash = entry_hash(record)
-    session.add(record)
-    head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
-    return record
+    records = []
+    for event in pending:
+        record = EventRecord(
+            seq=head.seq + 1,
+            event_id=event.event_id,
+            type=event.type,
+            tenant_id=event.tenant_id,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            payload=canonical_payload(event.payload),
+            actor=event.actor,
+            occurred_at=event.occurred_at,
+            prev_hash=head.hash,
+        )
+        record.hash = entry_hash(record)
+        head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
+        records.append(record)
+    session.add_all(records)
+    return records
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,26 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from openfab.connect.bus import EventMessage, matches
-from openfab.store.database import Database, to_message
+from openfab.store.database import Database
 from openfab.store.events import EventRecord, OutboxCursor
 
 log = logging.getLogger(__name__)
+EVENTS = EventRecord.__table__
+COLUMNS = [
+    EVENTS.c[name]
+    for name in (
+        "seq",
+        "event_id",
+        "type",
+        "tenant_id",
+        "entity_type",
+        "entity_id",
+        "payload",
+        "actor",
+        "occurred_at",
+    )
+]
+"""In ``EventMessage``'s field order."""
 Start = Literal["beginning", "end"]
 
 
@@ -222,14 +238,16 @@ class Relay:
         return head
 
     def _read(self, after: int) -> list[EventMessage]:
-        with self.db.unit(tenant_id=None, actor="system:relay", readonly=True) as uow:
-            rows = uow.session.scalars(
-                select(EventRecord)
-                .where(EventRecord.seq > after)
-                .order_by(EventRecord.seq)
+        """The next batch as plain rows (no ORM objects: the relay reads every event)."""
+        with self.db.engine.connect() as raw:
+            conn = raw.execution_options(openfab_readonly=True)
+            rows = conn.execute(
+                select(*COLUMNS)
+                .where(EVENTS.c.seq > after)
+                .order_by(EVENTS.c.seq)
                 .limit(self.batch_size)
             ).all()
-            return [to_message(r) for r in rows]
+        return [EventMessage(*row) for row in rows]
 
     def _advance(self, seq: int) -> None:
         with self.db.unit(tenant_id=None, actor="system:relay") as uow:
