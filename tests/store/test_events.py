@@ -81,5 +81,3 @@ def test_an_inserted_entry_is_found(db: Database) -> None:
     )
     ok, seq, _ = audit(db)
     assert (ok, seq) == (False, 100)
-
-
