@@ -168,30 +168,45 @@ class NatsClient:
 
     async def publish_all(self, messages: Sequence[tuple[str, bytes, str]]) -> None:
         """Publish (subject, payload, message id) triples, re-sending any whose acknowledgement
-        did not come, until every one is stored — through a server restart too."""
+        did not come, until every one is stored — through a server restart too. A window of
+        publishes shares one reply inbox (``publish_async``), not one request each."""
         pending = list(messages)
         window = self.settings.window
         while pending:
             failed: list[tuple[str, bytes, str]] = []
             for start in range(0, len(pending), window):
-                chunk = pending[start : start + window]
-                results = await asyncio.gather(
-                    *(self._publish_one(*m) for m in chunk), return_exceptions=True
-                )
-                failed += [m for m, r in zip(chunk, results, strict=True) if r is not None]
+                failed += await self._publish_window(pending[start : start + window])
             if failed:
                 log.warning("NATS: %d publishes unacknowledged; re-sending", len(failed))
                 await asyncio.sleep(0.25)
             pending = failed
 
-    async def _publish_one(self, subject: str, payload: bytes, msg_id: str) -> None:
-        try:
-            await self.js.publish(
-                subject, payload, timeout=self.settings.ack_timeout, headers={"Nats-Msg-Id": msg_id}
-            )
-        except RETRYABLE as exc:
-            return exc  # type: ignore[return-value]
-        return None
+    async def _publish_window(
+        self, chunk: Sequence[tuple[str, bytes, str]]
+    ) -> list[tuple[str, bytes, str]]:
+        """The triples of ``chunk`` that were not stored."""
+        futures: list[asyncio.Future[Any] | None] = []
+        for subject, payload, msg_id in chunk:
+            try:
+                futures.append(
+                    await self.js.publish_async(
+                        subject, payload, headers={"Nats-Msg-Id": msg_id}, wait_stall=5.0
+                    )
+                )
+            except RETRYABLE:
+                futures.append(None)
+        waiting = [f for f in futures if f is not None]
+        if waiting:
+            await asyncio.wait(waiting, timeout=self.settings.ack_timeout)
+        failed = []
+        for triple, future in zip(chunk, futures, strict=True):
+            if future is None or not future.done():
+                if future is not None:
+                    future.cancel()
+                failed.append(triple)
+            elif future.cancelled() or future.exception() is not None:
+                failed.append(triple)
+        return failed
 
     async def _close(self) -> None:
         if self.nc.is_connected:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
@@ -198,10 +198,11 @@ class ExecutionService:
             quantity_scrap=0,
         )
         uow.session.add(work_order)
-        uow.session.flush()
+        uow.session.flush()  # its operations refer to it
+        operations = []
         for index, step in enumerate(routing_steps(order.configured)):
             planned = steps.get(step.sequence)
-            uow.session.add(
+            operations.append(
                 OperationRow(
                     tenant_id=order.tenant_id,
                     work_order_id=work_order.id,
@@ -218,6 +219,8 @@ class ExecutionService:
                     parameters={},
                 )
             )
+        uow.session.add_all(operations)
+        WorkingSet.of(uow).register(work_order, operations)
         uow.record(
             "work_order.released",
             "work_order",
@@ -417,7 +420,7 @@ class ExecutionService:
             return []
         self._move(uow, work_order, WorkOrderStatus.RUNNING, "first operation started")
         work_order.started_at = started
-        order = uow.session.get(SalesOrderRow, work_order.order_id)
+        order = WorkingSet.of(uow).sales_order(work_order.order_id)
         if order is not None and order.status == OrderStatus.PLANNED:
             self.orders.advance_in(uow, order, OrderStatus.IN_PRODUCTION, work_order.number)
         serials = _allocate_serials(
@@ -458,20 +461,15 @@ class ExecutionService:
     def _make_up(self, uow: UnitOfWork, order_id: str) -> None:
         """Enough good units: the order is inspected; too few and nothing in work: a make-up
         work order for the shortfall."""
-        order = uow.session.get(SalesOrderRow, order_id)
+        working = WorkingSet.of(uow)
+        order = working.sales_order(order_id)
         if order is None:
             return
-        good = uow.session.scalar(
-            select(func.count())
-            .select_from(SerialUnitRow)
-            .where(SerialUnitRow.order_id == order.id, SerialUnitRow.status.in_(GOOD))
-        )
-        works = uow.session.scalars(
-            select(WorkOrderRow).where(WorkOrderRow.order_id == order.id)
-        ).all()
+        works = working.works_of_order(order.id)  # from memory: no flush mid-batch
         if any(w.status in ACTIVE for w in works):
             return
-        shortfall = order.quantity - int(good or 0)
+        good = sum(_count(uow, w, GOOD) for w in works)
+        shortfall = order.quantity - good
         if shortfall <= 0:
             if order.status == OrderStatus.IN_PRODUCTION:
                 self.orders.advance_in(uow, order, OrderStatus.INSPECTED, "all units good")
@@ -1060,12 +1058,17 @@ def _consume(
 def _allocate_serials(uow: UnitOfWork, tenant_id: str, product: str, count: int) -> list[str]:
     """The next ``count`` serial numbers of the tenant's product prefix (counter row locked)."""
     prefix = serial_prefix(tenant_id, product)
-    counter = uow.session.scalars(
-        select(SerialCounterRow).where(SerialCounterRow.prefix == prefix).with_for_update()
-    ).first()
+    counters = WorkingSet.of(uow).serial_counters
+    counter = counters.get(prefix)
     if counter is None:
-        counter = SerialCounterRow(prefix=prefix, last=0)
-        uow.session.add(counter)
+        with uow.session.no_autoflush:  # counters of this transaction are in ``counters``
+            counter = uow.session.scalars(
+                select(SerialCounterRow).where(SerialCounterRow.prefix == prefix).with_for_update()
+            ).first()
+        if counter is None:
+            counter = SerialCounterRow(prefix=prefix, last=0)
+            uow.session.add(counter)
+        counters[prefix] = counter
     first = counter.last + 1
     counter.last += count
     return [format_serial(prefix, n) for n in range(first, first + count)]

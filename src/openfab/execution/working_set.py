@@ -16,7 +16,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openfab.errors import Conflict
-from openfab.execution.orm import ExecutionInboxRow, OperationRow, SerialUnitRow, WorkOrderRow
+from openfab.execution.orm import (
+    ExecutionInboxRow,
+    OperationRow,
+    SerialCounterRow,
+    SerialUnitRow,
+    WorkOrderRow,
+)
+from openfab.orders.orm import SalesOrderRow
 from openfab.store.database import UnitOfWork
 
 CHUNK = 500
@@ -34,6 +41,11 @@ class WorkingSet:
         """Keys known to be applied: read from the inbox or added in this transaction."""
         self.checked: set[str] = set()
         """Keys looked up and absent from the inbox when read."""
+        self.orders: dict[str, SalesOrderRow] = {}
+        self.serial_counters: dict[str, SerialCounterRow] = {}
+        """Serial counters read (locked) or created in this transaction, by prefix."""
+        self.order_works: dict[str, list[WorkOrderRow]] = {}
+        """Customer order id → all its work orders (make-ups included)."""
 
     @staticmethod
     def of(uow: UnitOfWork) -> WorkingSet:
@@ -50,6 +62,9 @@ class WorkingSet:
         self.units.clear()
         self.inbox.clear()
         self.checked.clear()
+        self.orders.clear()
+        self.order_works.clear()
+        self.serial_counters.clear()
 
     # -- reads -----------------------------------------------------------------------------------
     def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
@@ -96,6 +111,33 @@ class WorkingSet:
         known.extend(units)
         known.sort(key=lambda u: u.serial)
 
+    def sales_order(self, order_id: str) -> SalesOrderRow | None:
+        """The customer order a known work order builds (read with it, no query)."""
+        found = self.orders.get(order_id)
+        if found is None:
+            found = self.session.get(SalesOrderRow, order_id)
+            if found is not None:
+                self.orders[order_id] = found
+        return found
+
+    def works_of_order(self, order_id: str) -> list[WorkOrderRow]:
+        """Every work order of a customer order, those created in this transaction too."""
+        if order_id not in self.order_works:
+            rows = self.session.scalars(
+                select(WorkOrderRow).where(WorkOrderRow.order_id == order_id)
+            ).all()
+            self._adopt(rows)
+        return self.order_works[order_id]
+
+    def register(self, work_order: WorkOrderRow, operations: Sequence[OperationRow]) -> None:
+        """A work order created in this transaction (a make-up for scrap)."""
+        self.work_orders[work_order.id] = self.work_orders[work_order.number] = work_order
+        self.operations[work_order.id] = sorted(operations, key=lambda o: o.sequence)
+        self.units[work_order.id] = []
+        works = self.order_works.setdefault(work_order.order_id, [])
+        if work_order not in works:
+            works.append(work_order)
+
     # -- the inbox -------------------------------------------------------------------------------
     def key(self, message_id: str) -> str:
         return f"{self.tenant_id or '-'}/{message_id}"
@@ -118,9 +160,27 @@ class WorkingSet:
 
     # -- internals -------------------------------------------------------------------------------
     def _adopt(self, rows: Sequence[WorkOrderRow]) -> None:
+        """Keep work orders with their operations and units, their customer orders and
+        every sibling work order of those orders: what finishing a work order reads."""
         for row in rows:
             self.work_orders[row.id] = self.work_orders[row.number] = row
         self._load_children([r.id for r in rows if r.id not in self.operations])
+        order_ids = sorted({r.order_id for r in rows} - self.order_works.keys())
+        for chunk in _chunks(order_ids):
+            for order in self.session.scalars(
+                select(SalesOrderRow).where(SalesOrderRow.id.in_(chunk))
+            ):
+                self.orders[order.id] = order
+            siblings = self.session.scalars(
+                select(WorkOrderRow).where(WorkOrderRow.order_id.in_(chunk))
+            ).all()
+            for order_id in chunk:
+                self.order_works[order_id] = []
+            for row in siblings:
+                known = self.work_orders.setdefault(row.id, row)
+                self.work_orders[known.number] = known
+                self.order_works[row.order_id].append(known)
+            self._load_children([r.id for r in siblings if r.id not in self.operations])
 
     def _load_children(self, ids: Sequence[str]) -> None:
         for chunk in _chunks(ids):

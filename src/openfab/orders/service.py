@@ -164,9 +164,11 @@ class OrderService:
         check_transition(current, target)
         order.status, order.updated_at = target, utcnow()
         if target not in OPEN_FOR_CAPACITY:
-            for load in uow.session.scalars(
-                select(OrderLoadRow).where(OrderLoadRow.order_id == order.id)
-            ):
+            with uow.session.no_autoflush:  # loads are written when orders are placed or
+                loads = uow.session.scalars(  # planned, never mid-batch: no flush needed
+                    select(OrderLoadRow).where(OrderLoadRow.order_id == order.id)
+                ).all()
+            for load in loads:
                 uow.session.delete(load)
         uow.record(
             "order.status_changed",
