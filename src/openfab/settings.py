@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BusKind = Literal["inprocess", "mqtt", "nats"]
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
 
     # -- the buses (`openfab serve --bus`, `openfab worker`, `openfab ingest`) -----------------
     bus: BusKind = "inprocess"
+    instance: str = Field(default_factory=socket.gethostname)
+    """This process's name among copies of a worker (default: the host name): part of its
+    broker client id, so copies on several hosts share the work instead of evicting each
+    other, and a restarted one resumes its own session."""
     client_name: str = "openfab"
     """Prefix of the runtime's broker client ids, MQTT shared-subscription group and NATS
     durable consumers: stable, so a restarted process resumes its session; give each

@@ -174,7 +174,7 @@ def _gateway_source(platform: Platform, bus: BusKind) -> Worker:
         mqtt = MqttFloorSource(
             door,
             MqttSettings.from_settings(settings),
-            client_id=f"{settings.client_name}-gateway",
+            client_id=f"{settings.client_name}-gateway-{settings.instance}"[:128],
             group=f"{settings.client_name}-gateway",
         )
         return SourceWorker("gateway", lambda: mqtt.start(), mqtt.stop)
