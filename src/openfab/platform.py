@@ -50,7 +50,9 @@ class Platform:
         catalog = CatalogService(db)
         orders = OrderService(db, catalog)
         materials = MaterialService(db, catalog)
-        execution = ExecutionService(db, catalog, orders)
+        directory = EquipmentDirectory.load(settings.plant_layout)
+        paths = {machine: str(path) for machine, path in directory.paths.items()}
+        execution = ExecutionService(db, catalog, orders, equipment_paths=paths)
         planning = PlanningService(db, catalog, material_release=materials.material_release_dates)
         return cls(
             settings=settings,
@@ -65,9 +67,7 @@ class Platform:
             materials=materials,
             demand=DemandService(db, catalog, materials),
             lab=LabService(db, catalog),
-            gateway=Gateway(
-                db, execution, materials, planning, EquipmentDirectory.load(settings.plant_layout)
-            ),
+            gateway=Gateway(db, execution, materials, planning, directory),
         )
 
     def close(self) -> None:

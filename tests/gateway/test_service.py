@@ -32,6 +32,8 @@ def test_messages_drive_an_order_to_inspected_and_redelivery_changes_nothing(
         assert (again.applied, again.duplicates, again.dead_lettered) == (0, 1, 0)
     detail = platform.execution.get_work_order(tenant.planner, work_order.number)
     assert all(op.status == "Completed" for op in detail.operations)
+    for op, (path, _) in zip(detail.operations, steps[::2], strict=True):
+        assert op.machine == path.machine and op.equipment_path == str(path)  # where it ran
 
 
 def test_two_machines_that_number_alike_do_not_collide(

@@ -7,7 +7,7 @@ Customers see only their own work orders and units; staff see their tenant's; th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -137,7 +137,11 @@ def work_orders(
     return WorkOrdersPublic(data=[WorkOrderPublic.model_validate(r) for r in rows], count=count)
 
 
-def work_order_detail(uow: UnitOfWork, actor: Actor, ref: str) -> WorkOrderDetail:
+def work_order_detail(
+    uow: UnitOfWork, actor: Actor, ref: str, paths: Mapping[str, str] | None = None
+) -> WorkOrderDetail:
+    """A work order with its operations; ``paths`` (machine → equipment path) says where
+    each runs."""
     row = find_work_order(uow, ref, actor)
     operations = uow.session.scalars(
         select(OperationRow)
@@ -155,9 +159,16 @@ def work_order_detail(uow: UnitOfWork, actor: Actor, ref: str) -> WorkOrderDetai
     public = WorkOrderPublic.model_validate(row).model_dump()
     return WorkOrderDetail(
         **public,
-        operations=[OperationPublic.model_validate(o) for o in operations],
+        operations=[_operation(o, paths or {}) for o in operations],
         in_process=int(in_process or 0),
     )
+
+
+def _operation(row: OperationRow, paths: Mapping[str, str]) -> OperationPublic:
+    public = OperationPublic.model_validate(row)
+    machine = row.machine or row.planned_machine
+    public.equipment_path = paths.get(machine) if machine else None
+    return public
 
 
 def units(

@@ -126,6 +126,11 @@ class OperationPublic(BaseModel):
     quantity_in: int
     quantity_good: int
     quantity_scrap: int
+    equipment_path: str | None = Field(
+        default=None,
+        description="Where it runs (or is planned to): site/area/line/machine, as on the "
+        "machine's shop-floor topics",
+    )
 
 
 class WorkOrderPublic(BaseModel):

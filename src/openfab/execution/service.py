@@ -9,7 +9,7 @@ nothing, so the twin or a bus may deliver at least once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -91,10 +91,19 @@ GOOD = (UnitStatus.COMPLETED, UnitStatus.SHIPPED, UnitStatus.DELIVERED)
 
 
 class ExecutionService:
-    def __init__(self, db: Database, catalog: CatalogService, orders: OrderService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog: CatalogService,
+        orders: OrderService,
+        *,
+        equipment_paths: Mapping[str, str] | None = None,
+    ) -> None:
         self.db = db
         self.catalog = catalog
         self.orders = orders
+        self.equipment_paths: Mapping[str, str] = equipment_paths or {}
+        """Machine → site/area/line/machine (the plant layout), shown on operations."""
         self._reference: PlantReference | None = None
 
     def reference(self) -> PlantReference:
@@ -168,7 +177,7 @@ class ExecutionService:
             steps = {seq: p for (_, seq), p in planned_steps(parts).items()}
             created = self._create(uow, row, steps, run.id if parts and run else None)
             uow.session.flush()
-            return reads.work_order_detail(uow, actor, created.id)
+            return reads.work_order_detail(uow, actor, created.id, self.equipment_paths)
 
         return self._in_tenant(actor, order, work, by="order")
 
@@ -879,7 +888,7 @@ class ExecutionService:
 
     def get_work_order(self, actor: Actor, ref: str) -> WorkOrderDetail:
         with self._reading(actor) as uow:
-            return reads.work_order_detail(uow, actor, ref)
+            return reads.work_order_detail(uow, actor, ref, self.equipment_paths)
 
     def list_units(
         self,
