@@ -10,26 +10,21 @@ import fnmatch
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
+
+from openfab.store.events import EventMessage, matches
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EventMessage:
-    """An event as it travels on a bus: the committed event-log entry."""
-
-    seq: int
-    event_id: str
-    type: str
-    tenant_id: str | None
-    entity_type: str
-    entity_id: str
-    payload: dict[str, Any]
-    actor: str
-    occurred_at: datetime
+__all__ = [
+    "EventBus",
+    "EventMessage",
+    "Handler",
+    "InProcessBus",
+    "decode_event",
+    "encode_event",
+    "matches",
+]
 
 
 Handler = Callable[[EventMessage], None]
@@ -80,7 +75,3 @@ def decode_event(data: bytes) -> EventMessage:
         return EventMessage(**body)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not an event: {exc}") from None
-
-
-def matches(pattern: str, event_type: str) -> bool:
-    return fnmatch.fnmatchcase(event_type, pattern)

@@ -12,12 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
-from openfab.execution.orm import OperationRow, WorkOrderRow
-from openfab.execution.states import OperationStatus, WorkOrderStatus
-from openfab.orders.orm import SalesOrderRow
-from openfab.store import Database
+from openfab.execution.schemas import ReleasedStep
+from openfab.execution.service import ExecutionService
+from openfab.execution.states import OperationStatus
+from openfab.identity.actor import Actor
 from openfab.twin import MaterialNeed, PlannedOperation, PlannedWorkOrder, ProductionPlan
 
 MIN_MINUTES = 1.0
@@ -54,64 +52,36 @@ class Work:
         return max(s.sequence for s in self.steps)
 
 
-def released_work(db: Database, *, actor: str) -> list[Work]:
-    """Every work order still waiting for its first operation, oldest first."""
-    with db.unit(tenant_id=None, actor=actor, readonly=True) as uow:
-        orders = list(
-            uow.session.scalars(
-                select(WorkOrderRow)
-                .where(WorkOrderRow.status == WorkOrderStatus.RELEASED)
-                .order_by(WorkOrderRow.created_at, WorkOrderRow.number)
-            )
+def released_work(execution: ExecutionService, actor: Actor) -> list[Work]:
+    """Every work order still waiting for its first operation, oldest first, as the twin
+    takes it (from the MES's released work orders)."""
+    return [
+        Work(
+            w.number,
+            w.tenant_id,
+            w.order_id,
+            w.product_code,
+            w.quantity,
+            w.created_at,
+            tuple(_step(s) for s in w.steps),
+            tuple(MaterialNeed(m, q) for m, q in w.materials),
         )
-        ids = [w.id for w in orders]
-        steps: dict[str, list[Step]] = {i: [] for i in ids}
-        for op in uow.session.scalars(
-            select(OperationRow)
-            .where(OperationRow.work_order_id.in_(ids))
-            .order_by(OperationRow.sequence)
-        ):
-            steps[op.work_order_id].append(_step(op))
-        boms = {
-            row.id: _bom(row.configured)
-            for row in uow.session.scalars(
-                select(SalesOrderRow).where(SalesOrderRow.id.in_({w.order_id for w in orders}))
-            )
-        }
-        return [
-            Work(
-                w.number,
-                w.tenant_id,
-                w.order_id,
-                w.product_code,
-                w.quantity,
-                w.created_at,
-                tuple(steps[w.id]),
-                boms.get(w.order_id, ()),
-            )
-            for w in orders
-            if steps[w.id]
-        ]
+        for w in execution.released_work_orders(actor)
+    ]
 
 
-def _step(op: OperationRow) -> Step:
+def _step(step: ReleasedStep) -> Step:
     return Step(
-        op.sequence,
-        op.code,
-        tuple(op.work_centers),
-        float(op.setup_minutes),
-        float(op.run_minutes),
-        op.planned_machine,
-        op.planned_start,
-        op.planned_end,
-        str(op.status),
+        step.sequence,
+        step.code,
+        tuple(step.work_centers),
+        step.setup_minutes,
+        step.run_minutes,
+        step.planned_machine,
+        step.planned_start,
+        step.planned_end,
+        str(step.status),
     )
-
-
-def _bom(configured: Mapping[str, object]) -> tuple[MaterialNeed, ...]:
-    lines = configured.get("bom", [])
-    assert isinstance(lines, list)
-    return tuple(MaterialNeed(str(li["material"]), float(li["quantity"])) for li in lines)
 
 
 def twin_plan(

@@ -25,8 +25,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select
-
 from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
 from openfab.autopilot.replanning import ReplanningAutopilot
 from openfab.catalog.definition import ProductDefinition
@@ -50,13 +48,11 @@ from openfab.demo.purchasing import (
 )
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
 from openfab.errors import Infeasible, InvalidInput, Problem
-from openfab.execution.orm import SerialUnitRow, WorkOrderRow
 from openfab.execution.schemas import OrderShipment
+from openfab.execution.states import UnitStatus
 from openfab.identity.actor import Actor
-from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.schemas import OrderCreate, OrderTransition
-from openfab.orders.states import OrderStatus
 from openfab.planning.mrp.reorder_point import ReorderPolicy
 from openfab.planning.shopfloor import machine_ids
 from openfab.platform import Platform
@@ -347,7 +343,7 @@ class _Loop:
                 return
             self.plan_seconds += time.perf_counter() - started
             self.counts["plans"] += 1
-            works = released_work(self.platform.db, actor=TWIN.name)
+            works = released_work(self.platform.execution, TWIN)
             plan = twin_plan(
                 works, minutes=self.twin.minutes, now=self.twin.now, machines=self.machines
             )
@@ -355,7 +351,7 @@ class _Loop:
             self._release_fifo()
             works = [
                 w
-                for w in released_work(self.platform.db, actor=TWIN.name)
+                for w in released_work(self.platform.execution, TWIN)
                 if w.number not in self.works
             ]
             plan = self.fifo.plan(works, now=self.twin.now)
@@ -475,16 +471,8 @@ class _Loop:
 
     def _inspected(self) -> list[tuple[str, str, datetime]]:
         """Orders with all units good and inspected: (id, tenant, when the last finished)."""
-        with self.platform.db.unit(tenant_id=None, actor=TWIN.name, readonly=True) as uow:
-            rows = uow.session.execute(
-                select(
-                    SalesOrderRow.id, SalesOrderRow.tenant_id, func.max(WorkOrderRow.completed_at)
-                )
-                .join(WorkOrderRow, WorkOrderRow.order_id == SalesOrderRow.id)
-                .where(SalesOrderRow.status == OrderStatus.INSPECTED)
-                .group_by(SalesOrderRow.id, SalesOrderRow.tenant_id)
-            ).all()
-        return [(r[0], r[1], r[2] or self.clock.now()) for r in rows]
+        due = self.platform.execution.shipments_due(TWIN)
+        return [(d.order_id, d.tenant_id, d.ready_at or self.clock.now()) for d in due]
 
     # -- the end -------------------------------------------------------------------------------
     def result(self) -> DemoResult:
@@ -542,15 +530,8 @@ class _Loop:
         )
 
     def _shipped_serials(self) -> list[str]:
-        with self.platform.db.unit(tenant_id=None, actor=TWIN.name, readonly=True) as uow:
-            return list(
-                uow.session.scalars(
-                    select(SerialUnitRow.serial)
-                    .where(SerialUnitRow.shipped_at.is_not(None))
-                    .order_by(SerialUnitRow.serial)
-                    .limit(5)
-                )
-            )
+        units = self.platform.execution.list_units(TWIN, status=UnitStatus.SHIPPED, limit=5)
+        return [u.serial for u in units.data]
 
 
 def digest(hasher: Any, events: Sequence[TwinEvent]) -> None:

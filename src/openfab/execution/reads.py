@@ -41,6 +41,9 @@ from openfab.execution.schemas import (
     OeePublic,
     OeeReport,
     OperationPublic,
+    ReleasedStep,
+    ReleasedWorkOrder,
+    ShipmentDue,
     UnitPublic,
     UnitsPublic,
     WorkOrderDetail,
@@ -50,6 +53,7 @@ from openfab.execution.schemas import (
 from openfab.execution.states import MachineState, OperationStatus, UnitStatus, WorkOrderStatus
 from openfab.identity.actor import Actor
 from openfab.orders.orm import SalesOrderRow
+from openfab.orders.states import OrderStatus
 from openfab.planning.shopfloor import work_center_of
 from openfab.store import UnitOfWork
 
@@ -438,3 +442,69 @@ def first_pass(uow: UnitOfWork, since: datetime) -> FirstPass:
     )
     total, passed = uow.session.execute(query).one()
     return FirstPass(int(total or 0), int(passed or 0))
+
+
+def released_work_orders(uow: UnitOfWork) -> list[ReleasedWorkOrder]:
+    """Every work order still waiting for its first operation, oldest first."""
+    orders = list(
+        uow.session.scalars(
+            select(WorkOrderRow)
+            .where(WorkOrderRow.status == WorkOrderStatus.RELEASED)
+            .order_by(WorkOrderRow.created_at, WorkOrderRow.number)
+        )
+    )
+    ids = [w.id for w in orders]
+    steps: dict[str, list[ReleasedStep]] = {i: [] for i in ids}
+    for op in uow.session.scalars(
+        select(OperationRow)
+        .where(OperationRow.work_order_id.in_(ids))
+        .order_by(OperationRow.sequence)
+    ):
+        steps[op.work_order_id].append(
+            ReleasedStep(
+                sequence=op.sequence,
+                code=op.code,
+                work_centers=list(op.work_centers),
+                setup_minutes=float(op.setup_minutes),
+                run_minutes=float(op.run_minutes),
+                planned_machine=op.planned_machine,
+                planned_start=op.planned_start,
+                planned_end=op.planned_end,
+                status=OperationStatus(op.status),
+            )
+        )
+    boms = {
+        row.id: _bill(row.configured)
+        for row in uow.session.scalars(
+            select(SalesOrderRow).where(SalesOrderRow.id.in_({w.order_id for w in orders}))
+        )
+    }
+    return [
+        ReleasedWorkOrder(
+            number=w.number,
+            tenant_id=w.tenant_id,
+            order_id=w.order_id,
+            product_code=w.product_code,
+            quantity=w.quantity,
+            created_at=w.created_at,
+            steps=steps[w.id],
+            materials=boms.get(w.order_id, []),
+        )
+        for w in orders
+        if steps[w.id]
+    ]
+
+
+def _bill(configured: Mapping[str, Any]) -> list[tuple[str, float]]:
+    return [(str(li["material"]), float(li["quantity"])) for li in configured.get("bom", [])]
+
+
+def shipments_due(uow: UnitOfWork) -> list[ShipmentDue]:
+    """Inspected customer orders, with when their last work order completed."""
+    rows = uow.session.execute(
+        select(SalesOrderRow.id, SalesOrderRow.tenant_id, func.max(WorkOrderRow.completed_at))
+        .join(WorkOrderRow, WorkOrderRow.order_id == SalesOrderRow.id)
+        .where(SalesOrderRow.status == OrderStatus.INSPECTED)
+        .group_by(SalesOrderRow.id, SalesOrderRow.tenant_id)
+    ).all()
+    return [ShipmentDue(order_id=r[0], tenant_id=r[1], ready_at=r[2]) for r in rows]

@@ -296,3 +296,37 @@ class DispatchItem(BaseModel):
     quantity: int
     planned_start: datetime | None
     planned_end: datetime | None
+
+
+class ReleasedStep(BaseModel):
+    sequence: int
+    code: str
+    work_centers: list[str]
+    setup_minutes: float
+    run_minutes: float
+    planned_machine: str | None
+    planned_start: datetime | None
+    planned_end: datetime | None
+    status: OperationStatus
+
+
+class ReleasedWorkOrder(BaseModel):
+    """A released work order not started yet, with what a plant needs to run it: its steps
+    as planned and the material of its bill (kitted at the first step)."""
+
+    number: str
+    tenant_id: str
+    order_id: str
+    product_code: str
+    quantity: int
+    created_at: datetime
+    steps: list[ReleasedStep]
+    materials: list[tuple[str, float]]
+
+
+class ShipmentDue(BaseModel):
+    """A customer order whose units are all good and inspected: ready to leave."""
+
+    order_id: str
+    tenant_id: str
+    ready_at: datetime | None

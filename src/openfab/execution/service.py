@@ -52,7 +52,9 @@ from openfab.execution.schemas import (
     OperationPublic,
     OperationStart,
     OrderShipment,
+    ReleasedWorkOrder,
     ReleaseSummary,
+    ShipmentDue,
     ShipmentPublic,
     UnitPublic,
     UnitReport,
@@ -620,6 +622,19 @@ class ExecutionService:
         for number, serial in rows:
             found[number].append(serial)
         return dict(found)
+
+    def released_work_orders(self, actor: Actor) -> list[ReleasedWorkOrder]:
+        """Released work orders not started yet, with their planned steps and material:
+        what a plant's line controller (or the twin) loads to run them."""
+        actor.require(*FLOOR)
+        with self._reading(actor) as uow:
+            return reads.released_work_orders(uow)
+
+    def shipments_due(self, actor: Actor) -> list[ShipmentDue]:
+        """Customer orders ready to leave (all units good and inspected): the dock's list."""
+        actor.require(*FLOOR)
+        with self._reading(actor) as uow:
+            return reads.shipments_due(uow)
 
     def dispatch_lists(self) -> dict[str, list[DispatchItem]]:
         """Each machine's work: released operations not finished, in planned order (the

@@ -21,9 +21,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session
 
-from openfab.connect.bus import EventMessage
 from openfab.settings import normalize_database_url
-from openfab.store.events import EventRecord, PendingEvent, canonical_payload, seal
+from openfab.store.events import (
+    EventRecord,
+    PendingEvent,
+    canonical_payload,
+    seal,
+)
 from openfab.store.tenancy import scope_session
 
 log = logging.getLogger(__name__)
@@ -47,20 +51,6 @@ def _sqlite_pragmas(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         readonly = conn.get_execution_options().get("openfab_readonly", False)
         conn.exec_driver_sql("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
-
-
-def to_message(record: EventRecord) -> EventMessage:
-    return EventMessage(
-        seq=record.seq,
-        event_id=record.event_id,
-        type=record.type,
-        tenant_id=record.tenant_id,
-        entity_type=record.entity_type,
-        entity_id=record.entity_id,
-        payload=record.payload,
-        actor=record.actor,
-        occurred_at=record.occurred_at,
-    )
 
 
 class UnitOfWork:

@@ -12,6 +12,7 @@ order is still commit order, which the relays rely on.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -27,6 +28,26 @@ from openfab.store.types import utcnow
 
 GENESIS = "0" * 64
 SeqType = BigInteger().with_variant(Integer, "sqlite")
+
+
+@dataclass(frozen=True)
+class EventMessage:
+    """An event as it travels on a bus: the committed event-log entry."""
+
+    seq: int
+    event_id: str
+    type: str
+    tenant_id: str | None
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    actor: str
+    occurred_at: datetime
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    """Whether ``event_type`` matches the glob ``pattern`` (``order.*``)."""
+    return fnmatch.fnmatchcase(event_type, pattern)
 
 
 class EventRecord(TenantOwned, Base):

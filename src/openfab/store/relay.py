@@ -26,9 +26,8 @@ from typing import IO, Literal, Protocol
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from openfab.connect.bus import EventMessage, matches
 from openfab.store.database import Database
-from openfab.store.events import EventRecord, OutboxCursor
+from openfab.store.events import EventMessage, EventRecord, OutboxCursor, matches
 
 log = logging.getLogger(__name__)
 EVENTS = EventRecord.__table__
