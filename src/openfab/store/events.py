@@ -113,7 +113,8 @@ def entry_hash(record: EventRecord) -> str:
 
 @dataclass
 class PendingEvent:
-    """An event recorded in an open unit of work, chained when the unit commits."""
+    """An event recorded in an open unit of work, chained when the unit commits; its
+    ``payload`` is already canonical (``canonical_payload``)."""
 
     type: str
     entity_type: str
@@ -150,7 +151,7 @@ def seal(session: Session, pending: Sequence[PendingEvent]) -> list[EventRecord]
             tenant_id=event.tenant_id,
             entity_type=event.entity_type,
             entity_id=event.entity_id,
-            payload=canonical_payload(event.payload),
+            payload=event.payload,  # canonical since ``UnitOfWork.record``
             actor=event.actor,
             occurred_at=event.occurred_at,
             prev_hash=head.hash,
