@@ -9,6 +9,11 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from openfab.cli import app
+from openfab.orders.schemas import OrderCreate
+from openfab.platform import Platform
+from openfab.settings import Settings
+from tests.conftest import make_tenant
+from tests.orders.test_service import cheapest
 
 runner = CliRunner()
 
@@ -79,3 +84,18 @@ def test_schedule_solve_refuses_an_unknown_format(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schedule", "solve", str(instance), "--format", "xml"])
     assert result.exit_code == 1
     assert "xml" in result.output
+
+
+def test_schedule_plan_draws_the_plants_gantt(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    platform = Platform.open(url, settings=Settings(database_url=url, jwt_secret="c" * 40))
+    people = make_tenant(platform)
+    body = OrderCreate(product="fridge", choices=cheapest(platform, people))
+    number = platform.orders.place(people.alice, body).number
+    platform.close()
+    chart = tmp_path / "plan.html"
+    args = ["schedule", "plan", "--db", url, "--time-limit", "2", "--gantt", str(chart)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "planned 1 orders" in result.output
+    assert number in chart.read_text()

@@ -305,7 +305,6 @@ def schedule_plan(
     """Plan every open order of the plant; update promise dates; optionally draw the Gantt."""
     from openfab.identity.actor import Actor
     from openfab.planning.gantt import Bar, gantt_html
-    from openfab.planning.orm import ScheduledOperationRow
     from openfab.store.types import utcnow
 
     platform = _platform(db)
@@ -317,23 +316,17 @@ def schedule_plan(
         f"{summary.promise_changes} promise dates changed ({run.solve_seconds:.1f} s)"
     )
     if gantt is not None:
-        from sqlalchemy import select
-
-        with platform.db.unit(tenant_id=None, actor="system:cli", readonly=True) as uow:
-            rows = uow.session.scalars(
-                select(ScheduledOperationRow).where(ScheduledOperationRow.run_id == run.id)
-            ).all()
-            bars = [
-                Bar(
-                    r.machine,
-                    r.start_at,
-                    r.end_at,
-                    r.order_number,
-                    r.order_number,
-                    f"{r.order_number} op {r.sequence} on {r.machine}: {r.reason}",
-                )
-                for r in rows
-            ]
+        bars = [
+            Bar(
+                r.machine,
+                r.start_at,
+                r.end_at,
+                r.order_number,
+                r.order_number,
+                f"{r.order_number} op {r.sequence} on {r.machine}: {r.reason}",
+            )
+            for r in platform.planning.run_operations(Actor.system("cli"), run.id)
+        ]
         gantt.write_text(gantt_html(bars, title="OpenFab schedule", now=utcnow()))
         console.print(f"Gantt chart → {gantt}")
     platform.close()

@@ -419,6 +419,18 @@ class PlanningService:
             select(ScheduleRunRow).order_by(ScheduleRunRow.created_at.desc()).limit(1)
         ).first()
 
+    def run_operations(self, actor: Actor, run_id: str) -> list[GanttBar]:
+        """Every operation of one plan, plant-wide, in start order (plant staff: the plant's
+        own schedule, e.g. for the CLI's Gantt chart)."""
+        actor.require(Role.PLANNER, Role.ADMIN)
+        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            rows = uow.session.scalars(
+                select(ScheduledOperationRow)
+                .where(ScheduledOperationRow.run_id == run_id)
+                .order_by(ScheduledOperationRow.start_at)
+            ).all()
+            return [GanttBar.model_validate(r) for r in rows]
+
     def gantt(self, actor: Actor, *, by: str = "machine") -> GanttPublic:
         """The latest plan's operations of the actor's tenant (customers: their own orders)."""
         with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
