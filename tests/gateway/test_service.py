@@ -72,6 +72,7 @@ def test_bad_messages_are_dead_lettered_with_their_reason_and_can_be_replayed(
         ("site/area/line/no-such-machine", json.dumps(first_start), "unknown_machine"),
         (path, json.dumps({**first_start, "at": "2026-03-02T08:00:00"}), "invalid"),  # no zone
         (path, json.dumps(first_finish), "conflict"),  # a finish before its start
+        (path, json.dumps({**first_start, "at": "2099-01-01T00:00:00Z"}), "clock_skew"),
     ]
     for sender, payload, code in cases:
         result = gateway.receive(sender, payload, transport="test")

@@ -62,6 +62,9 @@ from openfab.store.types import utcnow
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("gateway")
+MAX_AHEAD = timedelta(minutes=15)
+"""A message stamped further ahead of the platform's clock comes from a machine whose clock is
+wrong: it is refused (it would put OEE intervals and genealogy in the future), not guessed."""
 REPAIR = timedelta(minutes=90)
 """Assumed repair time when a machine reports Down without saying when it is expected back."""
 PLANT_STAFF = (Role.OPERATOR, Role.PLANNER, Role.ADMIN)
@@ -131,7 +134,12 @@ class Gateway:
                 for message in messages:
                     out.refuse(sender, message, "unknown_machine", problem)
                 continue
-            sent += [(path, m) for m in messages]
+            for message in messages:
+                skew = _ahead(message)
+                if skew:
+                    out.refuse(sender, message, "clock_skew", skew)
+                else:
+                    sent.append((path, message))
         if sent:
             self._apply(sent, out)
         self._dead_letter(transport, out.refused)
@@ -399,6 +407,15 @@ def _sender(
 def key(path: EquipmentPath, message: FloorMessage) -> str:
     """The message's id scoped by its sender: two machines that number alike never collide."""
     return f"{path.machine}/{message.message_id}"
+
+
+def _ahead(message: FloorMessage) -> str:
+    """Why a message is stamped too far ahead of the platform's clock ("" when it is not)."""
+    now = utcnow()
+    if message.at <= now + MAX_AHEAD:
+        return ""
+    at, clock = message.at.isoformat(), now.isoformat()
+    return f"stamped {at}, ahead of the plant's clock ({clock}): check the sender's clock"
 
 
 def _code(exc: OpenFabError) -> str:
