@@ -34,10 +34,9 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
+from common import finish, load_text
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -47,7 +46,6 @@ from openfab.store.events import verify_chain
 
 warnings.simplefilter("ignore")
 PG_ADMIN = os.environ.get("OPENFAB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 console = Console(width=140, record=True)
 VARIANTS = ("row only", "row + event", "work then event", "event then work")
 INSERT = text("INSERT INTO bench_unit (id, writer, note) VALUES (:id, :writer, :note)")
@@ -144,10 +142,6 @@ def ms(values: list[float], q: float | None = None) -> str:
     return f"{1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]:.2f}"
 
 
-def load_text(load: tuple[float, float, float]) -> str:
-    return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-
-
 def render(cells: list[Cell], work: float, seconds: float) -> Table:
     table = Table(
         title=f"Concurrent writers on PostgreSQL, {seconds:g} s per cell, work = {work * 1000:g} ms"
@@ -213,7 +207,6 @@ def main() -> None:
         with db.unit(tenant_id=None, actor="system:audit", readonly=True) as uow:
             report = verify_chain(uow.session)
         verified = time.perf_counter() - started
-    after = os.getloadavg()
     console.print(render(cells, work, args.seconds))
     verdict = "[green]intact[/]" if report.ok else f"[red]BROKEN at {report.first_break}[/]"
     events = sum(c.commits for c in cells if c.variant != "row only")
@@ -221,16 +214,7 @@ def main() -> None:
         f"verify_chain: {report.checked:,} entries checked in {verified:.2f} s ({verdict}); "
         f"events committed by the writers: {events:,}"
     )
-    console.print(
-        f"{host.node()}: {os.cpu_count()} cores; load average before {load_text(before)}, "
-        f"after {load_text(after)}"
-    )
-    if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = RESULTS / f"chain-{stamp}.txt"
-        path.write_text(console.export_text())
-        console.print(f"results → {path}")
+    finish(console, "chain", before, save=not args.no_save)
 
 
 if __name__ == "__main__":

@@ -20,16 +20,12 @@ host). Targets from the issue: ≥ 2,000 messages/s per process; p99 < 100 ms at
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import math
 import multiprocessing
 import os
 import platform as host
-import shutil
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
 import uuid
@@ -37,11 +33,12 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import psycopg
+from common import finish, load_text, private_mosquitto
 from rich.console import Console
 from rich.table import Table
 
@@ -60,7 +57,6 @@ from openfab.store.types import utcnow
 
 warnings.simplefilter("ignore")
 PG_ADMIN = os.environ.get("OPENFAB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 THROUGHPUT_TARGET = 2_000
 P99_TARGET_MS = 100.0
 console = Console(width=140, record=True)
@@ -192,33 +188,6 @@ def throughput(plant: Plant, backend: str, batch: int, orders: int) -> Throughpu
 
 
 # -- (b) end to end over MQTT -----------------------------------------------------------------
-@contextmanager
-def private_mosquitto() -> Iterator[int]:
-    """A Mosquitto of the benchmark's own, configured as a plant's broker would be (QoS 1
-    messages for a lagging consumer are queued, not dropped beyond the default 1000)."""
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        probe.close()
-        conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-            f"max_queued_messages 10000000\nuser {getpass.getuser()}\n"
-        )
-        binary = shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/usr/local/sbin") or "mosquitto"
-        process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.05)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
 class TimedGateway:
     """The gateway as ``MqttFloorSource`` calls it, noting when each message's batch was
     committed (``receive_many`` returns after the commit; the source acknowledges then)."""
@@ -329,10 +298,6 @@ def over_mqtt(plant: Plant, backend: str, rate: float, seconds: float, port: int
 
 
 # -- report -----------------------------------------------------------------------------------
-def load_text(load: tuple[float, float, float]) -> str:
-    return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-
-
 def throughput_table(rows: list[Throughput]) -> Table:
     table = Table(title="(a) Gateway.receive_many: shop-floor messages per second of one process")
     for column in ("database", "batch", "messages", "seconds", "messages/s", "CPU ms/message"):
@@ -430,21 +395,11 @@ def main() -> None:
                 else:
                     with private_mosquitto() as port:
                         latency.append(over_mqtt(plant, backend, args.rate, args.seconds, port))
-    after = os.getloadavg()
     if speed:
         console.print(throughput_table(speed))
     if latency:
         console.print(latency_table(latency))
-    console.print(
-        f"{host.node()}: {os.cpu_count()} cores; load average before {load_text(before)}, "
-        f"after {load_text(after)}"
-    )
-    if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = RESULTS / f"gateway-{stamp}.txt"
-        path.write_text(console.export_text())
-        console.print(f"results → {path}")
+    finish(console, "gateway", before, save=not args.no_save)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,8 @@ the shared server at 4222; the benchmark's subjects are purged afterwards) and M
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import platform as host
-import shutil
-import socket
-import subprocess
 import tempfile
 import time
 import uuid
@@ -29,10 +25,9 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
+from common import finish, load_text, private_mosquitto
 from rich.console import Console
 from rich.table import Table
 
@@ -45,7 +40,6 @@ from openfab.store.relay import Relay
 
 warnings.simplefilter("ignore")
 PG_ADMIN = os.environ.get("OPENFAB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-RESULTS = Path(__file__).parent / "results"
 NATS_TARGET = 10_000
 console = Console(width=140, record=True)
 
@@ -73,33 +67,6 @@ def database(backend: str) -> Iterator[Database]:
         db.dispose()
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def private_mosquitto(inflight: int = 20) -> Iterator[int]:
-    """A Mosquitto of the benchmark's own (nobody else's subscribers see the flood); it
-    announces ``inflight`` as its MQTT 5 Receive Maximum (Mosquitto's default: 20)."""
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        probe.close()
-        conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\n"
-            f"max_inflight_messages {inflight}\n"
-        )
-        binary = shutil.which("mosquitto", path="/usr/sbin:/usr/bin:/usr/local/sbin") or "mosquitto"
-        process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.05)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(10)
 
 
 def write_events(db: Database, tenant: str, count: int, per_unit: int = 1000) -> float:
@@ -152,10 +119,6 @@ def purge_nats(tenant: str) -> None:
         sink.client.loop.run(sink.client.js.purge_stream(stream, subject=subject), timeout=60)
     finally:
         sink.close()
-
-
-def load_text(load: tuple[float, float, float]) -> str:
-    return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
 def render(rows: list[Drained], backend: str, written: float, events: int) -> Table:
@@ -219,7 +182,7 @@ def main() -> None:
                     rows.append(drain(db, "MQTT (QoS 1)", mqtt, batch=args.batch))
                     continue
                 for window in (20, args.mqtt_window):  # the default, then a wider window
-                    with private_mosquitto(window) as port:
+                    with private_mosquitto(inflight=window) as port:
                         settings = MqttSettings(port=port, max_inflight=window)
                         mqtt = MqttSink(settings, client_id=f"bench-{uuid.uuid4().hex[:8]}")
                         name = f"MQTT (QoS 1, {window} in flight)"
@@ -231,18 +194,8 @@ def main() -> None:
                     purge_nats(tenant)
             else:
                 rows.append(runs[sink]())
-    after = os.getloadavg()
     console.print(render(rows, args.backend, written, args.events))
-    console.print(
-        f"{host.node()}: {os.cpu_count()} cores; load average before {load_text(before)}, "
-        f"after {load_text(after)}"
-    )
-    if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = RESULTS / f"relay-{stamp}.txt"
-        path.write_text(console.export_text())
-        console.print(f"results → {path}")
+    finish(console, "relay", before, save=not args.no_save)
 
 
 if __name__ == "__main__":
