@@ -164,9 +164,7 @@ class Gateway:
         self._machine_states(states, out)
         self._operations(operations, out)
         self._measurements(measurements, out)
-        for path, message in sent:
-            if isinstance(message, MaterialConsumed):
-                self._material(path, message, out)
+        self._consumptions([(p, m) for p, m in sent if isinstance(m, MaterialConsumed)], out)
 
     # -- machine states ------------------------------------------------------------------------
     def _machine_states(
@@ -289,6 +287,34 @@ class Gateway:
             self._book(path, message, moves, out=out)
         except OpenFabError as exc:
             out.refuse(path, message, _code(exc), exc.detail)
+
+    def _consumptions(
+        self, sent: Sequence[tuple[EquipmentPath, MaterialConsumed]], out: _Outcome
+    ) -> None:
+        """Line-side issues of a batch in one transaction; when any is refused, each again
+        on its own so only the bad ones are dead-lettered."""
+        if not sent:
+            return
+        owners = self._owners({m.work_order for _, m in sent if m.work_order})
+        keyed: list[tuple[str, MoveCreate]] = []
+        for path, message in sent:
+            owner = owners.get(message.work_order) if message.work_order else None
+            if message.work_order and owner is None:
+                why = f"work order {message.work_order!r} not found"
+                out.refuse(path, message, "unknown_work_order", why)
+                continue
+            why = f"{path.machine}: {message.type}"
+            move = _move(MoveKind.ISSUE, message.lot, owner[1] if owner else None, why)
+            keyed.append((key(path, message), move))
+        try:
+            booked = self.materials.book_messages(ACTOR, keyed)
+        except OpenFabError:
+            for path, message in sent:
+                if not message.work_order or message.work_order in owners:
+                    self._material(path, message, out)
+            return
+        out.applied += booked
+        out.duplicates += len(keyed) - booked
 
     def _received_key_known(self, path: EquipmentPath, message: FloorMessage) -> bool:
         with self.db.unit(tenant_id=None, actor=ACTOR.name, readonly=True) as uow:

@@ -467,6 +467,20 @@ class MaterialService:
                 apply_move(uow, data)
         return len(moves)
 
+    def book_messages(self, actor: Actor, messages: Sequence[tuple[str, MoveCreate]]) -> int:
+        """Moves of many shop-floor messages in one transaction, each under its message key
+        (a redelivered one is skipped); all or none. Returns how many were new."""
+        actor.require(*STOCK_KEEPERS)
+        if not messages:
+            return 0
+        booked = 0
+        with self.db.unit(tenant_id=None, actor=actor.name) as uow, uow.session.no_autoflush:
+            for key, data in messages:
+                if first_delivery(uow, key, "stock.moves"):
+                    apply_move(uow, data)
+                    booked += 1
+        return booked
+
     def allocate(self, actor: Actor, data: AllocationCreate) -> StockPublic:
         """Reserve free stock for a work order; more than is free is refused."""
         actor.require(*STOCK_KEEPERS)
