@@ -13,6 +13,7 @@ from tests.execution.conftest import TWIN
 
 
 @pytest.mark.postgres
+@pytest.mark.xdist_group("floor-broker")  # the plant's machine topics on the one local broker
 @pytest.mark.parametrize("bus", ["mqtt", "nats"])
 def test_the_demo_runs_over_a_real_bus_into_postgresql(bus: str, postgres_url: str) -> None:
     with scratch_database("openfab_demo_bus") as url:

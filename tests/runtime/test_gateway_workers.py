@@ -27,7 +27,8 @@ from openfab.platform import Platform
 from openfab.settings import Settings
 from tests.conftest import make_tenant
 
-pytestmark = pytest.mark.slow
+# One at a time: they share the plant's machine topics on the one local broker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("floor-broker")]
 MACHINES = 10
 PER_MACHINE = 60
 """Mosquitto keeps at most 1,000 queued messages per client by default (max_queued_messages)
@@ -79,7 +80,7 @@ class Plant:
         for n in range(start, start + count):
             for path in self.machines:
                 body = {
-                    "message_id": f"state-{n}",  # every machine numbers alike
+                    "message_id": f"{self.name}-{n}",  # every machine numbers alike
                     "type": "machine.state",
                     "at": (at + timedelta(seconds=n)).isoformat(),
                     "state": "Running" if n % 2 else "Idle",

@@ -14,7 +14,8 @@ import pytest
 
 from tests.runtime.conftest import Served, drive_order
 
-pytestmark = pytest.mark.slow
+# One at a time: they share the plant's machine topics on the one local broker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("floor-broker")]
 
 
 class Plant:
