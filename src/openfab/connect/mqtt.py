@@ -35,10 +35,11 @@ from openfab.connect.bus import EventMessage, Handler, decode_event, encode_even
 from openfab.connect.ingest import TelemetryIngest, as_reading
 from openfab.connect.telemetry import Reading, encode, encode_batch, machine_batches
 from openfab.connect.topics import (
-    MQTT_EVENTS,
+    EVENTS,
     ROOT,
     EquipmentPath,
     TopicError,
+    events_topic,
     mqtt_topic,
     parse_mqtt_topic,
 )
@@ -250,7 +251,8 @@ def _secure(client: mqtt.Client, settings: MqttSettings) -> None:
 
 
 class MqttBus:
-    """The event bus over MQTT: events on ``openfab/$events/{type}``, glob-matched locally."""
+    """The event bus over MQTT: events on ``openfab/{tenant}/$events/{type}`` (the topics the
+    runtime's publisher uses), glob-matched locally."""
 
     def __init__(self, settings: MqttSettings | None = None, *, client_id: str | None = None):
         self._subscriptions: list[tuple[str, Handler]] = []
@@ -258,12 +260,12 @@ class MqttBus:
         self._mqtt = MqttClient(
             settings,
             client_id=client_id or f"openfab-bus-{uuid.uuid4().hex[:12]}",
-            subscriptions=[f"{MQTT_EVENTS}/#"],
+            subscriptions=[f"{ROOT}/+/{EVENTS}/#"],
             on_message=self._deliver,
         ).start()
 
     def publish(self, message: EventMessage) -> None:
-        self._mqtt.publish(f"{MQTT_EVENTS}/{_topic_safe(message.type)}", encode_event(message))
+        self._mqtt.publish(events_topic(message.tenant_id, message.type), encode_event(message))
 
     def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
         entry = (pattern, handler)
@@ -376,7 +378,3 @@ class MqttIngestSource:
         """Disconnect; stop the ingest first, so what it stored is acknowledged."""
         self.paused = True
         self.mqtt.stop(end_session=end_session)
-
-
-def _topic_safe(event_type: str) -> str:
-    return "".join("_" if c in "+#/" else c for c in event_type) or "_"

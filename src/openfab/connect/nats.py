@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import re
 import ssl
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from openfab.connect.topics import (
     NATS_TELEMETRY,
     EquipmentPath,
     TopicError,
+    events_subject,
     nats_subject,
     parse_nats_subject,
 )
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 EVENTS_STREAM = "OPENFAB_EVENTS"
 TELEMETRY_STREAM = "OPENFAB_TELEMETRY"
-_TOKEN = re.compile(r"[^A-Za-z0-9_\-.]")
 RETRYABLE = (NatsError, asyncio.TimeoutError, TimeoutError, ConnectionError)
 
 
@@ -231,7 +230,7 @@ class NatsBus:
 
     def publish(self, message: EventMessage) -> None:
         """Stored in the stream before this returns (re-sent until acknowledged)."""
-        subject = f"{NATS_EVENTS}.{_token(message.type)}"
+        subject = events_subject(message.tenant_id, message.type)
         triple = (subject, encode_event(message), message.event_id)
         self.client.loop.run(self.client.publish_all([triple]))
 
@@ -560,7 +559,3 @@ def _call(handler: Handler, message: EventMessage) -> None:
         handler(message)
     except Exception:
         log.exception("event handler failed for %s #%s", message.type, message.seq)
-
-
-def _token(event_type: str) -> str:
-    return _TOKEN.sub("_", event_type).strip(".") or "_"

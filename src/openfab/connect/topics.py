@@ -17,7 +17,6 @@ from typing import Any
 ROOT = "openfab"
 NATS_TELEMETRY = f"{ROOT}.telemetry"
 NATS_EVENTS = f"{ROOT}.events"
-MQTT_EVENTS = f"{ROOT}/$events"  # `$` is no equipment level, so no clash with telemetry
 _LEVEL = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")  # the twin's segment rule, bounded
 _NATS_LEVEL = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # a dot would split a NATS token
 
