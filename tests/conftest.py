@@ -116,6 +116,42 @@ def make_tenant(platform: Platform, *, samples: bool = True) -> TenantPeople:
     return people
 
 
+@dataclass(frozen=True)
+class PlantPeople:
+    """The plant's own staff: a planner (also plant admin), an operator, a storekeeper,
+    maintenance and quality."""
+
+    planner: Actor
+    operator: Actor
+    stores: Actor
+    maintenance: Actor
+    quality: Actor
+
+
+def make_plant_staff(platform: Platform) -> PlantPeople:
+    suffix = uuid.uuid4().hex[:8]
+    actors = {}
+    for handle, roles in (
+        ("planner", [Role.PLANT_PLANNER, Role.PLANT_ADMIN]),
+        ("operator", [Role.OPERATOR]),
+        ("stores", [Role.STORES]),
+        ("maintenance", [Role.MAINTENANCE]),
+        ("quality", [Role.QUALITY]),
+    ):
+        email = f"{handle}-{suffix}@plant.example.com"
+        user = platform.identity.create_user(
+            Actor.system("test"),
+            UserCreate(email=email, full_name=handle, password=PASSWORD, roles=roles),
+        )
+        actors[handle] = Actor(f"plant:{email}", None, user.id, frozenset(roles))
+    return PlantPeople(**actors)
+
+
+@pytest.fixture
+def plant(platform: Platform) -> PlantPeople:
+    return make_plant_staff(platform)
+
+
 @pytest.fixture
 def tenant(platform: Platform) -> TenantPeople:
     return make_tenant(platform)

@@ -43,6 +43,7 @@ from sqlalchemy import text
 
 from openfab.store import Database
 from openfab.store.events import verify_chain
+from openfab.store.tenancy import Scope
 
 warnings.simplefilter("ignore")
 PG_ADMIN = os.environ.get("OPENFAB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -87,7 +88,7 @@ class Cell:
 def unit(db: Database, variant: str, writer: int, work: float, cell: Cell) -> None:
     """One unit of work of ``variant``; its lock wait and hold go into ``cell``."""
     waited = held_from = None
-    with db.unit(tenant_id="bench", actor=f"system:bench-{writer}") as uow:
+    with db.unit(Scope.tenant("bench"), actor=f"system:bench-{writer}") as uow:
         uow.session.execute(INSERT, {"id": uuid.uuid4().hex, "writer": writer, "note": variant})
         if variant == "work then event":
             time.sleep(work)
@@ -204,7 +205,7 @@ def main() -> None:
                 console.print(f"{variant}: {k} writer(s) …")
                 cells.append(measure(db, variant, k, args.seconds, work))
         started = time.perf_counter()
-        with db.unit(tenant_id=None, actor="system:audit", readonly=True) as uow:
+        with db.unit(Scope.plant(), actor="system:audit", readonly=True) as uow:
             report = verify_chain(uow.session)
         verified = time.perf_counter() - started
     console.print(render(cells, work, args.seconds))

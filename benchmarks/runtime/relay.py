@@ -37,6 +37,7 @@ from openfab.connect.topics import NATS_EVENTS
 from openfab.runtime.publisher import EventPublisher, EventSink, InProcessSink, MqttSink, NatsSink
 from openfab.store import Database
 from openfab.store.relay import Relay
+from openfab.store.tenancy import Scope
 
 warnings.simplefilter("ignore")
 PG_ADMIN = os.environ.get("OPENFAB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -73,7 +74,7 @@ def write_events(db: Database, tenant: str, count: int, per_unit: int = 1000) ->
     """``count`` operation-like events in the chained log; seconds it took."""
     started = time.perf_counter()
     for first in range(0, count, per_unit):
-        with db.unit(tenant_id=tenant, actor="system:bench") as uow:
+        with db.unit(Scope.tenant(tenant), actor="system:bench") as uow:
             for i in range(first, min(count, first + per_unit)):
                 payload = {
                     "work_order": f"WO-{i // 12:06d}",

@@ -20,11 +20,13 @@ from openfab.errors import (
     InvalidInput,
     NotFound,
     OpenFabError,
+    Problem,
 )
 from openfab.execution.cli import trace as trace_command
 from openfab.lab.cli import lab_app
 from openfab.planning.mrp.cli import mrp_app
 from openfab.runtime import cli as runtime_cli
+from openfab.store.tenancy import Scope
 
 app = typer.Typer(help="OpenFab: the open smart-factory platform.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the event log's hash chain.", no_args_is_help=True)
@@ -32,6 +34,8 @@ tenant_app = typer.Typer(help="Manage tenants and their users.", no_args_is_help
 app.add_typer(audit_app, name="audit")
 schedule_app = typer.Typer(help="Production scheduling (CP-SAT).", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
+plant_app = typer.Typer(help="The plant's own staff (separate from the brands' users).")
+app.add_typer(plant_app, name="plant")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(connect_cli.ingest_app, name="ingest")
 app.add_typer(connect_cli.opcua_app, name="opcua")
@@ -209,7 +213,7 @@ def audit_verify(db: DbOption = None) -> None:
     from openfab.store import verify_chain
 
     platform = _platform(db)
-    with platform.db.unit(tenant_id=None, actor="system:cli", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:cli", readonly=True) as uow:
         report = verify_chain(uow.session)
     platform.close()
     if report.ok:
@@ -260,6 +264,43 @@ def tenant_create(
     finally:
         platform.close()
     console.print(f"created tenant [bold]{tenant.id}[/] with admin {admin.email}")
+
+
+@plant_app.command("add-staff")
+@handled
+def plant_add_staff(
+    email: Annotated[str, typer.Argument(help="E-mail, the sign-in name.")],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            help="plant_admin, plant_planner, operator, maintenance, quality or stores "
+            "(repeat for several).",
+        ),
+    ],
+    full_name: Annotated[str, typer.Option("--name", help="Display name.")] = "Plant staff",
+    db: DbOption = None,
+) -> None:
+    """Add a member of the plant's staff (the password is asked for, never an argument)."""
+    from pydantic import ValidationError
+
+    from openfab.identity.actor import Actor
+    from openfab.identity.schemas import UserCreate
+
+    password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = UserCreate.model_validate(
+            {"email": email, "full_name": full_name, "password": password, "roles": role}
+        )
+    except ValidationError as exc:
+        problems = [Problem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+        raise InvalidInput("invalid staff member", problems) from None
+    platform = _platform(db)
+    try:
+        created = platform.identity.create_user(Actor.system("cli"), user)
+    finally:
+        platform.close()
+    console.print(f"added [bold]{created.email}[/] to the plant's staff ({', '.join(role)})")
 
 
 # -- schedule --------------------------------------------------------------------------------

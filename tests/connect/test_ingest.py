@@ -14,6 +14,7 @@ from openfab.connect.store import DeadLetter, TelemetryStore
 from openfab.connect.telemetry import Reading, encode
 from openfab.connect.topics import EquipmentPath
 from openfab.store import Database
+from openfab.store.tenancy import Scope
 
 from .conftest import PRESS, dead_letters, make_readings, stored_ids
 
@@ -36,7 +37,7 @@ def test_values_and_times_round_trip(database: Database, ingest: TelemetryIngest
     sent = make_readings(3)
     ingest.submit(sent)
     ingest.flush()
-    with database.unit(tenant_id=None, actor="test", readonly=True) as uow:
+    with database.unit(Scope.plant(), actor="test", readonly=True) as uow:
         rows = uow.session.scalars(select(TelemetryReadingRow)).all()
         got = {r.message_id: (r.path, r.machine, r.signal, r.value, r.ts) for r in rows}
     assert got == {

@@ -20,6 +20,7 @@ from openfab.identity.actor import Actor
 from openfab.planning.mrp.orm import MaterialLotRow
 from openfab.planning.mrp.reorder_point import ReorderPolicy
 from openfab.platform import Platform
+from openfab.store.tenancy import Scope
 
 pytestmark = pytest.mark.xdist_group("demo-purchasing")
 SHORT = DemoConfig(days=0.5, orders_per_day=40, seed=5, plan_seconds=2, telemetry_minutes=30)
@@ -81,7 +82,7 @@ def test_material_is_conserved_in_the_books_and_the_twin(
 
 def test_genealogy_lots_are_the_platforms_lots(openfab: tuple[Platform, DemoResult]) -> None:
     platform, _ = openfab
-    with platform.db.unit(tenant_id=None, actor="system:test", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:test", readonly=True) as uow:
         consumed = set(uow.session.scalars(select(UnitMaterialRow.lot)))
         lots = set(uow.session.scalars(select(MaterialLotRow.lot)))
     assert consumed and consumed <= lots

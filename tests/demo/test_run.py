@@ -15,6 +15,7 @@ from openfab.demo.run import DemoConfig, DemoResult, replay_twin, run_demo
 from openfab.execution.orm import SerialUnitRow
 from openfab.execution.states import UnitStatus
 from openfab.platform import Platform
+from openfab.store.tenancy import Scope
 
 pytestmark = pytest.mark.xdist_group("demo-run")  # one run of the loop serves every test here
 
@@ -43,7 +44,7 @@ def result(platform: Platform) -> DemoResult:
 
 
 def units_by_status(platform: Platform) -> Counter[str]:
-    with platform.db.unit(tenant_id=None, actor="system:test", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:test", readonly=True) as uow:
         return Counter(str(s) for s in uow.session.scalars(select(SerialUnitRow.status)))
 
 
@@ -77,7 +78,7 @@ def test_every_shipped_unit_traces_to_lots_and_machines(
     result: DemoResult, platform: Platform
 ) -> None:
     assert result.kpis.orders_shipped > 0
-    with platform.db.unit(tenant_id=None, actor="system:test", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:test", readonly=True) as uow:
         serials = list(
             uow.session.scalars(
                 select(SerialUnitRow.serial).where(SerialUnitRow.shipped_at.is_not(None))

@@ -28,6 +28,7 @@ from openfab.execution.states import MachineState, UnitStatus
 from openfab.orders.schemas import OrderCreate
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from tests.conftest import Following, TenantPeople
 from tests.execution.conftest import TWIN, Run, message, released, run_all
@@ -36,7 +37,7 @@ from tests.store.test_relay import Recorder
 
 
 def event_types(platform: Platform, tenant: TenantPeople, entity_id: str) -> list[str]:
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         return list(
             uow.session.scalars(
                 select(EventRecord.type)
@@ -150,7 +151,7 @@ def test_units_are_conserved_and_scrap_is_made_up(
 
 def conserved(platform: Platform, tenant: TenantPeople, work_order_id: str) -> dict[str, int]:
     """Units by status, after checking started = good + scrapped + in process."""
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         row = uow.session.get(WorkOrderRow, work_order_id)
         counts = {
             str(status): int(n)
@@ -431,7 +432,7 @@ def test_cancelled_orders_lose_their_released_work_order(
 def _operation_id(platform: Platform, tenant: TenantPeople, work_order_id: str, seq: int) -> str:
     from openfab.execution.orm import OperationRow
 
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         return str(
             uow.session.scalar(
                 select(OperationRow.id).where(
@@ -444,7 +445,7 @@ def _operation_id(platform: Platform, tenant: TenantPeople, work_order_id: str, 
 def _run_minutes(platform: Platform, tenant: TenantPeople, work_order_id: str) -> float:
     from openfab.execution.orm import OperationRow
 
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         return float(
             uow.session.scalar(
                 select(OperationRow.run_minutes).where(
@@ -512,7 +513,7 @@ def test_a_refusal_mid_batch_undoes_only_its_own_message(
         )
         assert refused is None  # the next step has not started
     assert [type(e).__name__ for _, e in floor.refused] == ["Conflict", "Conflict"]
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         events = uow.session.scalars(
             select(EventRecord).where(EventRecord.type.like("operation.%"))
         ).all()

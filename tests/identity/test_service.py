@@ -9,6 +9,7 @@ from openfab.identity.actor import Actor, Role
 from openfab.identity.orm import UserRow
 from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.platform import Platform
+from openfab.store.tenancy import Scope
 from tests.conftest import PASSWORD, TenantPeople
 
 
@@ -23,7 +24,7 @@ def test_login_returns_a_token_that_names_the_user_and_tenant(
 
 
 def test_passwords_are_stored_as_argon2_hashes(platform: Platform, tenant: TenantPeople) -> None:
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         row = uow.session.get(UserRow, tenant.alice.user_id)
         assert row is not None
         assert row.password_hash.startswith("$argon2id$")

@@ -12,6 +12,7 @@ from openfab.orders.orm import OrderLoadRow
 from openfab.orders.schemas import OrderCreate, OrderTransition
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from tests.conftest import TenantPeople
 
 
@@ -23,7 +24,7 @@ def cheapest(platform: Platform, tenant: TenantPeople, product: str = "fridge") 
 
 
 def events_of(platform: Platform, tenant: TenantPeople, entity_id: str) -> list[str]:
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         return list(
             uow.session.scalars(
                 select(EventRecord.type)
@@ -63,7 +64,7 @@ def test_shipping_releases_capacity_and_every_step_is_an_event(
     )
 
     def load() -> int:
-        with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+        with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
             query = select(func.count()).where(OrderLoadRow.order_id == order.id)
             return int(uow.session.scalar(query) or 0)
 

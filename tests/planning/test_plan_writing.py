@@ -15,6 +15,7 @@ from openfab.planning.schedule import Schedule
 from openfab.planning.service import PlanningService
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from tests.conftest import TenantPeople
 from tests.orders.test_service import cheapest
 
@@ -43,7 +44,7 @@ def test_an_order_cancelled_while_the_solver_runs_is_dropped_and_the_plan_kept(
     summary = platform.planning.plan(tenant.planner, time_limit=2)
 
     assert summary.dropped_orders == 1
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         planned = set(
             uow.session.scalars(
                 select(ScheduledOperationRow.order_id).where(
@@ -56,7 +57,7 @@ def test_an_order_cancelled_while_the_solver_runs_is_dropped_and_the_plan_kept(
     assert platform.orders.get(tenant.planner, kept).status == OrderStatus.PLANNED
     steps = [s.status for s in platform.orders.track(tenant.bob, cancelled).steps]
     assert steps == ["Received", "Cancelled"]
-    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         event = uow.session.scalars(
             select(EventRecord).where(
                 EventRecord.type == "schedule.planned", EventRecord.entity_id == summary.run.id
@@ -73,7 +74,7 @@ def test_planning_moves_orders_only_through_the_order_state_machine(
     date (the order service's transition, not a bare assignment)."""
     order_id = place(platform, tenant)
     platform.planning.plan(tenant.planner, time_limit=2)
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         changes = uow.session.scalars(
             select(EventRecord).where(
                 EventRecord.type == "order.status_changed", EventRecord.entity_id == order_id

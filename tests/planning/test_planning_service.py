@@ -15,6 +15,7 @@ from openfab.planning.orm import ScheduledOperationRow
 from openfab.planning.schemas import DowntimeCreate, GanttRow
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from tests.conftest import Following, TenantPeople
 from tests.orders.test_service import cheapest
@@ -33,7 +34,7 @@ def test_planning_moves_orders_to_planned_with_the_schedules_promise(
     summary = platform.planning.plan(tenant.planner, time_limit=2)
     order = platform.orders.get(tenant.planner, order_id)
     assert order.status == OrderStatus.PLANNED
-    with platform.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         ops = uow.session.scalars(
             select(ScheduledOperationRow).where(
                 ScheduledOperationRow.run_id == summary.run.id,
@@ -81,7 +82,7 @@ def test_the_autopilot_replans_after_orders_and_cancellations(
     [again] = autopilot.poll()
     assert "order.status_changed" in again.run.trigger
     assert platform.orders.get(tenant.alice, first).status == OrderStatus.PLANNED
-    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         decisions = uow.session.scalars(
             select(EventRecord).where(EventRecord.type == "schedule.planned")
         ).all()
@@ -112,7 +113,7 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
 ) -> None:
     place(platform, tenant)
     first = platform.planning.plan(tenant.planner, time_limit=2)
-    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         busiest = uow.session.scalars(
             select(ScheduledOperationRow.machine).where(
                 ScheduledOperationRow.run_id == first.run.id
@@ -128,7 +129,7 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
     )
     [summary] = autopilot.poll()
     assert "machine.down" in summary.run.trigger
-    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         on_it = uow.session.scalars(
             select(ScheduledOperationRow).where(
                 ScheduledOperationRow.run_id == summary.run.id,
@@ -145,7 +146,7 @@ def test_replanning_keeps_started_operations_where_they_are(
     first = platform.planning.plan(tenant.planner, time_limit=2)
 
     def operations(run_id: str) -> dict[tuple[str, int, datetime], tuple[str, datetime]]:
-        with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+        with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
             rows = uow.session.scalars(
                 select(ScheduledOperationRow).where(ScheduledOperationRow.run_id == run_id)
             ).all()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from openfab.store import Database, verify_chain
+from openfab.store.tenancy import Scope
 
 
 @pytest.fixture
@@ -20,12 +21,12 @@ def db(fresh_database_url: str) -> Iterator[Database]:
 
 def write(db: Database, n: int, *, tenant: str = "acme") -> None:
     for i in range(n):
-        with db.unit(tenant_id=tenant, actor="test") as uow:
+        with db.unit(Scope.tenant(tenant), actor="test") as uow:
             uow.record("thing.happened", "thing", f"t{i}", {"i": i, "note": "ünïcode ✓"})
 
 
 def audit(db: Database) -> tuple[bool, int | None, str]:
-    with db.unit(tenant_id=None, actor="test", readonly=True) as uow:
+    with db.unit(Scope.plant(), actor="test", readonly=True) as uow:
         report = verify_chain(uow.session)
     broken = report.first_break
     return report.ok, broken.seq if broken else None, broken.reason if broken else ""

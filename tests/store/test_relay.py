@@ -12,6 +12,7 @@ import pytest
 from openfab.connect.bus import EventMessage
 from openfab.store import Database
 from openfab.store.relay import Relay, RelayThread
+from openfab.store.tenancy import Scope
 from tests.store.test_events import audit, write
 
 
@@ -43,13 +44,13 @@ def test_a_consumer_sees_committed_events_only_and_never_in_the_writers_thread(
     relay = Relay(db, recorder)
 
     def fail_after_recording() -> None:
-        with db.unit(tenant_id="acme", actor="test") as uow:
+        with db.unit(Scope.tenant("acme"), actor="test") as uow:
             uow.record("order.placed", "sales_order", "o1", {})
             raise RuntimeError("rolled back")
 
     with pytest.raises(RuntimeError):
         fail_after_recording()
-    with db.unit(tenant_id="acme", actor="test") as uow:
+    with db.unit(Scope.tenant("acme"), actor="test") as uow:
         uow.record("order.placed", "sales_order", "o2", {})
     assert recorder.seen == []  # committing published nothing
     assert relay.drain() == 1

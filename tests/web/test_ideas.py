@@ -19,6 +19,7 @@ from openfab.catalog.ideas_schemas import (
 from openfab.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from tests.api.conftest import auth
 from tests.conftest import TenantPeople
 from tests.web.conftest import email
@@ -32,7 +33,7 @@ def propose(platform: Platform, shop: TenantPeople, title: str = "Fridge with a 
 
 
 def events_of(platform: Platform, shop: TenantPeople, entity: str) -> list[str]:
-    with platform.db.unit(tenant_id=shop.tenant_id, actor="test", readonly=True) as uow:
+    with platform.db.unit(Scope.tenant(shop.tenant_id), actor="test", readonly=True) as uow:
         rows = uow.session.scalars(
             select(EventRecord).where(EventRecord.entity_id == entity).order_by(EventRecord.seq)
         )

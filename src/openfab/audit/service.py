@@ -6,10 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from openfab.errors import Forbidden
 from openfab.identity.actor import Actor, Role
 from openfab.store import Database, EventRecord, verify_chain
+from openfab.store.tenancy import Scope
+
+PRODUCTION_RECORDS = ("work_order", "work_order_operation", "serial_unit")
+"""What the plant's staff read of a brand's events: the production records of its work."""
 
 
 class EventPublic(BaseModel):
@@ -53,23 +58,34 @@ class AuditService:
         after: int = 0,
         limit: int = 100,
     ) -> EventsPublic:
-        """Staff read their tenant's events, oldest first, paged by sequence number."""
-        actor.require(Role.ADMIN, Role.PLANNER, Role.ENGINEER, Role.OPERATOR)
+        """Staff read events, oldest first, paged by sequence number: a brand's staff their
+        brand's, the plant's staff the plant's own and the production records of every
+        brand's work (never orders, users, products or recipes of a brand)."""
+        if not actor.is_staff:
+            raise Forbidden("the event log is for staff")
         query = select(EventRecord).where(EventRecord.seq > after)
+        if actor.is_plant:
+            query = query.where(
+                or_(
+                    EventRecord.tenant_id.is_(None),
+                    EventRecord.entity_type.in_(PRODUCTION_RECORDS),
+                )
+            )
         if type_prefix:
             query = query.where(EventRecord.type.startswith(type_prefix, autoescape=True))
         if entity_id:
             query = query.where(EventRecord.entity_id == entity_id)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             rows = u.session.scalars(query.order_by(EventRecord.seq).limit(limit)).all()
             data = [EventPublic.model_validate(r) for r in rows]
         next_after = data[-1].seq if len(data) == limit else None
         return EventsPublic(data=data, count=len(data), next_after=next_after)
 
     def verify(self, actor: Actor) -> AuditResult:
-        """Check the whole chain (all tenants: it is one chain); reports only where it broke."""
-        actor.require(Role.ADMIN)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        """Check the whole chain (all tenants: it is one chain); reports only where it broke
+        (an administrator of the plant or of a brand: the result names no one's data)."""
+        actor.require(Role.ADMIN, Role.PLANT_ADMIN)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             report = verify_chain(uow.session)
         broken = report.first_break
         return AuditResult(

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from openfab.connect.bus import EventMessage
-from openfab.errors import InvalidInput, OpenFabError
+from openfab.errors import InvalidInput, OpenFabError, Problem
 from openfab.identity.actor import Actor
 from openfab.planning.demand.service import DemandService
 from openfab.planning.mrp.schemas import MaterialPlanRunPublic, PurchaseOrderPublic, PurchaseStatus
@@ -39,11 +39,31 @@ class PurchasingLimits:
     max_value_per_order: Decimal = Decimal("5000")
     allowed_suppliers: frozenset[str] | None = None
     horizon_days: int = 7
+    max_value_per_round: Decimal = Decimal("50000")
+    """What one round may commit in all: a bad policy or forecast cannot buy a warehouse."""
 
-    def refusal(self, po: PurchaseOrderPublic) -> str | None:
-        """Why ``po`` needs a planner, or None when it is within the limits."""
+    def check_within(self, ceiling: PurchasingLimits) -> None:
+        """Refuse limits wider than the plant's ceiling (a planner may tighten, not lift)."""
+        problems = []
+        if self.max_value_per_order > ceiling.max_value_per_order:
+            cap = ceiling.max_value_per_order
+            problems.append(Problem("max_value_per_order", f"at most {cap}", "out_of_bounds"))
+        if self.horizon_days > ceiling.horizon_days:
+            cap_days = ceiling.horizon_days
+            problems.append(Problem("horizon_days", f"at most {cap_days}", "out_of_bounds"))
+        if self.max_value_per_round > ceiling.max_value_per_round:
+            cap = ceiling.max_value_per_round
+            problems.append(Problem("max_value_per_round", f"at most {cap}", "out_of_bounds"))
+        if problems:
+            raise InvalidInput("purchasing limits above the plant's ceiling", problems)
+
+    def refusal(self, po: PurchaseOrderPublic, committed: Decimal = Decimal(0)) -> str | None:
+        """Why ``po`` needs a planner (``committed``: value already released this round), or
+        None when it is within the limits."""
         if po.value > self.max_value_per_order:
             return f"value {po.value} exceeds the limit of {self.max_value_per_order}"
+        if committed + po.value > self.max_value_per_round:
+            return f"this round already released {committed}; limit {self.max_value_per_round}"
         if self.allowed_suppliers is not None and po.supplier not in self.allowed_suppliers:
             return f"supplier {po.supplier} is not on the allowed list"
         return None
@@ -53,9 +73,15 @@ class PurchasingLimits:
             "any" if self.allowed_suppliers is None else ", ".join(sorted(self.allowed_suppliers))
         )
         return (
-            f"value ≤ {self.max_value_per_order}, suppliers: {suppliers}, "
-            f"release within {self.horizon_days} days"
+            f"value ≤ {self.max_value_per_order}, ≤ {self.max_value_per_round} a round, "
+            f"suppliers: {suppliers}, release within {self.horizon_days} days"
         )
+
+
+CEILING = PurchasingLimits(
+    max_value_per_order=Decimal("25000"), horizon_days=30, max_value_per_round=Decimal("100000")
+)
+"""The widest limits anyone may give the autopilot over the API."""
 
 
 @dataclass
@@ -108,13 +134,15 @@ class PurchasingAutopilot:
         result = PurchasingRound(self._plan(today, trigger))
         planned = self.materials.purchase_orders(ACTOR, status=PurchaseStatus.PLANNED).data
         horizon = today + timedelta(days=self.limits.horizon_days)
+        committed = Decimal(0)
         for po in planned:
             if po.release_date > horizon:
                 continue
-            why = self.limits.refusal(po)
+            why = self.limits.refusal(po, committed)
             if why is None:
                 reason = f"autopilot: {po.reason}; within limits ({self.limits.describe()})"
                 result.released.append(self.materials.release(ACTOR, po.id, reason))
+                committed += po.value
             else:
                 self.materials.hold(ACTOR, po.id, why)
                 result.held.append((po, why))

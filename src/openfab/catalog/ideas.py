@@ -34,6 +34,7 @@ from openfab.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from openfab.identity.actor import Actor, Role
 from openfab.identity.orm import UserRow
 from openfab.store import Database, UnitOfWork
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 PROMOTERS = (Role.PLANNER, Role.ADMIN)
@@ -50,7 +51,7 @@ class IdeaService:
     def propose(self, actor: Actor, data: IdeaCreate) -> IdeaPublic:
         """Anyone signed in at the brand may propose; the base product must exist."""
         user_id = _user(actor)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             if data.base_product and _product(uow, data.base_product) is None:
                 raise InvalidInput(
                     "the idea names an unknown product",
@@ -74,7 +75,7 @@ class IdeaService:
         """One vote per user and idea; a second vote is a ``Conflict``."""
         user_id = _user(actor)
         try:
-            with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+            with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
                 row = _open_idea(uow, idea_id)
                 if _my_vote(uow, row.id, user_id) is not None:
                     raise Conflict("you have already voted for this idea")
@@ -87,7 +88,7 @@ class IdeaService:
 
     def withdraw_vote(self, actor: Actor, idea_id: str) -> IdeaPublic:
         user_id = _user(actor)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = _open_idea(uow, idea_id)
             vote = _my_vote(uow, row.id, user_id)
             if vote is None:
@@ -99,7 +100,7 @@ class IdeaService:
 
     def comment(self, actor: Actor, idea_id: str, data: CommentCreate) -> CommentPublic:
         user_id = _user(actor)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = _get(uow, idea_id)
             comment = IdeaCommentRow(
                 idea_id=row.id,
@@ -115,7 +116,7 @@ class IdeaService:
     def promote(self, actor: Actor, idea_id: str, data: IdeaPromotion) -> IdeaPublic:
         """Copy the base product's definition into a new draft product named by the planner."""
         actor.require(*PROMOTERS)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = _open_idea(uow, idea_id)
             base_code = data.base_product or row.base_product
             definition = self._draft_definition(uow, base_code, data, row)
@@ -143,7 +144,7 @@ class IdeaService:
 
     def decline(self, actor: Actor, idea_id: str, data: IdeaDecision) -> IdeaPublic:
         actor.require(*PROMOTERS)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = _open_idea(uow, idea_id)
             row.status, row.status_note, row.updated_at = IdeaStatus.DECLINED, data.note, utcnow()
             uow.record("idea.declined", "idea", row.id, {"title": row.title, "note": data.note})
@@ -182,14 +183,18 @@ class IdeaService:
         query = select(IdeaRow)
         if status is not None:
             query = query.where(IdeaRow.status == status)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(
+            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
+        ) as u:
             count = u.session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = u.session.scalars(_sorted(query, sort).limit(limit).offset(offset)).all()
             data = _publics(u, rows, actor.user_id)
         return IdeasPublic(data=data, count=count)
 
     def get(self, actor: Actor, idea_id: str) -> IdeaDetail:
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(
+            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
+        ) as u:
             row = _get(u, idea_id)
             comments = u.session.scalars(
                 select(IdeaCommentRow)

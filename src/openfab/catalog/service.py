@@ -20,6 +20,7 @@ from openfab.catalog.schemas import ProductCreate, ProductDetail, ProductPublic,
 from openfab.errors import Conflict, NotFound
 from openfab.identity.actor import Actor, Role
 from openfab.store import Database, UnitOfWork
+from openfab.store.tenancy import Scope
 
 PRODUCT_EDITORS = (Role.ADMIN, Role.ENGINEER)
 
@@ -51,7 +52,7 @@ class CatalogService:
     def install_reference_data(self, actor: Actor) -> PlantReference:
         """Load the sample plant's work centers and materials (idempotent)."""
         sample = load_sample_catalog()
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             for wc in sample.work_centers.values():
                 uow.session.merge(
                     WorkCenterRow(
@@ -74,7 +75,7 @@ class CatalogService:
         return self.reference()
 
     def reference(self) -> PlantReference:
-        with self.db.unit(tenant_id=None, actor="system:catalog", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:catalog", readonly=True) as uow:
             centers = uow.session.scalars(select(WorkCenterRow)).all()
             materials = uow.session.scalars(select(MaterialRow)).all()
             return PlantReference(
@@ -105,7 +106,7 @@ class CatalogService:
     def create_product(self, actor: Actor, data: ProductCreate) -> ProductDetail:
         actor.require(*PRODUCT_EDITORS)
         definition = self._parse(data.definition)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             if self._find(uow, definition.code) is not None:
                 raise Conflict(f"product {definition.code!r} already exists")
             row = ProductRow(
@@ -124,7 +125,7 @@ class CatalogService:
         definition = self._parse(data.definition)
         if definition.code != code:
             raise Conflict(f"definition is for {definition.code!r}, not {code!r}")
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = self._get(uow, code)
             row.revision += 1
             row.name, row.family = definition.name, definition.family
@@ -152,13 +153,17 @@ class CatalogService:
         )
 
     def list_products(self, actor: Actor) -> ProductsPublic:
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(
+            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
+        ) as u:
             rows = u.session.scalars(select(ProductRow).order_by(ProductRow.code)).all()
             data = [ProductPublic.model_validate(r) for r in rows]
         return ProductsPublic(data=data, count=len(data))
 
     def get_product(self, actor: Actor, code: str) -> ProductDetail:
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(
+            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
+        ) as u:
             row = self._get(u, code)
             revision = self._revision(u, row)
             return ProductDetail(
@@ -167,7 +172,9 @@ class CatalogService:
 
     def handle(self, actor: Actor, code: str) -> ProductHandle:
         """The current revision's configurator (built once per revision)."""
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(
+            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
+        ) as u:
             return self.handle_in(u, code)
 
     def handle_in(self, uow: UnitOfWork, code: str) -> ProductHandle:

@@ -11,7 +11,7 @@ from typing import Any
 
 from openfab.catalog.definition import ProductDefinition
 from openfab.errors import Conflict
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import PLANT, Actor, Role
 from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.platform import Platform
 
@@ -41,8 +41,16 @@ def random_choices(definition: ProductDefinition, rng: random.Random) -> dict[st
     return wish
 
 
+PLANT_STAFF = (
+    ("planner", [Role.PLANT_PLANNER, Role.PLANT_ADMIN]),
+    ("operator", [Role.OPERATOR]),
+    ("stores", [Role.STORES]),
+)
+"""The plant's own people: they sign in as ``planner@plant.example.com`` and so on."""
+
+
 def ensure_tenant(platform: Platform, tenant_id: str, name: str) -> list[Actor]:
-    """The brand, its admin (also its planner) and a few customers (idempotent)."""
+    """The brand, its admin (also its order desk) and a few customers (idempotent)."""
     system = Actor.system("demo")
     try:
         platform.identity.create_tenant(system, TenantCreate(id=tenant_id, name=name))
@@ -51,21 +59,24 @@ def ensure_tenant(platform: Platform, tenant_id: str, name: str) -> list[Actor]:
     people = [("admin", [Role.ADMIN, Role.PLANNER])] + [
         (f"customer{i}", [Role.CUSTOMER]) for i in range(1, CUSTOMERS_PER_BRAND + 1)
     ]
-    actors = []
-    for handle, roles in people:
-        email = f"{handle}@{tenant_id}.example.com"
-        try:
-            user_id = platform.identity.create_user(
-                system,
-                UserCreate(
-                    email=email, full_name=handle.title(), password=DEMO_PASSWORD, roles=roles
-                ),
-                tenant_id=tenant_id,
-            ).id
-        except Conflict:
-            user_id = _user_id(platform, email)
-        actors.append(Actor(f"user:{email}", tenant_id, user_id, frozenset(roles)))
-    return actors
+    return [_ensure_user(platform, tenant_id, handle, roles) for handle, roles in people]
+
+
+def ensure_plant_staff(platform: Platform) -> list[Actor]:
+    """The plant's planner (also its admin), an operator and a storekeeper (idempotent)."""
+    return [_ensure_user(platform, PLANT, handle, roles) for handle, roles in PLANT_STAFF]
+
+
+def _ensure_user(platform: Platform, tenant_id: str, handle: str, roles: list[Role]) -> Actor:
+    email = f"{handle}@{tenant_id}.example.com"
+    user = UserCreate(email=email, full_name=handle.title(), password=DEMO_PASSWORD, roles=roles)
+    try:
+        user_id = platform.identity.create_user(Actor.system("demo"), user, tenant_id=tenant_id).id
+    except Conflict:
+        user_id = _user_id(platform, email)
+    if tenant_id == PLANT:
+        return Actor(f"plant:{email}", None, user_id, frozenset(roles))
+    return Actor(f"user:{email}", tenant_id, user_id, frozenset(roles))
 
 
 def _user_id(platform: Platform, email: str) -> str:

@@ -32,7 +32,7 @@ from openfab.clock import SimulatedClock, running_on
 from openfab.connect.telemetry import Reading
 from openfab.connect.topics import EquipmentPath
 from openfab.demo.arrivals import arrival_times
-from openfab.demo.brands import BRANDS, ensure_tenant, random_choices
+from openfab.demo.brands import BRANDS, ensure_plant_staff, ensure_tenant, random_choices
 from openfab.demo.floor_line import open_floor_line
 from openfab.demo.kpis import Kpis, OrderOutcome, Production, compute, time_average
 from openfab.demo.machines import PlantFloor
@@ -80,7 +80,9 @@ TWIN = Actor.system("twin")
 MAX_SPANS = 200_000
 DEFAULT_ORDERS_PER_DAY = 1000.0
 """What the sample plant (about 160 machines) is sized for."""
-LIMITS = PurchasingLimits(max_value_per_order=Decimal(1_000_000))
+LIMITS = PurchasingLimits(
+    max_value_per_order=Decimal(1_000_000), max_value_per_round=Decimal(100_000_000)
+)
 """The demo's autopilot may place any order a supplier takes (no planner to approve)."""
 
 
@@ -591,6 +593,7 @@ def _setup(platform: Platform) -> _Shop:
     customers: list[tuple[Actor, str]] = []
     definitions: dict[tuple[str, str], ProductDefinition] = {}
     admins: dict[str, Actor] = {}
+    ensure_plant_staff(platform)
     for tenant_id, name, products in BRANDS:
         admin, *people = ensure_tenant(platform, tenant_id, name)
         admins[tenant_id] = admin

@@ -75,7 +75,7 @@ from openfab.execution.states import (
     check_work_order,
 )
 from openfab.execution.working_set import WorkingSet
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import FLOOR, SCHEDULERS, Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.service import OrderService
 from openfab.orders.states import OrderStatus
@@ -83,11 +83,10 @@ from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.shopfloor import machine_ids
 from openfab.store import Database, UnitOfWork
 from openfab.store.base import new_id
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 T = TypeVar("T")
-FLOOR = (Role.OPERATOR, Role.ENGINEER, Role.PLANNER, Role.ADMIN)
-PLANNERS = (Role.PLANNER, Role.ADMIN)
 LATEST = datetime.max.replace(tzinfo=UTC)
 GOOD = (UnitStatus.COMPLETED, UnitStatus.SHIPPED, UnitStatus.DELIVERED)
 
@@ -125,9 +124,9 @@ class ExecutionService:
         """Release a work order for every planned order of the latest schedule (starting
         within ``horizon`` when given), move released ones to the newer plan and cancel those
         whose sales order was cancelled. Plant-wide, like the schedule itself."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         now = now or utcnow()
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             cancelled = self._cancel_orphans(uow)
             run = uow.session.scalars(
                 select(ScheduleRunRow).order_by(ScheduleRunRow.created_at.desc()).limit(1)
@@ -159,7 +158,7 @@ class ExecutionService:
     def release_order(self, actor: Actor, order: str) -> WorkOrderDetail:
         """Release one planned order now (a rush order, or a plant run without the
         scheduler): with the latest schedule's times when it has them."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
 
         def work(uow: UnitOfWork) -> WorkOrderDetail:
             row = _sales_order(uow, order)
@@ -307,7 +306,7 @@ class ExecutionService:
     ) -> OperationPublic:
         """An operation started on a machine; the first one starts the work order's units
         (serial numbers are handed out) and puts the sales order in production."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(
             actor, work_order, lambda uow: self._start(uow, work_order, sequence, data)
         )
@@ -317,7 +316,7 @@ class ExecutionService:
     ) -> OperationPublic:
         """An operation finished: good and scrapped quantities, each unit's result, the lots
         it consumed; the next operation becomes ready, or the work order completes."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(
             actor, work_order, lambda uow: self._finish(uow, work_order, sequence, data)
         )
@@ -494,14 +493,14 @@ class ExecutionService:
     def scrap_unit(self, actor: Actor, serial: str, data: UnitScrap) -> UnitPublic:
         """Scrap a unit between operations or after completion (not while an operation runs:
         report that with the operation's finish)."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(
             actor, serial, lambda uow: self._scrap(uow, serial, data), by="serial"
         )
 
     def rework_unit(self, actor: Actor, serial: str, data: UnitRework) -> UnitPublic:
         """A unit repeated a finished operation (it failed a later check and was repaired)."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(
             actor, serial, lambda uow: self._rework(uow, serial, data), by="serial"
         )
@@ -509,12 +508,12 @@ class ExecutionService:
     # -- shipping ------------------------------------------------------------------------------
     def ship(self, actor: Actor, order: str, data: OrderShipment) -> ShipmentPublic:
         """Ship an inspected order: its good units leave, the work orders close."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(actor, order, lambda uow: self._ship(uow, order, data), by="order")
 
     def deliver(self, actor: Actor, order: str, data: OrderShipment) -> ShipmentPublic:
         """The carrier delivered a shipped order."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         return self._in_tenant(
             actor, order, lambda uow: self._deliver(uow, order, data), by="order"
         )
@@ -524,15 +523,15 @@ class ExecutionService:
         self, actor: Actor, machine: str, data: MachineStateReport
     ) -> MachineStatePublic:
         """A machine of the shared plant changed state (any order of arrival is fine)."""
-        actor.require(*FLOOR)
-        return self._retrying(None, actor, lambda uow: self._machine_state(uow, machine, data))
+        actor.require_plant(*FLOOR)
+        return self._retrying(Scope.plant(), actor, lambda uow: self._machine_state(uow, machine, data))
 
     def report_machine_states(
         self, actor: Actor, reports: Sequence[tuple[str, MachineStateReport]]
     ) -> int:
         """Many state changes in one transaction (the twin's fast path); returns how many
         were new. Refused as a whole, with every problem, when any is bad."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         problems = ProblemCollector()
         known = self.machines()
         for index, (machine, data) in enumerate(reports):
@@ -550,7 +549,7 @@ class ExecutionService:
                 self._machine_state(uow, machine, data)
             return len(uow.messages) - before
 
-        return self._retrying(None, actor, work)
+        return self._retrying(Scope.plant(), actor, work)
 
     def _machine_state(
         self, uow: UnitOfWork, machine: str, data: MachineStateReport
@@ -577,7 +576,7 @@ class ExecutionService:
             raise Forbidden("machine states are for factory staff")
         if machine not in self.machines():
             raise NotFound(f"machine {machine!r} not found")
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             rows = uow.session.scalars(
                 select(MachineStateRow)
                 .where(
@@ -595,7 +594,7 @@ class ExecutionService:
         machine's message to its tenant; tenants never see each other's work. A number two
         tenants share (never made by OpenFab) is left out, so it is refused, not guessed."""
         wanted = sorted(set(numbers))
-        with self.db.unit(tenant_id=None, actor="system:gateway", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:gateway", readonly=True) as uow:
             rows = uow.session.execute(
                 select(WorkOrderRow.number, WorkOrderRow.tenant_id, WorkOrderRow.order_id).where(
                     WorkOrderRow.number.in_(wanted)
@@ -609,7 +608,7 @@ class ExecutionService:
     def work_order_serials(self, actor: Actor, numbers: Iterable[str]) -> dict[str, list[str]]:
         """The serial numbers of work orders' units, in the order they were handed out (what
         a plant's label printer asks for once the first operation started)."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         wanted = sorted(set(numbers))
         with self._reading(actor) as uow:
             rows = uow.session.execute(
@@ -626,13 +625,13 @@ class ExecutionService:
     def released_work_orders(self, actor: Actor) -> list[ReleasedWorkOrder]:
         """Released work orders not started yet, with their planned steps and material:
         what a plant's line controller (or the twin) loads to run them."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         with self._reading(actor) as uow:
             return reads.released_work_orders(uow)
 
     def shipments_due(self, actor: Actor) -> list[ShipmentDue]:
         """Customer orders ready to leave (all units good and inspected): the dock's list."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         with self._reading(actor) as uow:
             return reads.shipments_due(uow)
 
@@ -640,7 +639,7 @@ class ExecutionService:
         """Each machine's work: released operations not finished, in planned order (the
         running one first). Plant-wide, for the machines' dispatch topics."""
         open_ops = (OperationStatus.PENDING, OperationStatus.READY, OperationStatus.RUNNING)
-        with self.db.unit(tenant_id=None, actor="system:dispatch", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:dispatch", readonly=True) as uow:
             rows = uow.session.execute(
                 select(OperationRow, WorkOrderRow.number, WorkOrderRow.quantity)
                 .join(WorkOrderRow, WorkOrderRow.id == OperationRow.work_order_id)
@@ -674,11 +673,11 @@ class ExecutionService:
         """Many shop-floor messages of one tenant in one transaction: the fast path for the
         twin or a bus consumer. Each message runs in a savepoint, so a refused one is listed
         in ``FloorSession.refused`` and the others still commit with their events."""
-        actor.require(*FLOOR)
+        actor.require_plant(*FLOOR)
         tenant = tenant_id or actor.require_tenant()
         if actor.tenant_id is not None and actor.tenant_id != tenant:
             raise Forbidden(f"{actor.name} does not act for {tenant}")
-        with self.db.unit(tenant_id=tenant, actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(tenant), actor=actor.name) as uow:
             session = FloorSession(self, uow)
             yield session
             session.finish()
@@ -706,7 +705,7 @@ class ExecutionService:
         if not problems.problems and end <= start:
             problems.add("end", "the window must end after it starts")
         problems.raise_if_any("cannot compute OEE")
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             return reads.oee_report(uow, chosen, start, end, min(end, now or utcnow()))
 
     # -- commands inside a unit of work (shared with FloorSession) ---------------------------
@@ -928,7 +927,8 @@ class ExecutionService:
 
     def trace(self, serial: str, *, tenant_id: str | None = None) -> Genealogy:
         """The platform's view for ``openfab trace``: a serial of any tenant (or of one)."""
-        with self.db.unit(tenant_id=tenant_id, actor="system:trace", readonly=True) as uow:
+        scope = Scope.plant() if tenant_id is None else Scope.tenant(tenant_id)
+        with self.db.unit(scope, actor="system:trace", readonly=True) as uow:
             rows = uow.session.scalars(
                 select(SerialUnitRow).where(SerialUnitRow.serial == serial)
             ).all()
@@ -941,31 +941,28 @@ class ExecutionService:
 
     # -- helpers -------------------------------------------------------------------------------
     def _reading(self, actor: Actor) -> AbstractContextManager[UnitOfWork]:
-        """The actor's tenant; a platform process acting for none reads the whole plant."""
-        tenant = None if actor.tenant_id is None and actor.is_system else actor.require_tenant()
-        return self.db.unit(tenant_id=tenant, actor=actor.name, readonly=True)
+        """A brand reads its own; the plant's staff and processes read the whole plant."""
+        return self.db.unit(actor.scope, actor=actor.name, readonly=True)
 
     def _in_tenant(
         self, actor: Actor, ref: str, work: Callable[[UnitOfWork], T], *, by: str = "work_order"
     ) -> T:
-        """Run ``work`` in the tenant's unit; platform processes (the twin) acting for no
-        tenant act for the tenant that owns the referenced work order, unit or order."""
+        """Run ``work`` in the unit of the tenant that owns the referenced work order, unit or
+        order: the plant acts on one brand's rows at a time, never on two."""
         tenant = actor.tenant_id
         if tenant is None:
-            if not actor.is_system:
-                raise Forbidden(f"{actor.name} does not act for a tenant")
-            with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+            with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
                 tenant = reads.owner(uow, ref, by)
-        return self._retrying(tenant, actor, work)
+        return self._retrying(Scope.tenant(tenant), actor, work)
 
-    def _retrying(self, tenant: str | None, actor: Actor, work: Callable[[UnitOfWork], T]) -> T:
+    def _retrying(self, scope: Scope, actor: Actor, work: Callable[[UnitOfWork], T]) -> T:
         """One retry after a unique-key race: a concurrent delivery of the same message won,
         and the retry finds it in the inbox (or a serial counter was created meanwhile)."""
         try:
-            with self.db.unit(tenant_id=tenant, actor=actor.name) as uow:
+            with self.db.unit(scope, actor=actor.name) as uow:
                 return work(uow)
         except IntegrityError:
-            with self.db.unit(tenant_id=tenant, actor=actor.name) as uow:
+            with self.db.unit(scope, actor=actor.name) as uow:
                 return work(uow)
 
     def _operation(

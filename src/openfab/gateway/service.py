@@ -50,7 +50,7 @@ from openfab.gateway.contract import (
 from openfab.gateway.equipment import EquipmentDirectory
 from openfab.gateway.orm import FloorDeadLetterRow
 from openfab.gateway.schemas import DeadLetterPublic, DeadLettersPublic, GatewayResult
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import PLANT_STAFF, Actor
 from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind
 from openfab.planning.mrp.service import MaterialService
 from openfab.planning.schemas import DowntimeCreate
@@ -58,6 +58,7 @@ from openfab.planning.service import PlanningService
 from openfab.store import Database
 from openfab.store.base import new_id
 from openfab.store.inbox import InboxRow
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,6 @@ MAX_AHEAD = timedelta(minutes=15)
 wrong: it is refused (it would put OEE intervals and genealogy in the future), not guessed."""
 REPAIR = timedelta(minutes=90)
 """Assumed repair time when a machine reports Down without saying when it is expected back."""
-PLANT_STAFF = (Role.OPERATOR, Role.PLANNER, Role.ADMIN)
 
 
 Payload = bytes | str | object
@@ -317,7 +317,7 @@ class Gateway:
         out.duplicates += len(keyed) - booked
 
     def _received_key_known(self, path: EquipmentPath, message: FloorMessage) -> bool:
-        with self.db.unit(tenant_id=None, actor=ACTOR.name, readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor=ACTOR.name, readonly=True) as uow:
             return uow.session.get(InboxRow, key(path, message)) is not None
 
     def _book(
@@ -361,7 +361,7 @@ class Gateway:
     ) -> None:
         if not refused:
             return
-        with self.db.unit(tenant_id=None, actor=ACTOR.name) as uow:
+        with self.db.unit(Scope.plant(), actor=ACTOR.name) as uow:
             for sender, message, refusal in refused:
                 row = FloorDeadLetterRow(
                     id=new_id(),
@@ -381,8 +381,8 @@ class Gateway:
     def dead_letters(
         self, actor: Actor, *, status: str | None = "Open", limit: int = 100
     ) -> DeadLettersPublic:
-        actor.require(*PLANT_STAFF)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*PLANT_STAFF)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             query = select(FloorDeadLetterRow).order_by(FloorDeadLetterRow.received_at.desc())
             if status is not None:
                 query = query.where(FloorDeadLetterRow.status == status)
@@ -393,15 +393,15 @@ class Gateway:
     def replay(self, actor: Actor, letter_id: str) -> GatewayResult:
         """Apply a dead letter again (after the fix: the work order released, the machine
         added …); it is marked Replayed when it applied, else a new dead letter says why."""
-        actor.require(*PLANT_STAFF)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*PLANT_STAFF)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             row = uow.session.get(FloorDeadLetterRow, letter_id)
             if row is None:
                 raise NotFound(f"dead letter {letter_id!r} not found")
             sender, transport, payload = row.sender, row.transport, row.payload
         result = self.receive(sender, payload or "null", transport=f"replay:{transport}"[:16])
         if result.dead_lettered == 0:
-            with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            with self.db.unit(Scope.plant(), actor=actor.name) as uow:
                 letter = uow.session.get(FloorDeadLetterRow, letter_id)
                 assert letter is not None
                 letter.status, letter.replayed_at = "Replayed", utcnow()

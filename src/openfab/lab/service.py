@@ -43,9 +43,10 @@ from openfab.lab.schemas import (
 from openfab.lab.space import Value
 from openfab.lab.study import Study, parse_study, study_to_dict
 from openfab.store import Database, UnitOfWork
+from openfab.store.tenancy import Scope
 
 LAB_WRITERS = (Role.ENGINEER, Role.ADMIN)
-LAB_READERS = (Role.ENGINEER, Role.ADMIN, Role.PLANNER, Role.OPERATOR)
+LAB_READERS = (Role.ENGINEER, Role.ADMIN, Role.PLANNER)
 REPORTS_KEPT = 64
 
 
@@ -63,7 +64,7 @@ class LabService:
         actor.require(*LAB_WRITERS)
         study = parse_study(data.definition)
         document = study_to_dict(study)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             if uow.session.scalar(select(StudyRow).where(StudyRow.name == study.name)):
                 raise Conflict(f"study {study.name!r} already exists")
             row = StudyRow(name=study.name, definition=document)
@@ -110,7 +111,7 @@ class LabService:
     def _store(
         self, actor: Actor, study_id: str, experiments: Sequence[Experiment], source: str
     ) -> ExperimentsPublic:
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             self._study(uow, study_id)
             seq = uow.session.scalar(
                 select(func.coalesce(func.max(ExperimentRow.seq), 0)).where(
@@ -157,7 +158,7 @@ class LabService:
         predicted = [
             {k: {"mean": m, "std": s} for k, (m, s) in p.items()} for p in suggestion.predicted
         ]
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             row = SuggestionRow(
                 study_id=study_id,
                 designs=suggestion.designs,
@@ -225,7 +226,7 @@ class LabService:
     def release(self, actor: Actor, study_id: str, data: ReleaseCreate) -> ReleasePublic:
         """A chosen design becomes a new revision of a product, with its origin on record."""
         actor.require(*LAB_WRITERS)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             study_row = self._study(uow, study_id)
             exp = uow.session.get(ExperimentRow, data.experiment_id)
             if exp is None or exp.study_id != study_id:
@@ -267,7 +268,7 @@ class LabService:
 
     # -- helpers ---------------------------------------------------------------------------
     def _read(self, actor: Actor) -> Any:
-        return self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True)
+        return self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True)
 
     @staticmethod
     def _study(uow: UnitOfWork, study_id: str) -> StudyRow:

@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from openfab.catalog.configurator import ConfiguredProduct
 from openfab.catalog.service import CatalogService, PlantReference, ProductHandle
 from openfab.errors import Conflict, Forbidden, NotFound, Problem
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import SCHEDULERS, Actor, Role, without_people
 from openfab.orders.orm import OrderLoadRow, SalesOrderRow
 from openfab.orders.promise import CapacityView, estimate_promise
 from openfab.orders.schemas import (
@@ -32,6 +32,7 @@ from openfab.orders.schemas import (
 )
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus, check_transition
 from openfab.store import Database, EventRecord, UnitOfWork
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
@@ -86,7 +87,7 @@ class OrderService:
     # -- commands --------------------------------------------------------------------------
     def place(self, actor: Actor, data: OrderCreate) -> OrderDetail:
         actor.require(Role.CUSTOMER, Role.PLANNER, Role.ADMIN)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             handle = self.catalog.handle_in(uow, data.product)
             _require_orderable(handle)
             configured = handle.configurator.configure(data.choices)
@@ -136,10 +137,13 @@ class OrderService:
             return OrderDetail.model_validate(row)
 
     def transition(self, actor: Actor, order_id: str, change: OrderTransition) -> OrderPublic:
-        """Move an order to its next step; customers may only cancel their own orders."""
-        if change.status != OrderStatus.CANCELLED and not actor.is_staff:
-            raise Forbidden("only factory staff move orders through production")
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name) as uow:
+        """Move an order to its next step: a brand (its staff, or the customer) may cancel
+        its own; every other step is the plant's (its planners)."""
+        if change.status != OrderStatus.CANCELLED:
+            if not actor.is_plant:
+                raise Forbidden("only the plant moves orders through production")
+            actor.require(*SCHEDULERS)
+        with self.db.unit(actor.scope, actor=actor.name) as uow:
             row = self._get(uow, actor, order_id)
             self.advance_in(uow, row, OrderStatus(change.status), change.note)
             return OrderPublic.model_validate(row)
@@ -186,8 +190,8 @@ class OrderService:
 
     # -- queries ---------------------------------------------------------------------------
     def get(self, actor: Actor, order_id: str) -> OrderDetail:
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
-            return OrderDetail.model_validate(self._get(u, actor, order_id))
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            return _for_reader(OrderDetail.model_validate(self._get(u, actor, order_id)), actor)
 
     def list(
         self,
@@ -200,37 +204,39 @@ class OrderService:
         query = self._visible(select(SalesOrderRow), actor)
         if status is not None:
             query = query.where(SalesOrderRow.status == status)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             count = u.session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = u.session.scalars(
                 query.order_by(SalesOrderRow.created_at.desc(), SalesOrderRow.id)
                 .limit(limit)
                 .offset(offset)
             ).all()
-            return OrdersPublic(data=[OrderPublic.model_validate(r) for r in rows], count=count)
+            data = [_for_reader(OrderPublic.model_validate(r), actor) for r in rows]
+            return OrdersPublic(data=data, count=count)
 
     def track(self, actor: Actor, order_id: str) -> OrderTracking:
         """The order and every step it went through, with times, from the event log."""
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             row = self._get(u, actor, order_id)
             events = u.session.scalars(
                 select(EventRecord)
                 .where(EventRecord.entity_id == row.id, EventRecord.type.in_(ORDER_EVENTS))
                 .order_by(EventRecord.seq)
             ).all()
-            return OrderTracking(order=OrderPublic.model_validate(row), steps=_steps(events))
+            order = _for_reader(OrderPublic.model_validate(row), actor)
+            return OrderTracking(order=order, steps=_steps(events, actor))
 
     def status_counts(self, actor: Actor) -> dict[str, int]:
         query = self._visible(
             select(SalesOrderRow.status, func.count()).group_by(SalesOrderRow.status), actor
         )
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             return {str(s): int(n) for s, n in u.session.execute(query).all()}
 
     def placed_since(self, actor: Actor, since: datetime) -> int:
         """How many orders the actor's tenant received since ``since`` (a dashboard tile)."""
         query = select(func.count()).select_from(SalesOrderRow)
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             return int(u.session.scalar(query.where(SalesOrderRow.created_at >= since)) or 0)
 
     def shipments(self, actor: Actor, since: datetime) -> tuple[Shipment, ...]:
@@ -245,13 +251,13 @@ class OrderService:
                 EventRecord.occurred_at >= since,
             )
         )
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             return tuple(Shipment(*row) for row in u.session.execute(query))
 
     def preview_promise(self, configured: ConfiguredProduct, quantity: int) -> datetime:
         """The promise date an order of this configuration would get now: the same estimate
         as :meth:`place`, against the whole plant's open load (so no tenant data leaves)."""
-        with self.db.unit(tenant_id=None, actor="system:orders", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:orders", readonly=True) as uow:
             capacity = self._capacity(uow)
         promise = estimate_promise(
             now=utcnow(),
@@ -295,13 +301,19 @@ class OrderService:
         return CapacityView(minutes_per_day=per_day, open_load=open_load)
 
 
-def _steps(events: Iterable[EventRecord]) -> list[OrderStep]:
+def _steps(events: Iterable[EventRecord], reader: Actor) -> list[OrderStep]:
     steps = []
     for e in events:
         status = e.payload.get("to", e.payload.get("status"))
-        steps.append(
-            OrderStep(
-                status=status, at=e.occurred_at, actor=e.actor, note=e.payload.get("note", "")
-            )
-        )
+        who = without_people(e.actor, reader)
+        note = without_people(e.payload.get("note", ""), reader)
+        steps.append(OrderStep(status=status, at=e.occurred_at, actor=who, note=note))
     return steps
+
+
+Public = TypeVar("Public", bound=OrderPublic)
+
+
+def _for_reader(order: Public, reader: Actor) -> Public:
+    """The plant's staff run every brand's orders but see none of their customers."""
+    return order.model_copy(update={"customer_id": None}) if reader.is_plant else order

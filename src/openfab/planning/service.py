@@ -18,8 +18,14 @@ from typing import Any
 from sqlalchemy import select
 
 from openfab.catalog.service import CatalogService
-from openfab.errors import NotFound, OpenFabError
-from openfab.identity.actor import Actor, Role
+from openfab.errors import InvalidInput, NotFound, OpenFabError, Problem
+from openfab.identity.actor import (
+    DOWNTIME_REPORTERS,
+    PLANT_STAFF,
+    SCHEDULERS,
+    Actor,
+    without_people,
+)
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.service import OrderService
@@ -29,6 +35,7 @@ from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, Sche
 from openfab.planning.reschedule import reschedule
 from openfab.planning.schedule import Schedule, ScheduledOperation
 from openfab.planning.schemas import (
+    DowntimeChange,
     DowntimeCreate,
     DowntimePublic,
     GanttBar,
@@ -52,10 +59,13 @@ from openfab.planning.shopfloor import (
 from openfab.planning.solver import solve
 from openfab.store import Database, UnitOfWork
 from openfab.store.inbox import first_delivery
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 PLANNABLE = tuple(OPEN_FOR_CAPACITY)
-PLANNERS = (Role.PLANNER, Role.ADMIN)
+MAX_DOWNTIME = timedelta(days=14)
+"""The longest window one report may book (a longer stop is booked again, deliberately)."""
+MAX_DOWNTIME_AHEAD = timedelta(days=180)
 FROZEN_MINUTES = 120
 OBJECTIVE: ObjectiveName = "lead-time"
 """Promises first, then how long customers wait, then the makespan: with makespan alone a
@@ -123,6 +133,20 @@ def _scheduled(
     )
 
 
+def _check_window(start_at: datetime, end_at: datetime, now: datetime) -> None:
+    """Bounds on a downtime window: one report can never stop the plant for years."""
+    problems = []
+    if end_at - start_at > MAX_DOWNTIME:
+        problems.append(Problem("end_at", f"a window lasts at most {MAX_DOWNTIME.days} days"))
+    if start_at > now + MAX_DOWNTIME_AHEAD:
+        days = MAX_DOWNTIME_AHEAD.days
+        problems.append(Problem("start_at", f"at most {days} days ahead"))
+    if end_at <= now - timedelta(days=1):
+        problems.append(Problem("end_at", "the window ended more than a day ago"))
+    if problems:
+        raise InvalidInput("downtime window out of bounds", problems)
+
+
 def planning_order(
     row: SalesOrderRow, now: datetime, material_ready: datetime | None = None
 ) -> PlanningOrder:
@@ -174,10 +198,10 @@ class PlanningService:
         machine and times, what starts within ``frozen_minutes`` stays when it still fits, and
         everything else moves only when that pays (the scheduler's stability term).
         """
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         now = now or utcnow()
         centers = self.catalog.reference().work_centers
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             rows = self._open_orders(uow)
             placed = self._placements(uow, {r.id for r in rows})
             downtime = self._downtime(uow, after=now)
@@ -189,13 +213,13 @@ class PlanningService:
             problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
             schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
         except OpenFabError as exc:
-            with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            with self.db.unit(Scope.plant(), actor=actor.name) as uow:
                 problems = [str(p) for p in exc.problems][:50]
                 payload = {"trigger": trigger, "detail": exc.detail, "problems": problems}
                 uow.record("schedule.failed", "schedule_run", "-", payload)
             raise
         elapsed = time.perf_counter() - started
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             run = ScheduleRunRow(
                 trigger=trigger[:200],
                 objective=OBJECTIVE,
@@ -347,10 +371,11 @@ class PlanningService:
     ) -> DowntimePublic | None:
         """``report_downtime`` for a shop-floor message: a redelivery of ``message_key``
         books nothing (None)."""
-        actor.require(Role.OPERATOR, Role.ENGINEER, Role.PLANNER, Role.ADMIN)
+        actor.require_plant(*DOWNTIME_REPORTERS)
         if data.machine not in self.machines():
             raise NotFound(f"machine {data.machine!r} not found")
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        _check_window(data.start_at, data.end_at, utcnow())
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             if not first_delivery(uow, message_key, "machine.down"):
                 return None
             row = MachineDowntimeRow(
@@ -360,6 +385,30 @@ class PlanningService:
             uow.session.flush()
             payload = data.model_dump(mode="json")
             uow.record("machine.down", "machine", data.machine, payload)
+            return DowntimePublic.model_validate(row)
+
+    def change_downtime(
+        self, actor: Actor, downtime_id: str, change: DowntimeChange
+    ) -> DowntimePublic:
+        """Shorten, extend (within the bound) or cancel a downtime window booked by mistake;
+        an event says who and why, and the autopilot re-plans."""
+        actor.require_plant(*DOWNTIME_REPORTERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            row = uow.session.get(MachineDowntimeRow, downtime_id)
+            if row is None:
+                raise NotFound(f"downtime {downtime_id!r} not found")
+            before = DowntimePublic.model_validate(row)
+            payload = {"before": before.model_dump(mode="json"), "reason": change.reason}
+            if change.end_at is None:
+                uow.session.delete(row)
+                uow.record("machine.downtime_cancelled", "machine", row.machine, payload)
+                return before.model_copy(update={"cancelled": True})
+            if change.end_at <= row.start_at:
+                raise InvalidInput("end_at must be after the window's start_at")
+            _check_window(row.start_at, change.end_at, row.start_at)
+            row.end_at = change.end_at
+            payload["end_at"] = change.end_at.isoformat()
+            uow.record("machine.downtime_changed", "machine", row.machine, payload)
             return DowntimePublic.model_validate(row)
 
     @staticmethod
@@ -377,7 +426,7 @@ class PlanningService:
     def downtime_since(self, since: datetime) -> list[DowntimePublic]:
         """Downtime windows (reported or planned) ending after ``since``: a plant fact, no
         order data, so read in a platform unit for every tenant's dashboard."""
-        with self.db.unit(tenant_id=None, actor="system:planning", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:planning", readonly=True) as uow:
             rows = uow.session.scalars(
                 select(MachineDowntimeRow).where(MachineDowntimeRow.end_at > since)
             ).all()
@@ -387,7 +436,7 @@ class PlanningService:
         """The plan's view of the machines at ``now`` (for machines the shop floor never
         reported on): which are inside a downtime window, and which the latest plan keeps
         busy. Machine names only, no order data, in one platform unit."""
-        with self.db.unit(tenant_id=None, actor="system:planning", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:planning", readonly=True) as uow:
             down = {
                 r.machine: r.reason
                 for r in uow.session.scalars(
@@ -422,8 +471,8 @@ class PlanningService:
     def run_operations(self, actor: Actor, run_id: str) -> list[GanttBar]:
         """Every operation of one plan, plant-wide, in start order (plant staff: the plant's
         own schedule, e.g. for the CLI's Gantt chart)."""
-        actor.require(Role.PLANNER, Role.ADMIN)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*PLANT_STAFF)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             rows = uow.session.scalars(
                 select(ScheduledOperationRow)
                 .where(ScheduledOperationRow.run_id == run_id)
@@ -432,8 +481,9 @@ class PlanningService:
             return [GanttBar.model_validate(r) for r in rows]
 
     def gantt(self, actor: Actor, *, by: str = "machine") -> GanttPublic:
-        """The latest plan's operations of the actor's tenant (customers: their own orders)."""
-        with self.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+        """The latest plan: plant staff see every operation, a brand its own orders', a
+        customer their own; the plan's trigger names no one outside the plant."""
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             run = self.latest_run(u)
             if run is None:
                 return GanttPublic(run=None, by=by, rows=[])
@@ -449,4 +499,6 @@ class PlanningService:
             for bar in bars:
                 grouped[bar.machine if by == "machine" else bar.order_number].append(bar)
             rows = [GanttRow(key=k, bars=v) for k, v in sorted(grouped.items())]
-            return GanttPublic(run=ScheduleRunPublic.model_validate(run), by=by, rows=rows)
+            public = ScheduleRunPublic.model_validate(run)
+            public.trigger = without_people(public.trigger, actor)
+            return GanttPublic(run=public, by=by, rows=rows)

@@ -28,7 +28,7 @@ from openfab.store.events import (
     canonical_payload,
     seal,
 )
-from openfab.store.tenancy import scope_session
+from openfab.store.tenancy import APP_ROLE, Scope, scope_session
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,11 +54,12 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 class UnitOfWork:
-    """One transaction for one tenant (``None``: the platform), with its events."""
+    """One transaction in one scope (a tenant's, or the plant's), with its events."""
 
-    def __init__(self, session: Session, tenant_id: str | None, actor: str) -> None:
+    def __init__(self, session: Session, scope: Scope, actor: str) -> None:
         self.session = session
-        self.tenant_id = tenant_id
+        self.scope = scope
+        self.tenant_id = scope.tenant_id
         self.actor = actor
         self.messages: list[PendingEvent] = []
         """Events recorded so far; chained into the log when the unit commits (a caller
@@ -95,6 +96,7 @@ class Database:
             _sqlite_pragmas(self.engine)
         self._commits = threading.Condition()
         self._commit_count = 0
+        self._row_level_security: bool | None = None
 
     # -- schema ---------------------------------------------------------------------------
     def _alembic_config(self, connection: Connection) -> Config:
@@ -112,18 +114,37 @@ class Database:
                 return
         with self.engine.begin() as conn:
             command.upgrade(self._alembic_config(conn), "head")
+        self._row_level_security = None
 
     # -- transactions ---------------------------------------------------------------------
+    @property
+    def row_level_security(self) -> bool:
+        """Whether units run under PostgreSQL row-level security: the role of migration 0010
+        exists and this login may take it."""
+        if self._row_level_security is None:
+            self._row_level_security = not self.is_sqlite and self._may_take_app_role()
+        return self._row_level_security
+
+    def _may_take_app_role(self) -> bool:
+        with self.engine.connect() as conn:
+            return bool(
+                conn.exec_driver_sql(
+                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)"
+                    " THEN pg_has_role(current_user, %s, 'MEMBER') ELSE false END",
+                    (APP_ROLE, APP_ROLE),
+                ).scalar()
+            )
+
     @contextmanager
-    def unit(
-        self, *, tenant_id: str | None, actor: str, readonly: bool = False
-    ) -> Iterator[UnitOfWork]:
-        """A transaction scoped to ``tenant_id``; commits on success (with its events)."""
+    def unit(self, scope: Scope, *, actor: str, readonly: bool = False) -> Iterator[UnitOfWork]:
+        """A transaction in ``scope``; commits on success (with its events)."""
+        rls = self.row_level_security
         with self.engine.connect() as raw:
             conn = raw.execution_options(openfab_readonly=readonly)
             with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
-                scope_session(session, tenant_id)
-                uow = UnitOfWork(session, tenant_id, actor)
+                scope_session(session, scope)
+                session.info["row_level_security"] = rls
+                uow = UnitOfWork(session, scope, actor)
                 with session.begin():
                     yield uow
                     seal(session, uow.messages)
@@ -146,7 +167,7 @@ class Database:
 
     def head_seq(self) -> int:
         """The newest event's sequence number (0 for an empty log)."""
-        with self.unit(tenant_id=None, actor="system:relay", readonly=True) as uow:
+        with self.unit(Scope.plant(), actor="system:relay", readonly=True) as uow:
             return uow.session.scalar(select(func.max(EventRecord.seq))) or 0
 
     def dispose(self) -> None:

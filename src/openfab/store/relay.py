@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from openfab.store.database import Database
 from openfab.store.events import EventMessage, EventRecord, OutboxCursor, matches
+from openfab.store.tenancy import Scope
 
 log = logging.getLogger(__name__)
 EVENTS = EventRecord.__table__
@@ -226,7 +227,7 @@ class Relay:
 
     def position(self) -> int:
         """The cursor: the last seq this consumer is done with (created on first use)."""
-        with self.db.unit(tenant_id=None, actor="system:relay", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:relay", readonly=True) as uow:
             cursor = uow.session.get(OutboxCursor, self.name)
             if cursor is not None:
                 return cursor.last_seq
@@ -249,7 +250,7 @@ class Relay:
         return [EventMessage(*row) for row in rows]
 
     def _advance(self, seq: int) -> None:
-        with self.db.unit(tenant_id=None, actor="system:relay") as uow:
+        with self.db.unit(Scope.plant(), actor="system:relay") as uow:
             cursor = uow.session.get(OutboxCursor, self.name)
             if cursor is None:
                 uow.session.add(OutboxCursor(name=self.name, last_seq=seq))

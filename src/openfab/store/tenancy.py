@@ -1,43 +1,93 @@
-"""The one place that scopes data to a tenant.
+"""The one place that scopes data: to one tenant (a brand), or to the plant.
 
-Every session carries the acting tenant in ``session.info``. A listener adds
-``tenant_id = :tenant`` to every ORM query of a ``TenantOwned`` class, and another stamps the
-tenant on every new row and refuses rows of another tenant. Cross-tenant reads are therefore
-impossible by construction: no service writes (or can forget) the filter.
+Every unit of work carries an explicit ``Scope``. In a tenant scope a listener adds
+``tenant_id = :tenant`` to every ORM query of a ``TenantOwned`` class, another stamps the
+tenant on every new row and refuses rows of another tenant, and statements that would slip past
+the ORM filter (core statements on a tenant table, bulk inserts) are refused. The plant scope
+runs the shared plant: it reads every tenant's rows (planning needs them) and writes tenant rows
+only when it names their tenant. On PostgreSQL, row-level security is the second wall: each
+transaction sets its scope (``SET LOCAL``) under a role without ``BYPASSRLS`` (migration 0010).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy import Connection, Table, event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from openfab.errors import Forbidden
-from openfab.store.base import TenantOwned
+from openfab.store.base import Base, TenantOwned
 
-TENANT_KEY = "tenant_id"
-PLATFORM = "__platform__"
+SCOPE_KEY = "scope"
+PLANT_SETTING = "__plant__"
+"""The value of ``openfab.tenant`` in a plant-scope transaction (no tenant id may take it)."""
+APP_ROLE = "openfab_app"
+"""The PostgreSQL role every unit of work runs as: it holds no ``BYPASSRLS``."""
 
 
-def scope_session(session: Session, tenant_id: str | None) -> None:
-    """Bind a session to one tenant; ``None`` means the platform itself (sees every tenant)."""
-    session.info[TENANT_KEY] = PLATFORM if tenant_id is None else tenant_id
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a unit of work may touch: one tenant's, or the plant's."""
+
+    tenant_id: str | None
+
+    @classmethod
+    def tenant(cls, tenant_id: str) -> Scope:
+        if not tenant_id or tenant_id == PLANT_SETTING:
+            raise Forbidden(f"not a tenant: {tenant_id!r}")
+        return cls(tenant_id)
+
+    @classmethod
+    def plant(cls) -> Scope:
+        return cls(None)
+
+    @property
+    def is_plant(self) -> bool:
+        return self.tenant_id is None
+
+    @property
+    def setting(self) -> str:
+        """The value of ``openfab.tenant`` that row-level security compares with."""
+        return PLANT_SETTING if self.tenant_id is None else self.tenant_id
+
+
+def scope_session(session: Session, scope: Scope) -> None:
+    session.info[SCOPE_KEY] = scope
+
+
+def session_scope(session: Session) -> Scope:
+    scope = session.info.get(SCOPE_KEY)
+    if not isinstance(scope, Scope):
+        raise Forbidden("session has no scope")
+    return scope
 
 
 def session_tenant(session: Session) -> str | None:
-    value = session.info.get(TENANT_KEY)
-    if value is None:
-        raise Forbidden("session has no tenant scope")
-    return None if value == PLATFORM else str(value)
+    """The session's tenant; ``None`` in the plant scope."""
+    return session_scope(session).tenant_id
+
+
+def tenant_tables() -> frozenset[str]:
+    """Names of every tenant-owned table: the ones with a ``tenant_id`` column, which the
+    filter and row-level security guard."""
+    return frozenset(t.name for t in Base.metadata.tables.values() if _is_tenant_table(t))
+
+
+def _is_tenant_table(clause: Any) -> bool:
+    return isinstance(clause, Table) and "tenant_id" in clause.c
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
-        return
     tenant = session_tenant(state.session)
     if tenant is None:
+        return
+    _refuse_unfiltered(state)
+    if not (state.is_select or state.is_update or state.is_delete):
         return
     state.statement = state.statement.options(
         with_loader_criteria(
@@ -46,6 +96,20 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
             include_aliases=True,
         )
     )
+
+
+def _refuse_unfiltered(state: ORMExecuteState) -> None:
+    """In a tenant scope, refuse what the ORM filter cannot see: bulk inserts and core
+    statements (``Model.__table__``, ``text``) on a tenant table."""
+    statement = state.statement
+    assert isinstance(statement, ClauseElement)
+    guarded = {t.name for t in find_tables(statement, include_crud=True) if _is_tenant_table(t)}
+    if not guarded:
+        return
+    orm_enabled = statement._propagate_attrs.get("compile_state_plugin") == "orm"
+    if state.is_insert or not orm_enabled:
+        names = ", ".join(sorted(guarded))
+        raise Forbidden(f"statement on tenant table(s) {names} bypasses the tenant filter")
 
 
 @event.listens_for(Session, "before_flush")
@@ -66,3 +130,15 @@ def _stamp_tenant(session: Session, _flush_context: Any, _instances: Any) -> Non
         for obj in session.dirty:
             if isinstance(obj, TenantOwned) and obj.tenant_id != tenant:
                 raise Forbidden("a row of another tenant may not be changed")
+
+
+@event.listens_for(Session, "after_begin")
+def _set_database_scope(session: Session, _tx: SessionTransaction, conn: Connection) -> None:
+    """PostgreSQL: run the transaction as the unprivileged role, in its scope (both reset at
+    commit), so row-level security holds even for SQL that never passed the ORM."""
+    if conn.dialect.name != "postgresql" or not session.info.get("row_level_security"):
+        return
+    conn.exec_driver_sql(
+        "SELECT set_config('role', %s, true), set_config('openfab.tenant', %s, true)",
+        (APP_ROLE, session_scope(session).setting),
+    )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from statistics import mean
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from openfab.connect.orm import TelemetryReadingRow
 from openfab.execution import reads
@@ -23,6 +23,7 @@ from openfab.orders.service import Shipment
 from openfab.planning.shopfloor import work_center_of
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from openfab.web.charts import Window
 from openfab.web.registry import KpiValue
@@ -117,7 +118,7 @@ def machine_states(
 
 def last_reported_states(platform: Platform, now: datetime) -> dict[str, ReportedState]:
     """Machine → (state, since, reason) of its latest reported change at or before ``now``."""
-    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         return reads.last_reported_states(uow, now)
 
 
@@ -197,21 +198,28 @@ def recent_events(
     entity_id: str | None = None,
     limit: int = 50,
 ) -> list[FeedEvent]:
-    """The tenant's events, newest first (the tenancy filter scopes the query)."""
-    actor.require_tenant()
+    """The tenant's events, newest first (the tenancy filter scopes the query); the plant's
+    staff read the plant's own."""
     query = select(EventRecord)
+    if actor.is_plant:
+        query = query.where(EventRecord.tenant_id.is_(None))
     if type_prefix:
         query = query.where(EventRecord.type.startswith(type_prefix, autoescape=True))
     if entity_id:
         query = query.where(EventRecord.entity_id == entity_id)
-    with platform.db.unit(tenant_id=actor.tenant_id, actor=actor.name, readonly=True) as uow:
+    with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
         rows = uow.session.scalars(query.order_by(EventRecord.seq.desc()).limit(limit)).all()
         return _feed(rows)
 
 
+def _own_events(actor: Actor) -> list[ColumnElement[bool]]:
+    """The events an actor calls its own: a brand's (its scope filters them), the plant's."""
+    return [EventRecord.tenant_id.is_(None)] if actor.is_plant else []
+
+
 def decisions(platform: Platform, limit: int = 10) -> list[FeedEvent]:
     """Plans made and refused, newest first, with the trigger that caused them."""
-    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         rows = uow.session.scalars(
             select(EventRecord)
             .where(EventRecord.tenant_id.is_(None), EventRecord.type.in_(DECISION_TYPES))
@@ -224,16 +232,15 @@ def decisions(platform: Platform, limit: int = 10) -> list[FeedEvent]:
 def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) -> list[FeedEvent]:
     """New events for the live feed: the tenant's own, and the plant's schedule and machine
     events (those carry no tenant). Two queries, each scoped by construction."""
-    tenant = actor.require_tenant()
-    with platform.db.unit(tenant_id=tenant, actor=actor.name, readonly=True) as uow:
+    with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
         own = uow.session.scalars(
             select(EventRecord)
-            .where(EventRecord.seq > after)
+            .where(EventRecord.seq > after, *_own_events(actor))
             .order_by(EventRecord.seq)
             .limit(limit)
         ).all()
         mine = _feed(own)
-    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         plant = uow.session.scalars(
             select(EventRecord)
             .where(
@@ -249,7 +256,7 @@ def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) 
 
 
 def last_seq(platform: Platform) -> int:
-    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         return int(uow.session.scalar(select(func.max(EventRecord.seq))) or 0)
 
 
@@ -308,7 +315,7 @@ def plant_energy(platform: Platform, since: datetime) -> PlantEnergy | None:
         )
         .group_by(TelemetryReadingRow.signal)
     )
-    with platform.db.unit(tenant_id=None, actor="system:web", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         sums = {signal: float(total or 0.0) for signal, total in uow.session.execute(energy)}
         if not sums:
             return None

@@ -14,6 +14,7 @@ from openfab.orders.orm import SalesOrderRow
 from openfab.planning.demand.service import configured_order
 from openfab.platform import Platform
 from openfab.settings import Settings
+from openfab.store.tenancy import Scope
 from tests.conftest import TenantPeople, make_tenant
 from tests.planning.mrp.conftest import place_fridge
 
@@ -62,7 +63,7 @@ def test_a_stored_order_reads_back_with_its_choices_and_bom(
     stocked: Platform, tenant: TenantPeople
 ) -> None:
     order_id = place_fridge(stocked, tenant, quantity=2)
-    with stocked.db.unit(tenant_id=tenant.tenant_id, actor="t", readonly=True) as uow:
+    with stocked.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         row = uow.session.get(SalesOrderRow, order_id)
         assert row is not None
         order = configured_order(row)

@@ -11,6 +11,7 @@ from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
 from openfab.planning.mrp.schemas import PurchaseStatus
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from tests.conftest import Following, TenantPeople
 from tests.planning.mrp.conftest import place_fridge
 
@@ -36,7 +37,7 @@ def test_new_orders_wake_the_autopilot_which_releases_within_limits(
         ).data
     }
     assert {po.id for po in result.released} <= released
-    with stocked.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with stocked.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         reasons = uow.session.scalars(
             select(EventRecord.payload).where(
                 EventRecord.type == "purchase_order.released",

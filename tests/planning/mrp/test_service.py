@@ -15,6 +15,7 @@ from openfab.identity.actor import Actor
 from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind, PurchaseStatus
 from openfab.platform import Platform
 from openfab.store import EventRecord
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from tests.conftest import Following, TenantPeople
 from tests.planning.mrp.conftest import lot_name, place_fridge
@@ -133,7 +134,7 @@ def test_every_inventory_move_is_an_event_and_stock_never_goes_negative(
         Decimal("-1.5"),
         Decimal("-0.25"),
     ]
-    with stocked.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with stocked.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         kinds = uow.session.scalars(
             select(EventRecord.type)
             .where(EventRecord.type.like("inventory.%"))
@@ -185,7 +186,7 @@ def test_late_purchase_order_raises_material_late_and_triggers_replanning(
     late = stocked.materials.flag_late(tenant.planner, today=later)
     assert po.id in {x.id for x in late}
     pilot.poll()  # the autopilot re-plans (planned, or failed with the reasons)
-    with stocked.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with stocked.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         decisions = uow.session.scalars(
             select(EventRecord.payload).where(
                 EventRecord.type.in_(["schedule.planned", "schedule.failed"])
@@ -209,7 +210,7 @@ def test_roles_and_missing_things(stocked: Platform, tenant: TenantPeople) -> No
 
 
 def _event_types(platform: Platform, entity_id: str) -> list[str]:
-    with platform.db.unit(tenant_id=None, actor="t", readonly=True) as uow:
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         return list(
             uow.session.scalars(
                 select(EventRecord.type)

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.deps import CurrentActor, FloorQuota, PlatformDep
 from openfab.errors import NotFound
 from openfab.execution.schemas import DispatchItem
 from openfab.gateway.schemas import DeadLettersPublic, GatewayResult
-from openfab.gateway.service import PLANT_STAFF
+from openfab.identity.actor import FLOOR
 
 router = APIRouter(prefix="/floor", tags=["shop floor"])
 Sender = Annotated[
@@ -27,6 +27,7 @@ Sender = Annotated[
 @router.post(
     "/messages",
     operation_id="post_floor_messages",
+    dependencies=[FloorQuota],
     responses={422: {"model": GatewayResult, "description": "Some messages dead-lettered"}},
 )
 async def post_messages(
@@ -35,7 +36,7 @@ async def post_messages(
     """One contract message or an array of them (``docs/contracts/floor-v1.schema.json``).
     Answered once every effect or dead letter is committed: 200 when all applied (or were
     duplicates), 422 with the reasons when any was dead-lettered."""
-    actor.require(*PLANT_STAFF)
+    actor.require_plant(*FLOOR)
     body = await request.body()
     result = platform.gateway.receive(sender, body, transport="rest")
     if result.dead_lettered:
@@ -65,7 +66,7 @@ def replay(platform: PlatformDep, actor: CurrentActor, letter_id: str) -> Gatewa
 @router.get("/dispatch/{machine}", operation_id="machine_dispatch_list")
 def dispatch(platform: PlatformDep, actor: CurrentActor, machine: str) -> list[DispatchItem]:
     """The machine's released operations in the order to run them."""
-    actor.require(*PLANT_STAFF)
+    actor.require_plant(*FLOOR)
     if machine not in platform.execution.machines():
         raise NotFound(f"machine {machine!r} not found")
     return platform.execution.dispatch_lists().get(machine, [])

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from openfab.api.deps import CurrentActor, PlatformDep
-from openfab.autopilot.purchasing import PurchasingAutopilot, PurchasingLimits
+from openfab.autopilot.purchasing import CEILING, PurchasingAutopilot, PurchasingLimits
+from openfab.identity.actor import SCHEDULERS
 from openfab.planning.mrp.schemas import (
     AllocationCreate,
     GoodsReceipt,
@@ -28,7 +29,6 @@ from openfab.planning.mrp.schemas import (
     StockPublic,
     SupplierPublic,
 )
-from openfab.planning.mrp.service import PLANNERS
 
 router = APIRouter(prefix="/materials", tags=["materials"])
 
@@ -134,9 +134,10 @@ def run_autopilot(
     platform: PlatformDep, actor: CurrentActor, body: PurchasingLimitsIn
 ) -> PurchasingRoundPublic:
     """One purchasing round within the limits you set: plan, release, hold, chase late."""
-    actor.require(*PLANNERS)
+    actor.require_plant(*SCHEDULERS)
     suppliers = frozenset(body.allowed_suppliers) if body.allowed_suppliers is not None else None
     limits = PurchasingLimits(body.max_value_per_order, suppliers, body.horizon_days)
+    limits.check_within(CEILING)
     result = PurchasingAutopilot(platform.materials, limits).run(
         trigger=f"autopilot round requested by {actor.name}"
     )

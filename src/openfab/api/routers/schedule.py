@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from openfab.api.deps import CurrentActor, PlatformDep
-from openfab.planning.schemas import DowntimeCreate, DowntimePublic, GanttPublic, PlanSummary
+from openfab.planning.schemas import (
+    DowntimeChange,
+    DowntimeCreate,
+    DowntimePublic,
+    GanttPublic,
+    PlanSummary,
+)
 
 router = APIRouter(prefix="/schedule", tags=["planning"])
 
@@ -44,5 +50,17 @@ def machines(platform: PlatformDep, actor: CurrentActor) -> list[str]:
 def report_downtime(
     platform: PlatformDep, actor: CurrentActor, data: DowntimeCreate
 ) -> DowntimePublic:
-    """A machine is down or due for maintenance; the autopilot re-plans around it."""
+    """A machine is down or due for maintenance (plant staff; at most 14 days a report);
+    the autopilot re-plans around it."""
     return platform.planning.report_downtime(actor, data)
+
+
+@router.patch("/downtime/{downtime_id}", operation_id="change_machine_downtime")
+def change_downtime(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    downtime_id: Annotated[str, Path(max_length=36)],
+    change: DowntimeChange,
+) -> DowntimePublic:
+    """Correct a downtime report: a new end, or cancel it (plant staff, with a reason)."""
+    return platform.planning.change_downtime(actor, downtime_id, change)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from openfab.catalog.service import CatalogService
-from openfab.identity.actor import Actor
+from openfab.identity.actor import SCHEDULERS, Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.planning.demand.configured import (
     ConfiguredOrder,
@@ -28,8 +28,9 @@ from openfab.planning.demand.configured import (
 from openfab.planning.demand.model import DemandPlan
 from openfab.planning.demand.sensing import DemandSensing
 from openfab.planning.mrp.schemas import MaterialPlanRunPublic
-from openfab.planning.mrp.service import PLANNERS, MaterialService
+from openfab.planning.mrp.service import MaterialService
 from openfab.store import Database
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 NEED_AFTER_ORDER_DAYS = 1
@@ -46,7 +47,7 @@ class DemandService:
         """Every order placed in the last ``days`` days (cancelled ones too: they were
         demand when they came), as demand sensing sees it."""
         since = datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
-        with self.db.unit(tenant_id=None, actor="system:demand", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:demand", readonly=True) as uow:
             rows = uow.session.scalars(
                 select(SalesOrderRow).where(SalesOrderRow.created_at >= since)
             ).all()
@@ -61,7 +62,7 @@ class DemandService:
         service_level: float = 0.95,
         today: date | None = None,
     ) -> tuple[DemandPlan, list[ConfiguredOrder]]:
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         today = today or utcnow().date()
         orders = self.history(days=history_days, today=today)
         observations = option_history(orders) + material_history(orders)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from openfab.catalog.orm import MaterialRow
 from openfab.errors import Conflict, InvalidInput, NotFound, Problem
+from openfab.orders.orm import SalesOrderRow
 from openfab.planning.mrp.orm import AllocationRow, InventoryMoveRow, MaterialLotRow
 from openfab.planning.mrp.schemas import MoveCreate, MoveKind, MovePublic
 from openfab.planning.mrp.units import UnitMismatch, convert
@@ -25,6 +26,7 @@ ZERO = Decimal(0)
 LOTS = "mrp.locked_lots"
 MATERIALS = "mrp.materials"
 ALLOCATED = "mrp.allocated"
+ORDERS = "mrp.known_orders"
 EVENT = {
     MoveKind.RECEIVE: "inventory.received",
     MoveKind.ISSUE: "inventory.issued",
@@ -59,10 +61,23 @@ def check_move(uow: UnitOfWork, data: MoveCreate) -> tuple[MaterialRow, Decimal]
         problems.append(Problem("quantity", f"must be > 0, got {data.quantity}"))
     if data.kind in (MoveKind.ISSUE, MoveKind.RETURN) and not data.order_id:
         problems.append(Problem("order_id", f"a {data.kind} names the work order", "missing"))
+    elif data.order_id and not order_exists(uow, data.order_id):
+        problems.append(Problem("order_id", f"unknown order {data.order_id!r}", "not_found"))
     if problems:
         raise InvalidInput("invalid inventory move", problems)
     assert material is not None
     return material, quantity
+
+
+def order_exists(uow: UnitOfWork, order_id: str) -> bool:
+    """Whether ``order_id`` names a sales order the unit can see (remembered per
+    transaction: a batch of moves often names the same order)."""
+    known: set[str] = uow.session.info.setdefault(ORDERS, set())
+    if order_id not in known:
+        if uow.session.get(SalesOrderRow, order_id) is None:
+            return False
+        known.add(order_id)
+    return True
 
 
 def apply_move(

@@ -24,9 +24,9 @@ from sqlalchemy import delete, func, select
 from openfab.catalog.orm import MaterialRow
 from openfab.catalog.service import CatalogService
 from openfab.errors import Conflict, InvalidInput, NotFound, OpenFabError, Problem
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import BRAND_STAFF, SCHEDULERS, STOCK_KEEPERS, Actor
 from openfab.planning.mrp.engine import plan as plan_materials
-from openfab.planning.mrp.inventory import apply_move
+from openfab.planning.mrp.inventory import apply_move, order_exists
 from openfab.planning.mrp.loader import OrderRef, load_problem
 from openfab.planning.mrp.model import ForecastDemand
 from openfab.planning.mrp.orm import (
@@ -66,10 +66,12 @@ from openfab.planning.mrp.units import UnitMismatch, convert
 from openfab.store import Database, UnitOfWork
 from openfab.store.base import new_id
 from openfab.store.inbox import first_delivery
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
-PLANNERS = (Role.PLANNER, Role.ADMIN)
-STOCK_KEEPERS = (Role.OPERATOR, Role.PLANNER, Role.ADMIN)
+MAX_SAFETY_STOCK_VALUE = Decimal("50000")
+"""The most a material's safety stock may be worth (at its standard cost): a policy can
+never make the autopilot buy a warehouse."""
 ZERO = Decimal(0)
 
 
@@ -81,12 +83,12 @@ class MaterialService:
     # -- suppliers and policies ------------------------------------------------------------
     def install_sample_suppliers(self, actor: Actor) -> int:
         """Load the sample suppliers of the sample materials (idempotent); returns items."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         self.catalog.install_reference_data(Actor.system("catalog"))
         text = resources.files("openfab.planning.mrp.data").joinpath("suppliers.yaml")
         document = yaml.safe_load(text.read_text(encoding="utf-8"))
         count = 0
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             for supplier in document["suppliers"]:
                 uow.session.merge(SupplierRow(code=supplier["code"], name=supplier["name"]))
                 uow.session.flush()
@@ -97,8 +99,8 @@ class MaterialService:
         return count
 
     def suppliers(self, actor: Actor) -> list[SupplierPublic]:
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             items: dict[str, list[SupplierItemPublic]] = defaultdict(list)
             for row in uow.session.scalars(
                 select(SupplierItemRow).order_by(SupplierItemRow.material)
@@ -111,13 +113,15 @@ class MaterialService:
 
     def set_policy(self, actor: Actor, material: str, data: MaterialPolicyIn) -> MaterialPolicyIn:
         """Lot sizing and safety stock of one material (planners; demand sensing)."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         problems = _policy_problems(data)
         if problems:
             raise InvalidInput(f"invalid policy for {material}", problems)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
-            if uow.session.get(MaterialRow, material) is None:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            row = uow.session.get(MaterialRow, material)
+            if row is None:
                 raise NotFound(f"material {material!r} not found")
+            _check_safety_stock(row, data.safety_stock)
             uow.session.merge(MaterialPolicyRow(material=material, **data.model_dump()))
             uow.record("material.policy_set", "material", material, data.model_dump(mode="json"))
         return data
@@ -133,10 +137,10 @@ class MaterialService:
         safety_stock: Mapping[str, Decimal] | None = None,
     ) -> MaterialPlanRunPublic:
         """Plan the plant's materials now; replaces the previous still-planned purchases."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         now = utcnow()
         today = today or now.date()
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             loaded = load_problem(
                 uow, today=today, now=now, forecasts=forecasts, safety_stock=safety_stock
             )
@@ -144,13 +148,13 @@ class MaterialService:
         try:
             result = plan_materials(loaded.problem)
         except OpenFabError as exc:  # bad master data: say so in the log, keep the old plan
-            with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+            with self.db.unit(Scope.plant(), actor=actor.name) as uow:
                 problems = [str(p) for p in exc.problems][:50]
                 payload = {"trigger": trigger, "detail": exc.detail, "problems": problems}
                 uow.record("material.plan_failed", "material_plan_run", "-", payload)
             raise
         seconds = time.perf_counter() - started
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             run = MaterialPlanRunRow(
                 trigger=trigger[:200],
                 plan_date=today,
@@ -241,8 +245,8 @@ class MaterialService:
 
     def material_plan(self, actor: Actor) -> MaterialPlanPublic:
         """The latest plan: planned purchases, messages and the actor's tenant's shortages."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=_scope(actor), actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
             run = self.latest_run(uow)
             if run is None:
                 return MaterialPlanPublic(run=None, planned=[], messages=[], shortages=[])
@@ -258,9 +262,12 @@ class MaterialService:
             )
 
     def shortages(self, actor: Actor) -> list[ShortagePublic]:
-        """Shortages of the actor's tenant's orders in the latest plan."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=_scope(actor), actor=actor.name, readonly=True) as uow:
+        """Shortages of the latest plan: a brand's staff see their orders', the plant all."""
+        if not actor.is_plant:
+            actor.require(*BRAND_STAFF)
+        else:
+            actor.require(*STOCK_KEEPERS)
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
             run = self.latest_run(uow)
             return [] if run is None else self._shortages(uow, run.id)
 
@@ -277,7 +284,7 @@ class MaterialService:
         """When each order's last missing material arrives (latest plan), for the scheduler:
         an order with a shortage cannot start before that day (00:00 UTC)."""
         wanted = set(order_ids)
-        with self.db.unit(tenant_id=None, actor="system:materials", readonly=True) as uow:
+        with self.db.unit(Scope.plant(), actor="system:materials", readonly=True) as uow:
             run = self.latest_run(uow)
             if run is None or not wanted:
                 return {}
@@ -296,14 +303,14 @@ class MaterialService:
     def purchase_orders(
         self, actor: Actor, *, status: PurchaseStatus | None = None
     ) -> PurchaseOrdersPublic:
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=_scope(actor), actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
             data = self._purchase_orders(uow, [status] if status else None)
             return PurchaseOrdersPublic(data=data, count=len(data))
 
     def purchase_order(self, actor: Actor, po_id: str) -> PurchaseOrderPublic:
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=_scope(actor), actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
             return self._public(uow, self._get_po(uow, po_id))
 
     def _purchase_orders(
@@ -345,8 +352,8 @@ class MaterialService:
 
     def release(self, actor: Actor, po_id: str, reason: str = "") -> PurchaseOrderPublic:
         """Send a planned purchase order to its supplier."""
-        actor.require(*PLANNERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*SCHEDULERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             row = self._get_po(uow, po_id)
             if row.status != PurchaseStatus.PLANNED:
                 raise Conflict(f"purchase order {row.number} is {row.status}, not Planned")
@@ -362,14 +369,14 @@ class MaterialService:
 
     def hold(self, actor: Actor, po_id: str, why: str) -> None:
         """Record that a planned purchase waits for a planner (outside the autopilot's limits)."""
-        actor.require(*PLANNERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*SCHEDULERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             row = self._get_po(uow, po_id)
             uow.record("purchase_order.held", "purchase_order", row.id, _payload(row, why))
 
     def cancel(self, actor: Actor, po_id: str, reason: str = "") -> PurchaseOrderPublic:
-        actor.require(*PLANNERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*SCHEDULERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             row = self._get_po(uow, po_id)
             if row.status not in (PurchaseStatus.PLANNED, PurchaseStatus.RELEASED):
                 raise Conflict(
@@ -390,8 +397,8 @@ class MaterialService:
         """Goods receipt: the material becomes (or tops up) a lot; the order is Received when
         complete. A receipt after the due date is recorded as late. With ``message_key`` (a
         shop-floor message), a redelivered receipt changes nothing."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             row = self._get_po(uow, po_id)
             if not first_delivery(uow, message_key, "goods.received"):
                 return self._public(uow, row)
@@ -424,9 +431,9 @@ class MaterialService:
     def flag_late(self, actor: Actor, *, today: date | None = None) -> list[PurchaseOrderPublic]:
         """Released orders past their due date and not complete: each raises ``material.late``
         once (the re-planning autopilot listens), so the schedule moves around the gap."""
-        actor.require(*PLANNERS)
+        actor.require_plant(*SCHEDULERS)
         today = today or utcnow().date()
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             rows = uow.session.scalars(
                 select(PurchaseOrderRow).where(
                     PurchaseOrderRow.status == PurchaseStatus.RELEASED,
@@ -447,8 +454,8 @@ class MaterialService:
     # -- inventory -------------------------------------------------------------------------
     def move(self, actor: Actor, data: MoveCreate) -> MovePublic:
         """One inventory move (receive, issue to a work order, return, scrap, count)."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             return apply_move(uow, data)
 
     def book(
@@ -457,10 +464,10 @@ class MaterialService:
         """Many inventory moves in one transaction — a shop floor's issues of a shift, booked
         together rather than one commit each; all or none. Returns how many were booked (0
         for a redelivered ``message_key``)."""
-        actor.require(*STOCK_KEEPERS)
+        actor.require_plant(*STOCK_KEEPERS)
         if not moves:
             return 0
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow, uow.session.no_autoflush:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow, uow.session.no_autoflush:
             if not first_delivery(uow, message_key, "stock.moves"):
                 return 0
             for data in moves:
@@ -470,11 +477,11 @@ class MaterialService:
     def book_messages(self, actor: Actor, messages: Sequence[tuple[str, MoveCreate]]) -> int:
         """Moves of many shop-floor messages in one transaction, each under its message key
         (a redelivered one is skipped); all or none. Returns how many were new."""
-        actor.require(*STOCK_KEEPERS)
+        actor.require_plant(*STOCK_KEEPERS)
         if not messages:
             return 0
         booked = 0
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow, uow.session.no_autoflush:
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow, uow.session.no_autoflush:
             for key, data in messages:
                 if first_delivery(uow, key, "stock.moves"):
                     apply_move(uow, data)
@@ -483,11 +490,13 @@ class MaterialService:
 
     def allocate(self, actor: Actor, data: AllocationCreate) -> StockPublic:
         """Reserve free stock for a work order; more than is free is refused."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             material = uow.session.get(MaterialRow, data.material)
             if material is None:
                 raise NotFound(f"material {data.material!r} not found")
+            if not order_exists(uow, data.order_id):
+                raise NotFound(f"order {data.order_id!r} not found")
             try:
                 quantity = convert(data.quantity, data.unit, material.unit)
             except UnitMismatch as exc:
@@ -517,8 +526,8 @@ class MaterialService:
 
     def stock(self, actor: Actor, material: str | None = None) -> list[StockPublic]:
         """Stock by material: lots with location, total, reserved and free."""
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             query = select(MaterialRow).order_by(MaterialRow.code)
             if material is not None:
                 query = query.where(MaterialRow.code == material)
@@ -555,17 +564,28 @@ class MaterialService:
     def moves(
         self, actor: Actor, *, material: str | None = None, limit: int = 100
     ) -> list[MovePublic]:
-        actor.require(*STOCK_KEEPERS)
-        with self.db.unit(tenant_id=None, actor=actor.name, readonly=True) as uow:
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             query = select(InventoryMoveRow).order_by(InventoryMoveRow.moved_at.desc()).limit(limit)
             if material is not None:
                 query = query.where(InventoryMoveRow.material == material)
             return [MovePublic.model_validate(m) for m in uow.session.scalars(query)]
 
 
-def _scope(actor: Actor) -> str | None:
-    """A user sees its tenant's orders; a platform process (CLI, autopilot) sees all."""
-    return actor.tenant_id if actor.is_system else actor.require_tenant()
+def _check_safety_stock(material: MaterialRow, quantity: Decimal) -> None:
+    value = quantity * material.unit_cost
+    if value > MAX_SAFETY_STOCK_VALUE:
+        raise InvalidInput(
+            f"invalid policy for {material.code}",
+            [
+                Problem(
+                    "safety_stock",
+                    f"{quantity.normalize():f} {material.unit} is worth {value:.0f}; "
+                    f"safety stock may be worth at most {MAX_SAFETY_STOCK_VALUE}",
+                    "out_of_bounds",
+                )
+            ],
+        )
 
 
 def _supplier_item(supplier: str, item: Mapping[str, Any]) -> SupplierItemRow:

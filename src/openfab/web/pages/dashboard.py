@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from openfab.errors import NotFound, OpenFabError
-from openfab.identity.actor import STAFF, Actor, Role
+from openfab.identity.actor import SCHEDULERS, STAFF, Actor
 from openfab.platform import Platform
 from openfab.web import dashboard_data as data
 from openfab.web.charts import plant_gantt
@@ -174,7 +174,7 @@ def gantt_context(platform: Platform, actor: Actor) -> dict[str, Any]:
     return {
         "run": plan.run,
         "orders": len({b.order_number for r in plan.rows for b in r.bars}),
-        "can_plan": bool(actor.roles & {Role.PLANNER, Role.ADMIN}),
+        "can_plan": actor.is_plant and bool(actor.roles & set(SCHEDULERS)),
         "chart_factory": lambda t, every=False: plant_gantt(
             platform,
             actor,

@@ -13,7 +13,7 @@ from openfab.errors import OpenFabError
 from openfab.execution import reads
 from openfab.execution.schemas import OeeReport
 from openfab.execution.states import MachineState
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import PLANT_ROLES, Actor
 from openfab.platform import Platform
 from openfab.store.types import utcnow
 from openfab.web import dashboard_data as data
@@ -81,7 +81,7 @@ def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
     if not actor.is_staff:
         return KpiValue(None, hint="kpi.hint.unavailable")
     since = utcnow() - OEE_WINDOW
-    with platform.db.unit(tenant_id=actor.require_tenant(), actor=actor.name, readonly=True) as u:
+    with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
         total, good = reads.first_pass(u, since)
     if not total:
         return KpiValue(None, hint="kpi.hint.execution")
@@ -153,7 +153,7 @@ register_panel(
         "panel.purchase_orders",
         "dashboard/panel_purchase_orders.html",
         purchase_orders,
-        roles=frozenset({Role.OPERATOR, Role.PLANNER, Role.ADMIN}),
+        roles=PLANT_ROLES,
         order=40,
     )
 )
