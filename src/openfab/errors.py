@@ -75,6 +75,17 @@ class Forbidden(OpenFabError):
     title = "Forbidden"
 
 
+class TooManyRequests(OpenFabError):
+    """A rate limit or quota is spent; ``retry_after`` is how many seconds until it is not."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
+
 @dataclass
 class ProblemCollector:
     """Collects problems while checking an input, then raises them all at once."""

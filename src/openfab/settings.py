@@ -29,6 +29,23 @@ class Settings(BaseSettings):
     replan_every_seconds: float = 3600.0
     """`openfab serve` also re-plans on this cadence when nothing triggered it."""
 
+    # -- credentials and quotas (429 with Retry-After; 0 turns a limit off) --------------------
+    login_failures_per_account: int = Field(default=5, ge=0)
+    """Failed sign-ins of one e-mail address in a window before it is refused until the window
+    passes (counted in the database, so across every process; a success resets it)."""
+    login_failures_per_address: int = Field(default=20, ge=0)
+    """Failed sign-ins from one client address in a window (behind a proxy, let the server
+    put the client's address in the request, e.g. uvicorn's ``--forwarded-allow-ips``)."""
+    login_window_seconds: int = Field(default=900, ge=1)
+    orders_per_minute: int = Field(default=6_000, ge=0)
+    """Orders one tenant may place in any minute (counted in the database: exact across
+    processes)."""
+    requests_per_minute: int = Field(default=60_000, ge=0)
+    """Authenticated API requests of one tenant in any minute, counted per server process."""
+    floor_messages_per_second: int = Field(default=5_000, ge=0)
+    """Shop-floor messages (telemetry, operation and machine-state reports) one tenant may
+    send over REST in any second, counted per server process."""
+
     # -- the buses (`openfab serve --bus`, `openfab worker`, `openfab ingest`) -----------------
     bus: BusKind = "inprocess"
     instance: str = Field(default_factory=socket.gethostname)

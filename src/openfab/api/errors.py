@@ -10,19 +10,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openfab.errors import OpenFabError, Problem
+from openfab.errors import OpenFabError, Problem, TooManyRequests
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
 def problem_response(
-    status: int, title: str, detail: str, problems: list[Problem] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    problems: list[Problem] | None = None,
+    *,
+    retry_after: int | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     body["problems"] = [{"loc": p.loc, "msg": p.msg, "code": p.code} for p in problems or []]
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -33,7 +40,10 @@ def _loc(parts: tuple[int | str, ...] | list[int | str]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenFabError)
     async def _openfab(_: Request, exc: OpenFabError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, exc.problems)
+        retry_after = exc.retry_after if isinstance(exc, TooManyRequests) else None
+        return problem_response(
+            exc.status, exc.title, exc.detail, exc.problems, retry_after=retry_after
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openfab.store.base import Base, TenantOwned, Timestamped, new_id
@@ -41,7 +41,25 @@ class ApiKeyRow(TenantOwned, Timestamped, Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     key_hash: Mapped[str] = mapped_column(String(64))
+    last_four: Mapped[str | None] = mapped_column(String(4))
+    """The key's last four characters, to tell keys apart (``None`` for keys issued before)."""
+    can_issue_keys: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether a request signed with this key may issue API keys (granted at issue, only by a
+    signed-in session)."""
     revoked_at: Mapped[datetime | None]
+
+
+class LoginThrottleRow(Base):
+    """Sign-in attempts that failed in the current window, per account and per client address,
+    shared by every server process. A key is the SHA-256 of ``account:<e-mail>`` or
+    ``address:<ip>``: the table holds no e-mail or address. Rows of a past window are dead
+    weight, pruned now and then."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(index=True)
 
 
 class PlatformSecret(Base):

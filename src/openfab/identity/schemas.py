@@ -87,3 +87,41 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+# -- credentials (list and revoke API keys, the right to issue them, signup) ---------------------
+class ApiKeySpec(ApiKeyCreate):
+    """An API key to issue: its name and whether requests signed with it may issue keys."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]  # api_key.name is String(100)
+    can_issue_keys: bool = Field(
+        default=False,
+        description="Requests signed with this key may issue API keys. Only a signed-in "
+        "session (bearer token) grants it, never a key.",
+    )
+
+
+class ApiKeyPublic(BaseModel):
+    """An issued key as lists show it: never the key, only its last four characters."""
+
+    id: str
+    name: str
+    owner: str = Field(description="The e-mail address of the user the key acts as.")
+    last_four: str | None = Field(description="The key's last four characters.")
+    can_issue_keys: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeysPublic(BaseModel):
+    data: list[ApiKeyPublic]
+    count: int
+
+
+class SignupAccepted(BaseModel):
+    """The one answer to every well-formed signup: it tells no one which shops and e-mail
+    addresses exist."""
+
+    detail: str = (
+        "If the shop exists and the e-mail address is new, the account was created: sign in."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,3 +86,19 @@ def split_api_key(plaintext: str) -> str:
 
 def api_key_matches(stored_hash: str, plaintext: str) -> bool:
     return hmac.compare_digest(stored_hash, hash_api_key(plaintext))
+
+
+def last_four(plaintext: str) -> str:
+    """What a key list shows to tell keys apart: never the key itself."""
+    return plaintext[-4:]
+
+
+def throttle_key(kind: str, value: str) -> str:
+    """The digest a sign-in throttle counter is stored under (``account`` + an e-mail,
+    ``address`` + a client address): the counters name no one."""
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from ``now`` until ``moment`` (rounded up, at least 1): a Retry-After."""
+    return max(1, math.ceil((moment - now).total_seconds()))

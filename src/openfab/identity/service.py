@@ -266,7 +266,12 @@ class IdentityService:
     @staticmethod
     def _require_key_manager(signer: ApiKeyRow | None, actor: Actor) -> None:
         """The key that signed a request may manage keys only when it was granted that."""
-        if signer is None or signer.user_id != actor.user_id or not signer.can_issue_keys:
+        if (
+            signer is None
+            or signer.revoked_at is not None
+            or signer.user_id != actor.user_id
+            or not signer.can_issue_keys
+        ):
             raise Forbidden(
                 "this API key may not manage API keys: sign in, or use a key granted it"
             )

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openfab.store.base import Base, TenantOwned, Timestamped, new_id
@@ -15,7 +15,11 @@ from openfab.store.types import Money, utcnow
 
 class SalesOrderRow(TenantOwned, Timestamped, Base):
     __tablename__ = "sales_order"
-    __table_args__ = (UniqueConstraint("tenant_id", "number", name="uq_sales_order_number"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_sales_order_number"),
+        # the orders-per-minute quota counts a tenant's newest orders (api.quotas)
+        Index("ix_sales_order_tenant_id_created_at", "tenant_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(32))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.deps import CurrentActor, FloorQuota, PlatformDep
 from openfab.execution.schemas import (
     Genealogy,
     MachineStatePublic,
@@ -73,7 +73,9 @@ def get_work_order(platform: PlatformDep, actor: CurrentActor, work_order: str) 
 
 
 @router.post(
-    "/work-orders/{work_order}/operations/{sequence}/start", operation_id="start_operation"
+    "/work-orders/{work_order}/operations/{sequence}/start",
+    operation_id="start_operation",
+    dependencies=[FloorQuota],
 )
 def start_operation(
     platform: PlatformDep, actor: CurrentActor, work_order: str, sequence: int, data: OperationStart
@@ -82,7 +84,9 @@ def start_operation(
 
 
 @router.post(
-    "/work-orders/{work_order}/operations/{sequence}/finish", operation_id="finish_operation"
+    "/work-orders/{work_order}/operations/{sequence}/finish",
+    operation_id="finish_operation",
+    dependencies=[FloorQuota],
 )
 def finish_operation(
     platform: PlatformDep,
@@ -152,6 +156,7 @@ def deliver(
     "/machines/{machine}/states",
     status_code=status.HTTP_201_CREATED,
     operation_id="report_machine_state",
+    dependencies=[FloorQuota],
 )
 def report_machine_state(
     platform: PlatformDep, actor: CurrentActor, machine: str, data: MachineStateReport

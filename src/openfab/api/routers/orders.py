@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.deps import CurrentActor, OrderQuota, PlatformDep
 from openfab.orders.schemas import (
     OrderCreate,
     OrderDetail,
@@ -18,7 +18,12 @@ from openfab.orders.states import OrderStatus
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="place_order")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="place_order",
+    dependencies=[OrderQuota],
+)
 def place_order(platform: PlatformDep, actor: CurrentActor, data: OrderCreate) -> OrderDetail:
     """Configure, price and promise an order; refused with every violated rule when invalid."""
     return platform.orders.place(actor, data)
