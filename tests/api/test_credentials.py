@@ -13,7 +13,7 @@ from openfab.api.app import create_app
 from openfab.identity.throttle import LoginThrottle
 from openfab.platform import Platform
 from tests.api.conftest import auth
-from tests.conftest import PASSWORD, TenantPeople
+from tests.conftest import PASSWORD, PlantPeople, TenantPeople
 
 
 def email(tenant: TenantPeople, who: str) -> str:
@@ -148,3 +148,24 @@ def test_sign_in_is_throttled_per_address(
     for who in range(10):  # one failure an account
         assert login(throttled_client, email(tenant, f"guess{who}"), "wrong")[0] == 401
     assert login(throttled_client, email(tenant, "bob"), PASSWORD)[0] == 429
+
+
+def test_plant_staff_keys_are_the_plants(
+    client: TestClient, plant: PlantPeople, tenant: TenantPeople
+) -> None:
+    """A machine's key belongs to a plant operator; the plant admin sees and revokes it, a
+    brand's admin never sees it."""
+    operator = auth(client, plant.operator.name.split(":", 1)[1])
+    issued = client.post("/auth/api-keys", json={"name": "press 1"}, headers=operator)
+    assert issued.status_code == 201, issued.text
+    key = issued.json()
+    plant_admin = auth(client, plant.planner.name.split(":", 1)[1])
+    assert key["id"] in {
+        k["id"] for k in client.get("/auth/api-keys", headers=plant_admin).json()["data"]
+    }
+    brand_admin = auth(client, email(tenant, "admin"))
+    assert key["id"] not in client.get("/auth/api-keys", headers=brand_admin).text
+    assert client.delete(f"/auth/api-keys/{key['id']}", headers=brand_admin).status_code == 404
+    assert client.delete(f"/auth/api-keys/{key['id']}", headers=plant_admin).status_code == 200
+    machines = client.get("/floor/dispatch/x", headers={"X-API-Key": key["key"]})
+    assert machines.status_code == 401

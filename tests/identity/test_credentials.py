@@ -7,6 +7,7 @@ import multiprocessing
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -249,8 +250,9 @@ def test_throttle_counters_name_no_one(identity: IdentityService, tenant: Tenant
     assert not any(tenant.tenant_id in key or "192.0.2" in key for key in keys)
 
 
-def _fail_logins(url: str, address: str, times: int) -> list[str]:
-    """In another process: ``times`` wrong sign-ins; what each was answered."""
+def _fail_logins(url: str, address: str, times: int, start: Any) -> list[str]:
+    """In another process: ``times`` wrong sign-ins, together with the others once all are
+    ready (``start``, a barrier); what each was answered."""
     settings = Settings(
         database_url=url,
         jwt_secret="test-secret-not-for-production-0123456789",
@@ -260,6 +262,7 @@ def _fail_logins(url: str, address: str, times: int) -> list[str]:
     db = Database(url)
     identity = IdentityService(db, settings)
     answers = []
+    start.wait(timeout=60)
     for _ in range(times):
         try:
             identity.login(address, "wrong-password")
@@ -275,10 +278,10 @@ def test_the_limit_holds_across_processes_signing_in_at_once(
     """Three server processes take wrong guesses at one account together: five are checked,
     all the others refused, however the attempts interleave."""
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(3, mp_context=spawn) as pool:
-        runs = [
-            pool.submit(_fail_logins, platform.db.url, email(tenant, "alice"), 4) for _ in "abc"
-        ]
+    with spawn.Manager() as manager, ProcessPoolExecutor(3, mp_context=spawn) as pool:
+        start = manager.Barrier(3)
+        alice = email(tenant, "alice")
+        runs = [pool.submit(_fail_logins, platform.db.url, alice, 4, start) for _ in "abc"]
         answers = [a for run in runs for a in run.result(timeout=120)]
     assert sorted(answers) == ["TooManyRequests"] * 7 + ["Unauthorized"] * 5
 
