@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 import openfab
-from openfab.api.errors import install_error_handlers
-from openfab.api.limits import BodySizeLimit
+from openfab.api.errors import document_problems, install_error_handlers
+from openfab.api.limits import BodySizeLimit, refuse_unsafe_input
 from openfab.api.routers import (
     auth,
     catalog,
@@ -59,12 +59,14 @@ def create_app(
         version=openfab.__version__,
         description="Open smart-factory platform: configure, order, plan, build, trace.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unsafe_input)],
     )
     if platform is not None:
         app.state.platform = platform
     settings = platform.settings if platform else get_settings()
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
+    document_problems(app)
     for module in (auth, tenants, catalog, orders, schedule, events, ideas, lab, floor):
         app.include_router(module.router)
     mount_web(app)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from openfab.schemas_base import RequestModel
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
 ProductCode = Annotated[
@@ -21,9 +23,7 @@ class IdeaStatus(StrEnum):
     DECLINED = "Declined"
 
 
-class IdeaCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IdeaCreate(RequestModel):
     title: Title
     description: Text
     base_product: ProductCode | None = Field(
@@ -31,16 +31,12 @@ class IdeaCreate(BaseModel):
     )
 
 
-class CommentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CommentCreate(RequestModel):
     body: Text
 
 
-class IdeaPromotion(BaseModel):
+class IdeaPromotion(RequestModel):
     """A planner turns an idea into a draft product: a copy of a base product, renamed."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: ProductCode
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -49,9 +45,7 @@ class IdeaPromotion(BaseModel):
     )
 
 
-class IdeaDecision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IdeaDecision(RequestModel):
     note: str = Field(default="", max_length=500)
 
 

@@ -7,29 +7,27 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from openfab.schemas_base import MAX_MEASURE, Measure, RequestModel
+
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ChoiceValue = (
     Annotated[str, StringConstraints(max_length=64)]
     | Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=50)]
-    | StrictInt
+    | Annotated[StrictInt, Field(ge=-int(MAX_MEASURE), le=int(MAX_MEASURE))]
     | None
-    | Annotated[float, Field(allow_inf_nan=False)]
+    | Measure
 )
 Choices = Annotated[dict[Code, ChoiceValue], Field(max_length=100)]
 
 
-class ConfigureRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConfigureRequest(RequestModel):
     choices: Choices = Field(default_factory=dict)
 
 
-class ProductCreate(BaseModel):
+class ProductCreate(RequestModel):
     """A product definition document (the same shape as the sample catalog's YAML files)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    definition: dict[str, Any]
+    definition: Annotated[dict[str, Any], Field(max_length=100)]
     note: str = Field(default="", max_length=500)
 
 

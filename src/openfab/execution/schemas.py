@@ -18,50 +18,45 @@ from openfab.execution.states import (
     UnitStatus,
     WorkOrderStatus,
 )
+from openfab.schemas_base import Measure, RequestModel, Timestamp
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
+Serial = Annotated[str, Field(min_length=1, max_length=40)]  # serial_unit.serial is String(40)
 MessageId = Annotated[str | None, Field(default=None, min_length=1, max_length=128)]
 Reason = Annotated[str, Field(default="", max_length=200)]
-Parameters = Annotated[dict[str, float], Field(default_factory=dict, max_length=200)]
+Parameters = Annotated[dict[Code, Measure], Field(default_factory=dict, max_length=200)]
+SequenceNo = Annotated[int, Field(ge=0, le=100_000)]
 
 
-class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Command(RequestModel):
     message_id: MessageId = None
 
 
 # -- commands ----------------------------------------------------------------------------------
-class LotConsumption(BaseModel):
+class LotConsumption(RequestModel):
     """``quantity`` of material ``lot`` went into each unit of the operation."""
-
-    model_config = ConfigDict(extra="forbid")
 
     material: Code
     lot: Code
-    quantity: float = Field(gt=0, le=1e6)
+    quantity: float = Field(gt=0, le=1e6, allow_inf_nan=False)
     unit: str = Field(default="pcs", min_length=1, max_length=8)
 
 
-class InspectionReport(BaseModel):
+class InspectionReport(RequestModel):
     """A test result; ``passed`` is derived from the limits when not given."""
 
-    model_config = ConfigDict(extra="forbid")
-
     characteristic: Code
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
+    value: Measure | None = None
+    low: Measure | None = None
+    high: Measure | None = None
     passed: bool | None = None
 
 
-class UnitReport(BaseModel):
+class UnitReport(RequestModel):
     """One unit's result at an operation: its outcome, measurements and tests."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    serial: Code
-    outcome: Outcome = Outcome.GOOD
+    serial: Serial
+    outcome: Outcome = Field(Outcome.GOOD, strict=False)
     reason: Reason = ""
     measurements: Parameters
     inspections: list[InspectionReport] = Field(default_factory=list, max_length=100)
@@ -69,7 +64,7 @@ class UnitReport(BaseModel):
 
 class OperationStart(Command):
     machine: Code
-    started_at: datetime | None = None
+    started_at: Timestamp | None = None
     shift: str | None = Field(default=None, max_length=16)
     parameters: Parameters
     materials: list[LotConsumption] = Field(default_factory=list, max_length=200)
@@ -77,7 +72,7 @@ class OperationStart(Command):
 
 class OperationFinish(Command):
     machine: Code | None = None
-    finished_at: datetime | None = None
+    finished_at: Timestamp | None = None
     quantity_good: int = Field(ge=0, le=100_000)
     quantity_scrap: int = Field(default=0, ge=0, le=100_000)
     scrap_reason: Reason = ""
@@ -91,18 +86,18 @@ class UnitScrap(Command):
 
 
 class UnitRework(Command):
-    sequence: int = Field(ge=0)
+    sequence: SequenceNo
     reason: str = Field(min_length=1, max_length=200)
 
 
 class MachineStateReport(Command):
-    state: MachineState
-    at: datetime | None = None
+    state: MachineState = Field(strict=False)
+    at: Timestamp | None = None
     reason: Reason = ""
 
 
 class OrderShipment(Command):
-    at: datetime | None = Field(default=None, description="When it left (simulated time)")
+    at: Timestamp | None = Field(default=None, description="When it left (simulated time)")
     note: str = Field(default="", max_length=500)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openfab.identity.actor import Role
+from openfab.schemas_base import LAX, RequestModel
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -27,12 +28,13 @@ def _slug(value: str) -> str:
 
 
 Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-Slug = Annotated[str, AfterValidator(_slug)]
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": _SLUG.pattern})]
 Password = Annotated[str, Field(min_length=8, max_length=200)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+KeyName = Annotated[str, Field(min_length=1, max_length=100)]  # api_key.name is String(100)
 
 
-class TenantCreate(BaseModel):
+class TenantCreate(RequestModel):
     id: Slug
     name: Name
 
@@ -44,14 +46,16 @@ class TenantPublic(BaseModel):
     created_at: datetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestModel):
     email: Email
     full_name: Name
     password: Password
-    roles: list[Role] = Field(default_factory=lambda: [Role.CUSTOMER], min_length=1)
+    roles: list[Annotated[Role, LAX]] = Field(
+        default_factory=lambda: [Role.CUSTOMER], min_length=1, max_length=20
+    )
 
 
-class CustomerSignup(BaseModel):
+class CustomerSignup(RequestModel):
     email: Email
     full_name: Name
     password: Password
@@ -73,8 +77,8 @@ class UsersPublic(BaseModel):
     count: int
 
 
-class ApiKeyCreate(BaseModel):
-    name: Name
+class ApiKeyCreate(RequestModel):
+    name: KeyName
 
 
 class ApiKeyIssued(BaseModel):

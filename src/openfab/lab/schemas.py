@@ -5,24 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from openfab.schemas_base import MAX_MEASURE, Measure, RequestModel
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-DesignValue = (
-    StrictInt
-    | Annotated[StrictFloat, Field(allow_inf_nan=False)]
-    | Annotated[str, StringConstraints(max_length=64)]
-)
-ResultValue = StrictInt | StrictFloat | str | None
+Number = Annotated[StrictInt, Field(ge=-int(MAX_MEASURE), le=int(MAX_MEASURE))] | Measure
+DesignValue = Number | Annotated[str, StringConstraints(max_length=64)]
+ResultValue = Number | Annotated[str, StringConstraints(max_length=64)] | None
 """Loose on purpose: the service names every missing or non-numeric value at once."""
 
 
-class StudyCreate(BaseModel):
+class StudyCreate(RequestModel):
     """A study document (the same shape as a study YAML file)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    definition: dict[str, Any]
+    definition: Annotated[dict[str, Any], Field(max_length=100)]
 
 
 class StudyPublic(BaseModel):
@@ -43,18 +40,14 @@ class StudiesPublic(BaseModel):
     count: int
 
 
-class ExperimentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExperimentIn(RequestModel):
     design: Annotated[dict[Name, DesignValue], Field(max_length=200)]
     results: Annotated[dict[Name, ResultValue], Field(max_length=100)] = Field(default_factory=dict)
     status: Literal["ok", "failed"] = "ok"
     note: str = Field(default="", max_length=500)
 
 
-class ExperimentsCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExperimentsCreate(RequestModel):
     experiments: Annotated[list[ExperimentIn], Field(min_length=1, max_length=10_000)]
 
 
@@ -76,9 +69,7 @@ class ExperimentsPublic(BaseModel):
     count: int
 
 
-class SuggestionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SuggestionRequest(RequestModel):
     n: int = Field(default=4, ge=1, le=100)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
 
@@ -104,9 +95,7 @@ class ModelReportPublic(BaseModel):
     importance: dict[str, float]
 
 
-class ReleaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReleaseCreate(RequestModel):
     experiment_id: Annotated[str, StringConstraints(min_length=1, max_length=36)]
     product_code: Name
     note: str = Field(default="", max_length=300)

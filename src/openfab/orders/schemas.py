@@ -10,11 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openfab.catalog.schemas import Choices
 from openfab.orders.states import OrderStatus
+from openfab.schemas_base import RequestModel
 
 
-class OrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderCreate(RequestModel):
     product: str = Field(min_length=1, max_length=64, description="Product code")
     choices: Choices
     quantity: int = Field(default=1, ge=1, le=1000)
@@ -48,10 +47,8 @@ class OrdersPublic(BaseModel):
     count: int
 
 
-class OrderTransition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    status: OrderStatus
+class OrderTransition(RequestModel):
+    status: OrderStatus = Field(strict=False)
     note: str = Field(default="", max_length=500)
 
 

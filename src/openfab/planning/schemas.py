@@ -7,6 +7,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from openfab.schemas_base import RequestModel, Timestamp
+
 
 class ScheduleRunPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -57,18 +59,14 @@ class PlanSummary(BaseModel):
     dropped_orders: int = 0  # cancelled or finished while the solver ran: not written
 
 
-class DowntimeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DowntimeCreate(RequestModel):
     machine: str = Field(min_length=1, max_length=64)
-    start_at: datetime
-    end_at: datetime
+    start_at: Timestamp
+    end_at: Timestamp
     reason: str = Field(default="breakdown", max_length=200)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
-        if self.start_at.tzinfo is None or self.end_at.tzinfo is None:
-            raise ValueError("times need a time zone, e.g. 2026-05-01T08:00:00Z")
         if self.end_at <= self.start_at:
             raise ValueError("end_at must be after start_at")
         return self

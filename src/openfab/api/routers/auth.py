@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from openfab.api.deps import CurrentActor, CurrentCredentials, PlatformDep
+from openfab.api.limits import LoginForm
 from openfab.identity.schemas import (
     ApiKeyIssued,
     ApiKeyPublic,
@@ -21,9 +21,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", operation_id="login")
-def login(
-    request: Request, platform: PlatformDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
-) -> Token:
+def login(request: Request, platform: PlatformDep, form: Annotated[LoginForm, Depends()]) -> Token:
     """OAuth2 password flow: e-mail as username, returns a bearer token. Too many failures for
     one account or from one address: 429 with Retry-After until the window passes."""
     client = request.client.host if request.client else None

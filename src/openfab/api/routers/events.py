@@ -18,7 +18,9 @@ def list_events(
         str | None, Query(max_length=64, description="Type prefix, e.g. order.")
     ] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: Annotated[int, Query(ge=0, description="Only events after this sequence")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Only events after this sequence")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsPublic:
     return platform.audit.list_events(

@@ -5,12 +5,13 @@ Thin: every rule (roles, tenant and customer visibility, idempotency) lives in t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
+from pydantic import StringConstraints
 
 from openfab.api.deps import CurrentActor, FloorQuota, PlatformDep
+from openfab.api.limits import Filter, Key
 from openfab.execution.schemas import (
     Genealogy,
     MachineStatePublic,
@@ -30,10 +31,16 @@ from openfab.execution.schemas import (
     WorkOrdersPublic,
 )
 from openfab.execution.states import UnitStatus, WorkOrderStatus
+from openfab.schemas_base import Timestamp
 
 router = APIRouter(prefix="/execution", tags=["execution"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
+Step = Annotated[int, Path(ge=0, le=100_000, description="The operation's sequence number")]
+Since = Annotated[Timestamp, Query(description="RFC 3339 with zone, e.g. 2026-05-01T08:00:00Z")]
+Machines = Annotated[
+    list[Annotated[str, StringConstraints(max_length=64)]] | None, Query(max_length=100)
+]
 
 
 @router.post("/work-orders/release", operation_id="release_work_orders")
@@ -47,7 +54,7 @@ def release(platform: PlatformDep, actor: CurrentActor) -> ReleaseSummary:
     status_code=status.HTTP_201_CREATED,
     operation_id="release_order",
 )
-def release_order(platform: PlatformDep, actor: CurrentActor, order: str) -> WorkOrderDetail:
+def release_order(platform: PlatformDep, actor: CurrentActor, order: Key) -> WorkOrderDetail:
     """Release one planned order now."""
     return platform.execution.release_order(actor, order)
 
@@ -57,7 +64,7 @@ def list_work_orders(
     platform: PlatformDep,
     actor: CurrentActor,
     status: WorkOrderStatus | None = None,
-    order: str | None = None,
+    order: Filter = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> WorkOrdersPublic:
@@ -67,7 +74,7 @@ def list_work_orders(
 
 
 @router.get("/work-orders/{work_order}", operation_id="get_work_order")
-def get_work_order(platform: PlatformDep, actor: CurrentActor, work_order: str) -> WorkOrderDetail:
+def get_work_order(platform: PlatformDep, actor: CurrentActor, work_order: Key) -> WorkOrderDetail:
     """A work order (by id or number, or a sales order's id or number) with its operations."""
     return platform.execution.get_work_order(actor, work_order)
 
@@ -78,7 +85,11 @@ def get_work_order(platform: PlatformDep, actor: CurrentActor, work_order: str) 
     dependencies=[FloorQuota],
 )
 def start_operation(
-    platform: PlatformDep, actor: CurrentActor, work_order: str, sequence: int, data: OperationStart
+    platform: PlatformDep,
+    actor: CurrentActor,
+    work_order: Key,
+    sequence: Step,
+    data: OperationStart,
 ) -> OperationPublic:
     return platform.execution.start_operation(actor, work_order, sequence, data)
 
@@ -91,8 +102,8 @@ def start_operation(
 def finish_operation(
     platform: PlatformDep,
     actor: CurrentActor,
-    work_order: str,
-    sequence: int,
+    work_order: Key,
+    sequence: Step,
     data: OperationFinish,
 ) -> OperationPublic:
     return platform.execution.finish_operation(actor, work_order, sequence, data)
@@ -102,7 +113,7 @@ def finish_operation(
 def list_units(
     platform: PlatformDep,
     actor: CurrentActor,
-    order: str | None = None,
+    order: Filter = None,
     status: UnitStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -114,40 +125,40 @@ def list_units(
 
 
 @router.get("/units/{serial}", operation_id="get_unit")
-def get_unit(platform: PlatformDep, actor: CurrentActor, serial: str) -> UnitPublic:
+def get_unit(platform: PlatformDep, actor: CurrentActor, serial: Key) -> UnitPublic:
     return platform.execution.get_unit(actor, serial)
 
 
 @router.get("/units/{serial}/genealogy", operation_id="unit_genealogy")
-def genealogy(platform: PlatformDep, actor: CurrentActor, serial: str) -> Genealogy:
+def genealogy(platform: PlatformDep, actor: CurrentActor, serial: Key) -> Genealogy:
     """Everything that went into a unit: operations, machines, lots, parameters, tests."""
     return platform.execution.genealogy(actor, serial)
 
 
 @router.post("/units/{serial}/scrap", operation_id="scrap_unit")
 def scrap_unit(
-    platform: PlatformDep, actor: CurrentActor, serial: str, data: UnitScrap
+    platform: PlatformDep, actor: CurrentActor, serial: Key, data: UnitScrap
 ) -> UnitPublic:
     return platform.execution.scrap_unit(actor, serial, data)
 
 
 @router.post("/units/{serial}/rework", operation_id="rework_unit")
 def rework_unit(
-    platform: PlatformDep, actor: CurrentActor, serial: str, data: UnitRework
+    platform: PlatformDep, actor: CurrentActor, serial: Key, data: UnitRework
 ) -> UnitPublic:
     return platform.execution.rework_unit(actor, serial, data)
 
 
 @router.post("/orders/{order}/ship", operation_id="ship_order")
 def ship(
-    platform: PlatformDep, actor: CurrentActor, order: str, data: OrderShipment
+    platform: PlatformDep, actor: CurrentActor, order: Key, data: OrderShipment
 ) -> ShipmentPublic:
     return platform.execution.ship(actor, order, data)
 
 
 @router.post("/orders/{order}/deliver", operation_id="deliver_order")
 def deliver(
-    platform: PlatformDep, actor: CurrentActor, order: str, data: OrderShipment
+    platform: PlatformDep, actor: CurrentActor, order: Key, data: OrderShipment
 ) -> ShipmentPublic:
     return platform.execution.deliver(actor, order, data)
 
@@ -159,14 +170,14 @@ def deliver(
     dependencies=[FloorQuota],
 )
 def report_machine_state(
-    platform: PlatformDep, actor: CurrentActor, machine: str, data: MachineStateReport
+    platform: PlatformDep, actor: CurrentActor, machine: Key, data: MachineStateReport
 ) -> MachineStatePublic:
     return platform.execution.report_machine_state(actor, machine, data)
 
 
 @router.get("/machines/{machine}/states", operation_id="list_machine_states")
 def machine_states(
-    platform: PlatformDep, actor: CurrentActor, machine: str, start: datetime, end: datetime
+    platform: PlatformDep, actor: CurrentActor, machine: Key, start: Since, end: Since
 ) -> list[MachineStatePublic]:
     """A machine's reported state changes in a window (staff)."""
     return platform.execution.machine_states(actor, machine, start=start, end=end)
@@ -176,9 +187,9 @@ def machine_states(
 def oee(
     platform: PlatformDep,
     actor: CurrentActor,
-    start: datetime,
-    end: datetime,
-    machine: Annotated[list[str] | None, Query()] = None,
+    start: Since,
+    end: Since,
+    machine: Machines = None,
 ) -> OeeReport:
     """OEE per machine over a window (availability × performance × quality), and the plant's."""
     return platform.execution.oee(actor, start=start, end=end, machines=machine)

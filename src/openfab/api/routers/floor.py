@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from openfab.api.deps import CurrentActor, FloorQuota, PlatformDep
+from openfab.api.limits import Key
 from openfab.errors import NotFound
 from openfab.execution.schemas import DispatchItem
 from openfab.gateway.schemas import DeadLettersPublic, GatewayResult
@@ -58,13 +59,13 @@ def dead_letters(
 
 
 @router.post("/dead-letters/{letter_id}/replay", operation_id="replay_floor_dead_letter")
-def replay(platform: PlatformDep, actor: CurrentActor, letter_id: str) -> GatewayResult:
+def replay(platform: PlatformDep, actor: CurrentActor, letter_id: Key) -> GatewayResult:
     """Apply a dead letter again after the cause was fixed."""
     return platform.gateway.replay(actor, letter_id)
 
 
 @router.get("/dispatch/{machine}", operation_id="machine_dispatch_list")
-def dispatch(platform: PlatformDep, actor: CurrentActor, machine: str) -> list[DispatchItem]:
+def dispatch(platform: PlatformDep, actor: CurrentActor, machine: Key) -> list[DispatchItem]:
     """The machine's released operations in the order to run them."""
     actor.require_plant(*FLOOR)
     if machine not in platform.execution.machines():

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.limits import Key
 from openfab.catalog.ideas import Sort
 from openfab.catalog.ideas_schemas import (
     CommentCreate,
@@ -34,24 +35,24 @@ def list_ideas(
     status: IdeaStatus | None = None,
     sort: Sort = "votes",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> IdeasPublic:
     return platform.ideas.list(actor, status=status, sort=sort, limit=limit, offset=offset)
 
 
 @router.get("/{idea_id}", operation_id="get_idea")
-def get_idea(platform: PlatformDep, actor: CurrentActor, idea_id: str) -> IdeaDetail:
+def get_idea(platform: PlatformDep, actor: CurrentActor, idea_id: Key) -> IdeaDetail:
     return platform.ideas.get(actor, idea_id)
 
 
 @router.post("/{idea_id}/votes", operation_id="vote_idea")
-def vote(platform: PlatformDep, actor: CurrentActor, idea_id: str) -> IdeaPublic:
+def vote(platform: PlatformDep, actor: CurrentActor, idea_id: Key) -> IdeaPublic:
     """One vote per user; a second is answered 409."""
     return platform.ideas.vote(actor, idea_id)
 
 
 @router.delete("/{idea_id}/votes", operation_id="withdraw_idea_vote")
-def withdraw_vote(platform: PlatformDep, actor: CurrentActor, idea_id: str) -> IdeaPublic:
+def withdraw_vote(platform: PlatformDep, actor: CurrentActor, idea_id: Key) -> IdeaPublic:
     return platform.ideas.withdraw_vote(actor, idea_id)
 
 
@@ -59,14 +60,14 @@ def withdraw_vote(platform: PlatformDep, actor: CurrentActor, idea_id: str) -> I
     "/{idea_id}/comments", status_code=status.HTTP_201_CREATED, operation_id="comment_idea"
 )
 def comment(
-    platform: PlatformDep, actor: CurrentActor, idea_id: str, data: CommentCreate
+    platform: PlatformDep, actor: CurrentActor, idea_id: Key, data: CommentCreate
 ) -> CommentPublic:
     return platform.ideas.comment(actor, idea_id, data)
 
 
 @router.post("/{idea_id}/promote", operation_id="promote_idea")
 def promote(
-    platform: PlatformDep, actor: CurrentActor, idea_id: str, data: IdeaPromotion
+    platform: PlatformDep, actor: CurrentActor, idea_id: Key, data: IdeaPromotion
 ) -> IdeaPublic:
     """Planners: turn the idea into a draft product (a renamed copy of a base product)."""
     return platform.ideas.promote(actor, idea_id, data)
@@ -74,6 +75,6 @@ def promote(
 
 @router.post("/{idea_id}/decline", operation_id="decline_idea")
 def decline(
-    platform: PlatformDep, actor: CurrentActor, idea_id: str, data: IdeaDecision
+    platform: PlatformDep, actor: CurrentActor, idea_id: Key, data: IdeaDecision
 ) -> IdeaPublic:
     return platform.ideas.decline(actor, idea_id, data)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.limits import Filter, Key
 from openfab.autopilot.purchasing import CEILING, PurchasingAutopilot, PurchasingLimits
 from openfab.identity.actor import SCHEDULERS
 from openfab.planning.mrp.schemas import (
@@ -59,13 +60,13 @@ def purchase_orders(
 
 
 @router.get("/purchase-orders/{po_id}", operation_id="get_purchase_order")
-def purchase_order(platform: PlatformDep, actor: CurrentActor, po_id: str) -> PurchaseOrderPublic:
+def purchase_order(platform: PlatformDep, actor: CurrentActor, po_id: Key) -> PurchaseOrderPublic:
     return platform.materials.purchase_order(actor, po_id)
 
 
 @router.post("/purchase-orders/{po_id}/release", operation_id="release_purchase_order")
 def release(
-    platform: PlatformDep, actor: CurrentActor, po_id: str, body: ReasonIn
+    platform: PlatformDep, actor: CurrentActor, po_id: Key, body: ReasonIn
 ) -> PurchaseOrderPublic:
     """Send a planned purchase order to its supplier (planners)."""
     return platform.materials.release(actor, po_id, body.reason)
@@ -73,14 +74,14 @@ def release(
 
 @router.post("/purchase-orders/{po_id}/cancel", operation_id="cancel_purchase_order")
 def cancel(
-    platform: PlatformDep, actor: CurrentActor, po_id: str, body: ReasonIn
+    platform: PlatformDep, actor: CurrentActor, po_id: Key, body: ReasonIn
 ) -> PurchaseOrderPublic:
     return platform.materials.cancel(actor, po_id, body.reason)
 
 
 @router.post("/purchase-orders/{po_id}/receipts", operation_id="receive_purchase_order")
 def receive(
-    platform: PlatformDep, actor: CurrentActor, po_id: str, body: GoodsReceipt
+    platform: PlatformDep, actor: CurrentActor, po_id: Key, body: GoodsReceipt
 ) -> PurchaseOrderPublic:
     """Goods receipt: the delivered quantity becomes a lot."""
     return platform.materials.receive(actor, po_id, body)
@@ -88,7 +89,7 @@ def receive(
 
 @router.get("/inventory", operation_id="list_inventory")
 def inventory(
-    platform: PlatformDep, actor: CurrentActor, material: str | None = None
+    platform: PlatformDep, actor: CurrentActor, material: Filter = None
 ) -> list[StockPublic]:
     """Stock by material and lot, with what is reserved for work orders."""
     return platform.materials.stock(actor, material)
@@ -98,7 +99,7 @@ def inventory(
 def moves(
     platform: PlatformDep,
     actor: CurrentActor,
-    material: str | None = None,
+    material: Filter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MovePublic]:
     return platform.materials.moves(actor, material=material, limit=limit)
@@ -123,7 +124,7 @@ def suppliers(platform: PlatformDep, actor: CurrentActor) -> list[SupplierPublic
 
 @router.put("/{code}/policy", operation_id="set_material_policy")
 def set_policy(
-    platform: PlatformDep, actor: CurrentActor, code: str, body: MaterialPolicyIn
+    platform: PlatformDep, actor: CurrentActor, code: Key, body: MaterialPolicyIn
 ) -> MaterialPolicyIn:
     """Lot sizing and safety stock of one material (planners)."""
     return platform.materials.set_policy(actor, code, body)

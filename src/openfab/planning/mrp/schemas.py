@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from openfab.schemas_base import LAX, MAX_QUANTITY, Quantity, RequestModel
 
 
 class MoveKind(StrEnum):
@@ -49,15 +52,19 @@ class SupplierPublic(BaseModel):
     items: list[SupplierItemPublic]
 
 
-class MaterialPolicyIn(BaseModel):
+Money = Annotated[Decimal, LAX, Field(allow_inf_nan=False, ge=0, le=MAX_QUANTITY)]
+"""An amount of money: at most 10⁹ (``Numeric(14, 2)`` and ``Numeric(14, 4)`` columns)."""
+
+
+class MaterialPolicyIn(RequestModel):
     """How MRP buys a material; demand sensing may set ``safety_stock``."""
 
     lot_sizing: str = Field("LotForLot", pattern="^(LotForLot|Fixed|EOQ|POQ)$")
-    fixed_quantity: Decimal | None = Field(None, gt=0)
-    ordering_cost: Decimal | None = Field(None, gt=0)
-    holding_rate: Decimal | None = Field(None, gt=0, le=10)
+    fixed_quantity: Quantity | None = Field(None, gt=0)
+    ordering_cost: Money | None = Field(None, gt=0)
+    holding_rate: Annotated[Decimal, LAX] | None = Field(None, gt=0, le=10, allow_inf_nan=False)
     periods: int | None = Field(None, ge=1, le=365)
-    safety_stock: Decimal = Field(Decimal(0), ge=0)
+    safety_stock: Quantity = Field(Decimal(0), ge=0)
 
 
 class LotPublic(BaseModel):
@@ -84,14 +91,14 @@ class StockPublic(BaseModel):
     lots: list[LotPublic]
 
 
-class MoveCreate(BaseModel):
+class MoveCreate(RequestModel):
     """One inventory move. ``quantity`` is positive; for ``Count`` it is the counted stock."""
 
-    kind: MoveKind
+    kind: MoveKind = Field(strict=False)
     material: str = Field(min_length=1, max_length=64)
     lot: str = Field(min_length=1, max_length=64)
     location: str = Field("MAIN", min_length=1, max_length=64)
-    quantity: Decimal = Field(allow_inf_nan=False)
+    quantity: Quantity
     unit: str = Field(min_length=1, max_length=16)
     order_id: str | None = Field(None, max_length=36)
     reason: str = Field("", max_length=200)
@@ -114,17 +121,17 @@ class MovePublic(BaseModel):
     moved_at: datetime
 
 
-class AllocationCreate(BaseModel):
+class AllocationCreate(RequestModel):
     material: str = Field(min_length=1, max_length=64)
     order_id: str = Field(min_length=1, max_length=36)
-    quantity: Decimal = Field(gt=0, allow_inf_nan=False)
+    quantity: Quantity = Field(gt=0)
     unit: str = Field(min_length=1, max_length=16)
 
 
-class GoodsReceipt(BaseModel):
+class GoodsReceipt(RequestModel):
     """Material of a purchase order arrived: it becomes (or adds to) a lot."""
 
-    quantity: Decimal = Field(gt=0, allow_inf_nan=False)
+    quantity: Quantity = Field(gt=0)
     lot: str = Field(min_length=1, max_length=64)
     location: str = Field("MAIN", min_length=1, max_length=64)
 
@@ -157,7 +164,7 @@ class PurchaseOrdersPublic(BaseModel):
     count: int
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestModel):
     reason: str = Field("", max_length=200)
 
 
@@ -209,11 +216,14 @@ class MaterialPlanPublic(BaseModel):
     shortages: list[ShortagePublic]
 
 
-class PurchasingLimitsIn(BaseModel):
+class PurchasingLimitsIn(RequestModel):
     """The limits within which the purchasing autopilot releases orders by itself."""
 
-    max_value_per_order: Decimal = Field(Decimal("5000"), ge=0)
-    allowed_suppliers: list[str] | None = None
+    max_value_per_order: Money = Decimal("5000")
+    allowed_suppliers: (
+        Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=100)]
+        | None
+    ) = None
     horizon_days: int = Field(7, ge=0, le=365)
 
 
