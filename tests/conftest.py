@@ -26,6 +26,14 @@ from openfab.store.relay import Relay
 
 PG_ADMIN = os.environ.get("OPENFAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-battery"
+PLANT = Actor(
+    "plant:planner@plant.example.com",
+    None,
+    None,
+    frozenset({Role.PLANT_PLANNER, Role.PLANT_ADMIN, Role.OPERATOR, Role.STORES}),
+)
+"""The plant's staff as the services see them (for tests that act on the plant without
+signing in; ``plant`` gives signed-in staff)."""
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -127,6 +135,10 @@ class PlantPeople:
     maintenance: Actor
     quality: Actor
 
+    def email(self, who: str) -> str:
+        actor: Actor = getattr(self, who)
+        return actor.name.split(":", 1)[1]
+
 
 def make_plant_staff(platform: Platform) -> PlantPeople:
     suffix = uuid.uuid4().hex[:8]
@@ -147,7 +159,7 @@ def make_plant_staff(platform: Platform) -> PlantPeople:
     return PlantPeople(**actors)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def plant(platform: Platform) -> PlantPeople:
     return make_plant_staff(platform)
 

@@ -242,7 +242,7 @@ def tenant_create(
     samples: Annotated[bool, typer.Option(help="Install the sample catalog.")] = False,
 ) -> None:
     """Create a tenant and its first admin (the password is asked for, never an argument)."""
-    from openfab.identity.actor import Actor, Role
+    from openfab.identity.actor import BRAND_ROLES, Actor, Role
     from openfab.identity.schemas import TenantCreate, UserCreate
 
     password = typer.prompt("admin password", hide_input=True, confirmation_prompt=True)
@@ -255,7 +255,7 @@ def tenant_create(
         )
         admin = platform.identity.create_user(system, user, tenant_id=tenant.id)
         if samples:
-            actor = Actor(f"user:{admin.email}", tenant.id, admin.id, frozenset(Role))
+            actor = Actor(f"user:{admin.email}", tenant.id, admin.id, BRAND_ROLES)
             platform.catalog.install_sample_products(actor)
     except Exception as exc:  # pydantic validation of the arguments
         if isinstance(exc, OpenFabError):

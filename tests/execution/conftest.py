@@ -19,9 +19,10 @@ from openfab.execution.schemas import (
 )
 from openfab.identity.actor import Actor
 from openfab.orders.schemas import OrderCreate, OrderTransition
+from openfab.planning.mrp.schemas import MoveCreate, MoveKind
 from openfab.platform import Platform
 from openfab.store.types import utcnow
-from tests.conftest import TenantPeople, make_tenant
+from tests.conftest import PLANT, TenantPeople, make_tenant
 from tests.orders.test_service import cheapest
 
 TWIN = Actor.system("twin")  # a platform process: acts for whichever tenant owns the work
@@ -43,8 +44,8 @@ def released(
     """A customer's fridge order, planned by hand and released as a work order."""
     body = OrderCreate(product="fridge", choices=cheapest(platform, tenant), quantity=quantity)
     order = platform.orders.place(getattr(tenant, who), body)
-    platform.orders.transition(tenant.planner, order.id, OrderTransition(status="Planned"))
-    return platform.execution.release_order(tenant.planner, order.id)
+    platform.orders.transition(PLANT, order.id, OrderTransition(status="Planned"))
+    return platform.execution.release_order(PLANT, order.id)
 
 
 def machine_for(platform: Platform, work_centers: Sequence[str]) -> str:
@@ -59,6 +60,16 @@ class Run:
     scrap: int = 0
     units: tuple[UnitReport, ...] = ()
     lot: str = "LOT-STEEL-1"
+
+
+def in_stores(platform: Platform, lot: str, material: str = "steel_coil_dc01") -> str:
+    """A lot received into the plant's stores (the floor consumes only real lots)."""
+    unit = platform.catalog.reference().materials[material].unit
+    receipt = MoveCreate(
+        kind=MoveKind.RECEIVE, material=material, lot=lot, quantity=1000, unit=unit
+    )
+    platform.materials.move(PLANT, receipt)
+    return lot
 
 
 def run_all(
@@ -80,6 +91,7 @@ def run_all(
         if op.status not in ("Ready", "Pending") or (until is not None and op.sequence > until):
             break
         how = (runs or {}).get(op.sequence, Run())
+        in_stores(platform, how.lot)
         started = platform.execution.start_operation(
             actor,
             work_order.number,

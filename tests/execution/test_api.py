@@ -15,8 +15,8 @@ from openfab.platform import Platform
 from openfab.store.types import utcnow
 from tests.api.conftest import auth
 from tests.api.test_flow import email, order_cheapest_fridge
-from tests.conftest import TenantPeople, make_tenant
-from tests.execution.conftest import machine_for, message
+from tests.conftest import PlantPeople, TenantPeople, make_tenant
+from tests.execution.conftest import in_stores, machine_for, message
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,19 @@ def login(client: TestClient, tenant: TenantPeople, who: str) -> dict[str, str]:
     return _tokens[key]
 
 
-def build(client: TestClient, tenant: TenantPeople, platform: Platform) -> dict[str, Any]:
-    """Alice orders; the admin plans, releases and runs every operation."""
-    alice, admin = login(client, tenant, "alice"), login(client, tenant, "admin")
+def staff(client: TestClient, plant: PlantPeople) -> dict[str, str]:
+    """Bearer headers of the plant's planner (cached like ``login``)."""
+    key = ("plant", plant.email("planner"))
+    if key not in _tokens:
+        _tokens[key] = auth(client, plant.email("planner"))
+    return _tokens[key]
+
+
+def build(
+    client: TestClient, tenant: TenantPeople, platform: Platform, plant: PlantPeople
+) -> dict[str, Any]:
+    """Alice orders; the plant's planner plans, releases and runs every operation."""
+    alice, admin = login(client, tenant, "alice"), staff(client, plant)
     order = order_cheapest_fridge(client, alice)
     moved = client.post(
         f"/orders/{order['id']}/transitions", json={"status": "Planned"}, headers=admin
@@ -52,6 +62,7 @@ def build(client: TestClient, tenant: TenantPeople, platform: Platform) -> dict[
     released = client.post(f"/execution/orders/{order['number']}/release", headers=admin)
     assert released.status_code == 201, released.text
     work_order = released.json()
+    in_stores(platform, "L-API-1")
     moment = utcnow() - timedelta(hours=3)
     for op in work_order["operations"]:
         path = f"/execution/work-orders/{work_order['number']}/operations/{op['sequence']}"
@@ -76,10 +87,13 @@ def build(client: TestClient, tenant: TenantPeople, platform: Platform) -> dict[
 
 
 def test_order_to_delivery_over_http(
-    client: TestClient, platform: Platform, tenant: TenantPeople
+    client: TestClient, platform: Platform, tenant: TenantPeople, plant: PlantPeople
 ) -> None:
-    order = build(client, tenant, platform)
-    alice, admin = login(client, tenant, "alice"), login(client, tenant, "admin")
+    order = build(client, tenant, platform, plant)
+    alice, admin = login(client, tenant, "alice"), staff(client, plant)
+    brand_admin = login(client, tenant, "admin")
+    refused = client.post(f"/execution/orders/{order['id']}/ship", json={}, headers=brand_admin)
+    assert refused.status_code == 403  # the brand's own admin: shipping is the plant's
     detail = client.get(f"/execution/work-orders/{order['number']}", headers=alice).json()
     assert detail["status"] == "Completed" and detail["quantity_good"] == 1
     assert (
@@ -109,9 +123,13 @@ def test_order_to_delivery_over_http(
 
 
 def test_other_tenants_and_customers_get_404(
-    client: TestClient, platform: Platform, tenant: TenantPeople, rival: TenantPeople
+    client: TestClient,
+    platform: Platform,
+    tenant: TenantPeople,
+    rival: TenantPeople,
+    plant: PlantPeople,
 ) -> None:
-    order = build(client, tenant, platform)
+    order = build(client, tenant, platform, plant)
     alice = login(client, tenant, "alice")
     query = {"order": order["number"]}
     serial = client.get("/execution/units", params=query, headers=alice).json()["data"][0]["serial"]
@@ -128,9 +146,13 @@ def test_other_tenants_and_customers_get_404(
     assert client.get(f"/execution/units/{serial}").status_code == 401
 
 
-def test_bad_reports_are_problem_documents(client: TestClient, tenant: TenantPeople) -> None:
-    admin = login(client, tenant, "admin")
+def test_bad_reports_are_problem_documents(
+    client: TestClient, tenant: TenantPeople, plant: PlantPeople
+) -> None:
+    admin = staff(client, plant)
     path = "/execution/work-orders/WO-NOPE/operations/10/start"
+    brand = client.post(path, json={"machine": "x"}, headers=login(client, tenant, "admin"))
+    assert brand.status_code == 403
     missing = client.post(path, json={"machine": "sheet_metal_press-1"}, headers=admin)
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
@@ -142,8 +164,10 @@ def test_bad_reports_are_problem_documents(client: TestClient, tenant: TenantPeo
     assert {"body.machine", "body.surprise", "body.materials.0.material"} <= locs
 
 
-def test_machine_states_and_oee(client: TestClient, tenant: TenantPeople) -> None:
-    admin, alice = login(client, tenant, "admin"), login(client, tenant, "alice")
+def test_machine_states_and_oee(
+    client: TestClient, tenant: TenantPeople, plant: PlantPeople
+) -> None:
+    admin, alice = staff(client, plant), login(client, tenant, "alice")
     origin = utcnow() - timedelta(days=60)
     for minutes, state in ((0, "Running"), (30, "Down"), (40, "Idle")):
         body = {

@@ -30,8 +30,8 @@ from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
-from tests.conftest import Following, TenantPeople
-from tests.execution.conftest import TWIN, Run, message, released, run_all
+from tests.conftest import PLANT, Following, TenantPeople
+from tests.execution.conftest import TWIN, Run, in_stores, message, released, run_all
 from tests.orders.test_service import cheapest
 from tests.store.test_relay import Recorder
 
@@ -52,8 +52,8 @@ def test_work_orders_are_released_per_the_schedule(
 ) -> None:
     body = OrderCreate(product="fridge", choices=cheapest(platform, tenant))
     order = platform.orders.place(tenant.alice, body)
-    platform.planning.plan(tenant.planner, time_limit=2)
-    summary = platform.execution.release(tenant.planner)
+    platform.planning.plan(PLANT, time_limit=2)
+    summary = platform.execution.release(PLANT)
     work_order = platform.execution.get_work_order(tenant.planner, order.id)
     assert work_order.number in summary.released
     assert work_order.status == "Released"
@@ -64,7 +64,7 @@ def test_work_orders_are_released_per_the_schedule(
         assert platform.execution.machines()[op.planned_machine] in op.work_centers
     assert [o.status for o in work_order.operations][:2] == ["Ready", "Pending"]
     assert event_types(platform, tenant, work_order.id) == ["work_order.released"]
-    again = platform.execution.release(tenant.planner)  # releasing twice releases nothing new
+    again = platform.execution.release(PLANT)  # releasing twice releases nothing new
     assert work_order.number not in again.released
 
 
@@ -88,9 +88,9 @@ def test_an_order_runs_through_the_floor_to_delivery(
     units = platform.execution.list_units(tenant.alice, order=work_order.order_id).data
     assert len({u.serial for u in units}) == 2
     assert all(u.serial.startswith(tenant.tenant_id[:1].upper()) for u in units)
-    shipment = platform.execution.ship(tenant.admin, work_order.order_id, OrderShipment())
+    shipment = platform.execution.ship(PLANT, work_order.order_id, OrderShipment())
     assert shipment.status == "Shipped" and sorted(shipment.serials) == [u.serial for u in units]
-    delivered = platform.execution.deliver(tenant.admin, work_order.order_id, OrderShipment())
+    delivered = platform.execution.deliver(PLANT, work_order.order_id, OrderShipment())
     assert delivered.status == "Delivered"
     steps = [s.status for s in platform.orders.track(tenant.alice, work_order.order_id).steps]
     assert steps == ["Received", "Planned", "InProduction", "Inspected", "Shipped", "Delivered"]
@@ -142,10 +142,10 @@ def test_units_are_conserved_and_scrap_is_made_up(
     assert [w.quantity for w in makeup] == [scrapped]  # a make-up work order for the shortfall
     assert platform.orders.get(tenant.admin, work_order.order_id).status == "InProduction"
     with pytest.raises(Conflict):
-        platform.execution.ship(tenant.admin, work_order.order_id, OrderShipment())
+        platform.execution.ship(PLANT, work_order.order_id, OrderShipment())
     run_all(platform, platform.execution.get_work_order(tenant.admin, makeup[0].id))
     assert platform.orders.get(tenant.admin, work_order.order_id).status == "Inspected"
-    shipment = platform.execution.ship(tenant.admin, work_order.order_id, OrderShipment())
+    shipment = platform.execution.ship(PLANT, work_order.order_id, OrderShipment())
     assert len(shipment.serials) == 4
 
 
@@ -252,10 +252,10 @@ def test_per_unit_reports_rework_and_inspections(platform: Platform, tenant: Ten
         "crack",
     )
     later = platform.execution.rework_unit(
-        tenant.admin, serials[0], UnitRework(sequence=10, reason="re-flattened")
+        PLANT, serials[0], UnitRework(sequence=10, reason="re-flattened")
     )
     assert later.reworked and not later.first_pass
-    scrapped = platform.execution.scrap_unit(tenant.admin, serials[1], UnitScrap(reason="dropped"))
+    scrapped = platform.execution.scrap_unit(PLANT, serials[1], UnitScrap(reason="dropped"))
     assert scrapped.status == "Scrapped"
     detail = platform.execution.get_work_order(tenant.admin, work_order.id)
     assert (detail.quantity_scrap, detail.in_process) == (2, 1)
@@ -266,7 +266,9 @@ def test_a_redelivered_message_is_applied_once(platform: Platform, tenant: Tenan
     start = OperationStart(
         message_id=message(),
         machine="sheet_metal_press-2",
-        materials=[LotConsumption(material="steel_coil_dc01", lot="L-7", quantity=3)],
+        materials=[
+            LotConsumption(material="steel_coil_dc01", lot=in_stores(platform, "L-7"), quantity=3)
+        ],
     )
     first = platform.execution.start_operation(TWIN, work_order.number, 10, start)
     again = platform.execution.start_operation(TWIN, work_order.number, 10, start)
@@ -353,7 +355,7 @@ def test_tenants_and_customers_see_only_their_own(
         platform.execution.genealogy(other_tenant.admin, bob_serial)
     with pytest.raises(NotFound):
         platform.execution.get_work_order(other_tenant.admin, mine.number)
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden):  # a brand never acts on the shop floor, not even its own
         platform.execution.finish_operation(
             other_tenant.admin, bobs.number, 10, OperationFinish(quantity_good=1)
         )
@@ -365,7 +367,7 @@ def test_tenants_and_customers_see_only_their_own(
     for people in (tenant, other_tenant):
         work_order = released(platform, people)
         start = OperationStart(message_id=shared_id, machine="sheet_metal_press-1")
-        assert platform.execution.start_operation(people.admin, work_order.number, 10, start)
+        assert platform.execution.start_operation(PLANT, work_order.number, 10, start)
         detail = platform.execution.get_work_order(people.admin, work_order.id)
         assert detail.operations[0].status == "Running"
 
@@ -421,7 +423,7 @@ def test_cancelled_orders_lose_their_released_work_order(
 ) -> None:
     work_order = released(platform, tenant)
     platform.orders.cancel(tenant.alice, work_order.order_id)
-    summary = platform.execution.release(tenant.planner)
+    summary = platform.execution.release(PLANT)
     assert work_order.number in summary.cancelled
     with pytest.raises(Conflict):
         platform.execution.start_operation(
@@ -523,4 +525,4 @@ def test_a_refusal_mid_batch_undoes_only_its_own_message(
         if e.payload["work_order"] == work_order.number
     ]
     assert mine == [("operation.started", 10), ("operation.finished", 10)]
-    assert platform.audit.verify(tenant.admin).ok
+    assert platform.audit.verify(PLANT).ok

@@ -10,7 +10,7 @@ from openfab.execution.genealogy import missing_links
 from openfab.execution.schemas import InspectionReport, OrderShipment, UnitReport
 from openfab.execution.states import UnitStatus
 from openfab.platform import Platform
-from tests.conftest import TenantPeople
+from tests.conftest import PLANT, TenantPeople
 from tests.execution.conftest import Run, released, run_all
 
 runner = CliRunner()
@@ -66,7 +66,7 @@ def test_every_shipped_unit_traces_to_lots_and_machines(
             released(platform, tenant, quantity=quantity),
             runs={10: Run(lot=f"LOT-{quantity}")},
         )
-        platform.execution.ship(tenant.admin, work_order.order_id, OrderShipment())
+        platform.execution.ship(PLANT, work_order.order_id, OrderShipment())
     shipped = platform.execution.list_units(tenant.admin, status=UnitStatus.SHIPPED, limit=500)
     assert shipped.count >= 4
     for unit in shipped.data:

@@ -13,7 +13,7 @@ from openfab.orders.schemas import OrderCreate, OrderTransition
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
-from tests.conftest import TenantPeople
+from tests.conftest import PLANT, TenantPeople
 
 
 def cheapest(platform: Platform, tenant: TenantPeople, product: str = "fridge") -> dict[str, Any]:
@@ -70,7 +70,7 @@ def test_shipping_releases_capacity_and_every_step_is_an_event(
 
     assert load() > 0
     for status in ("Planned", "InProduction", "Inspected"):
-        platform.orders.transition(tenant.planner, order.id, OrderTransition(status=status))
+        platform.orders.transition(PLANT, order.id, OrderTransition(status=status))
     assert load() == 0
     assert events_of(platform, tenant, order.id) == ["order.placed"] + ["order.status_changed"] * 3
 

@@ -16,7 +16,7 @@ from openfab.planning.service import PlanningService
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
-from tests.conftest import TenantPeople
+from tests.conftest import PLANT, TenantPeople
 from tests.orders.test_service import cheapest
 
 
@@ -41,7 +41,7 @@ def test_an_order_cancelled_while_the_solver_runs_is_dropped_and_the_plan_kept(
         return solve(*args, **kwargs)
 
     monkeypatch.setattr(PlanningService, "_solve", staticmethod(cancel_then_solve))
-    summary = platform.planning.plan(tenant.planner, time_limit=2)
+    summary = platform.planning.plan(PLANT, time_limit=2)
 
     assert summary.dropped_orders == 1
     with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
@@ -73,7 +73,7 @@ def test_planning_moves_orders_only_through_the_order_state_machine(
     """A received order becomes Planned with one status event that carries its new promise
     date (the order service's transition, not a bare assignment)."""
     order_id = place(platform, tenant)
-    platform.planning.plan(tenant.planner, time_limit=2)
+    platform.planning.plan(PLANT, time_limit=2)
     with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
         changes = uow.session.scalars(
             select(EventRecord).where(

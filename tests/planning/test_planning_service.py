@@ -17,7 +17,7 @@ from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
-from tests.conftest import Following, TenantPeople
+from tests.conftest import PLANT, Following, TenantPeople
 from tests.orders.test_service import cheapest
 
 
@@ -31,7 +31,7 @@ def test_planning_moves_orders_to_planned_with_the_schedules_promise(
     platform: Platform, tenant: TenantPeople
 ) -> None:
     order_id = place(platform, tenant)
-    summary = platform.planning.plan(tenant.planner, time_limit=2)
+    summary = platform.planning.plan(PLANT, time_limit=2)
     order = platform.orders.get(tenant.planner, order_id)
     assert order.status == OrderStatus.PLANNED
     with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
@@ -57,7 +57,7 @@ def test_gantt_shows_only_the_callers_orders(
     mine = place(platform, tenant, "alice")
     bobs = place(platform, tenant, "bob")
     theirs = place(platform, other_tenant, "alice")
-    platform.planning.plan(tenant.planner, time_limit=2)
+    platform.planning.plan(PLANT, time_limit=2)
 
     def orders_in(gantt_rows: list[GanttRow]) -> set[str]:
         return {bar.order_id for row in gantt_rows for bar in row.bars}
@@ -94,7 +94,7 @@ def test_a_step_longer_than_a_shift_is_split_into_sub_lots(
 ) -> None:
     body = OrderCreate(product="fridge", choices=cheapest(platform, tenant), quantity=400)
     order_id = platform.orders.place(tenant.planner, body).id
-    platform.planning.plan(tenant.planner, time_limit=3)
+    platform.planning.plan(PLANT, time_limit=3)
     bars = [
         bar
         for row in platform.planning.gantt(tenant.planner, by="order").rows
@@ -112,7 +112,7 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
     platform: Platform, tenant: TenantPeople
 ) -> None:
     place(platform, tenant)
-    first = platform.planning.plan(tenant.planner, time_limit=2)
+    first = platform.planning.plan(PLANT, time_limit=2)
     with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         busiest = uow.session.scalars(
             select(ScheduledOperationRow.machine).where(
@@ -124,7 +124,7 @@ def test_a_machine_down_is_planned_around_by_the_autopilot(
     window = (now - timedelta(hours=1), now + timedelta(days=2))
     autopilot = Following(platform, ReplanningAutopilot(platform.planning, time_limit=2))
     platform.planning.report_downtime(
-        tenant.planner,
+        PLANT,
         DowntimeCreate(machine=busiest, start_at=window[0], end_at=window[1]),
     )
     [summary] = autopilot.poll()
@@ -143,7 +143,7 @@ def test_replanning_keeps_started_operations_where_they_are(
     platform: Platform, tenant: TenantPeople
 ) -> None:
     place(platform, tenant)
-    first = platform.planning.plan(tenant.planner, time_limit=2)
+    first = platform.planning.plan(PLANT, time_limit=2)
 
     def operations(run_id: str) -> dict[tuple[str, int, datetime], tuple[str, datetime]]:
         with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
@@ -157,7 +157,7 @@ def test_replanning_keeps_started_operations_where_they_are(
     started = {key: where for key, where in before.items() if key[2] < later}
     assert started
     place(platform, tenant)  # a new order arrives while the first operations run
-    again = platform.planning.plan(tenant.planner, time_limit=2, now=later)
+    again = platform.planning.plan(PLANT, time_limit=2, now=later)
     after = operations(again.run.id)
     assert len(after) > len(before)
     for key, where in started.items():

@@ -26,7 +26,7 @@ from openfab.planning.schemas import DowntimeCreate
 from openfab.platform import Platform
 from openfab.settings import Settings
 from openfab.store.types import utcnow
-from tests.conftest import PASSWORD, TenantPeople, make_tenant
+from tests.conftest import PASSWORD, PLANT, TenantPeople, make_tenant
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = os.environ.get("OPENFAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -143,12 +143,12 @@ def _demo_history(platform: Platform, people: TenantPeople) -> None:
     for i in range(4):
         order = place_fridge(platform, people.bob, shelves=2 + i % 2)
         for status in ("Planned", "InProduction", "Inspected", "Shipped"):
-            platform.orders.transition(people.admin, order.id, OrderTransition(status=status))
+            platform.orders.transition(PLANT, order.id, OrderTransition(status=status))
     place_fridge(platform, people.bob, finish="silver")
     _metered_plant(platform, people)
     start = utcnow() + timedelta(hours=2)
     platform.planning.report_downtime(
-        people.admin,
+        PLANT,
         DowntimeCreate(
             machine=platform.planning.machines()[0],
             start_at=start,
@@ -183,7 +183,7 @@ def _metered_plant(platform: Platform, people: TenantPeople) -> None:
     TelemetryStore(platform.db.engine).write([r for s in samples for r in energy_readings(s)])
     down, setup = platform.planning.machines()[1:3]
     platform.execution.report_machine_states(
-        people.admin,
+        PLANT,
         [
             (
                 down,

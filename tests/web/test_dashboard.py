@@ -27,13 +27,13 @@ from openfab.twin import EnergySample
 from openfab.web import dashboard_data as data
 from openfab.web import registry
 from openfab.web.pages import dashboard, load_pages, plant
-from tests.conftest import TenantPeople, make_tenant
+from tests.conftest import PLANT, TenantPeople, make_tenant
 from tests.web.conftest import email, place_fridge, signed_in
 
 
 def ship(platform: Platform, shop: TenantPeople, order_id: str) -> None:
     for status in ("Planned", "InProduction", "Inspected", "Shipped"):
-        platform.orders.transition(shop.admin, order_id, OrderTransition(status=status))
+        platform.orders.transition(PLANT, order_id, OrderTransition(status=status))
 
 
 def test_kpis_show_what_exists_and_a_hint_for_what_does_not(platform: Platform) -> None:
@@ -59,7 +59,7 @@ def test_machine_states_follow_downtime_and_the_plan(
     machine = platform.planning.machines()[-1]
     now = utcnow()
     platform.planning.report_downtime(
-        shop.admin,
+        PLANT,
         DowntimeCreate(
             machine=machine,
             start_at=now - timedelta(minutes=5),
@@ -81,7 +81,7 @@ def test_the_live_feed_has_the_tenants_and_the_plants_events_only(
 ) -> None:
     start = data.last_seq(platform)
     mine = place_fridge(platform, shop.alice)
-    platform.planning.plan(shop.planner, trigger="autopilot: 1× order.placed", time_limit=2)
+    platform.planning.plan(PLANT, trigger="autopilot: 1× order.placed", time_limit=2)
     feed = data.events_after(platform, shop.planner, start)
     types = [e.type for e in feed]
     assert "order.placed" in types and "schedule.planned" in types
@@ -120,7 +120,7 @@ def test_the_dashboard_page_renders_every_panel(
     platform: Platform, web_app: Any, shop: TenantPeople
 ) -> None:
     place_fridge(platform, shop.alice)
-    platform.planning.plan(shop.planner, time_limit=2)
+    platform.planning.plan(PLANT, time_limit=2)
     client = signed_in(web_app, email(shop, "planner"))
     page = client.get("/dashboard")
     assert page.status_code == 200
@@ -165,20 +165,20 @@ def dashboard_actor() -> Any:
 def build(platform: Platform, shop: TenantPeople, *, scrap: bool) -> None:
     """One fridge through every operation of its routing; the last one scraps it or not."""
     order = place_fridge(platform, shop.alice)
-    platform.orders.transition(shop.planner, order.id, OrderTransition(status="Planned"))
-    work = platform.execution.release_order(shop.planner, order.id)
+    platform.orders.transition(PLANT, order.id, OrderTransition(status="Planned"))
+    work = platform.execution.release_order(PLANT, order.id)
     machines = platform.execution.machines()
     moment = utcnow() - timedelta(hours=2)
     for k, op in enumerate(work.operations):
         machine = next(m for m, c in sorted(machines.items()) if c in op.work_centers)
         start = OperationStart(machine=machine, started_at=moment)
-        platform.execution.start_operation(shop.planner, work.number, op.sequence, start)
+        platform.execution.start_operation(PLANT, work.number, op.sequence, start)
         moment += timedelta(minutes=3)
         bad = scrap and k == len(work.operations) - 1
         finish = OperationFinish(
             finished_at=moment, quantity_good=0 if bad else 1, quantity_scrap=1 if bad else 0
         )
-        platform.execution.finish_operation(shop.planner, work.number, op.sequence, finish)
+        platform.execution.finish_operation(PLANT, work.number, op.sequence, finish)
 
 
 def test_first_pass_yield_counts_the_units_built_right_the_first_time(
@@ -249,14 +249,14 @@ def test_machines_show_the_reported_state_since_when_and_health(own_plant: Platf
     reported, planned, quiet = own_plant.planning.machines()[:3]
     now = utcnow()
     own_plant.execution.report_machine_states(
-        shop.admin,
+        PLANT,
         [
             (reported, MachineStateReport(state="Running", at=now - timedelta(hours=6))),
             (reported, MachineStateReport(state="Down", at=now - timedelta(hours=3), reason="jam")),
         ],
     )
     own_plant.planning.report_downtime(
-        shop.admin,
+        PLANT,
         DowntimeCreate(
             machine=planned,
             start_at=now - timedelta(minutes=5),
@@ -285,7 +285,7 @@ def test_the_machines_panel_says_since_when_in_the_pages_language(
     machine = own_plant.planning.machines()[0]
     at = utcnow() - timedelta(minutes=20)
     own_plant.execution.report_machine_states(
-        shop.admin, [(machine, MachineStateReport(state="Setup", at=at))]
+        PLANT, [(machine, MachineStateReport(state="Setup", at=at))]
     )
     client = signed_in(create_app(own_plant), email(shop, "planner"))
     client.http.cookies.set("openfab_lang", "ko")

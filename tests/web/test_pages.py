@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from openfab.platform import Platform
-from tests.conftest import TenantPeople
+from tests.conftest import PLANT, TenantPeople
 from tests.web.conftest import FRIDGE, WebClient, email, place_fridge, signed_in
 
 
@@ -208,7 +208,7 @@ def test_nobody_else_sees_an_order(
 ) -> None:
     order = place_fridge(platform, shop.alice)
     if who == "other-planner":
-        platform.planning.plan(shop.planner, time_limit=2)
+        platform.planning.plan(PLANT, time_limit=2)
     other = rival
     address = {
         "bob": email(shop, "bob"),

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
@@ -79,6 +79,7 @@ from openfab.identity.actor import FLOOR, SCHEDULERS, Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.service import OrderService
 from openfab.orders.states import OrderStatus
+from openfab.planning.mrp.orm import MaterialLotRow
 from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.shopfloor import machine_ids
 from openfab.store import Database, UnitOfWork
@@ -323,6 +324,7 @@ class ExecutionService:
 
     def _check_finish(
         self,
+        uow: UnitOfWork,
         data: OperationFinish,
         op: OperationRow,
         units: Sequence[SerialUnitRow],
@@ -343,7 +345,7 @@ class ExecutionService:
                 f"{len(units)} units in process",
                 "conservation",
             )
-        self._check_lots(problems, data.materials)
+        self._check_lots(uow, problems, data.materials)
         known = {u.serial for u in units}
         reports: dict[str, UnitReport] = {}
         for index, report in enumerate(data.units):
@@ -524,7 +526,9 @@ class ExecutionService:
     ) -> MachineStatePublic:
         """A machine of the shared plant changed state (any order of arrival is fine)."""
         actor.require_plant(*FLOOR)
-        return self._retrying(Scope.plant(), actor, lambda uow: self._machine_state(uow, machine, data))
+        return self._retrying(
+            Scope.plant(), actor, lambda uow: self._machine_state(uow, machine, data)
+        )
 
     def report_machine_states(
         self, actor: Actor, reports: Sequence[tuple[str, MachineStateReport]]
@@ -719,7 +723,7 @@ class ExecutionService:
         problems = ProblemCollector()
         self._check_machine(problems, "machine", data.machine, op)
         _check_aware(problems, "started_at", started)
-        self._check_lots(problems, data.materials)
+        self._check_lots(uow, problems, data.materials)
         problems.raise_if_any(f"operation {sequence} of {order_row.number} cannot start")
         check_operation(OperationStatus(op.status), OperationStatus.RUNNING)
         serials = self._start_work_order(uow, order_row, started)
@@ -750,7 +754,7 @@ class ExecutionService:
             raise Conflict(f"operation {sequence} of {order_row.number} is {op.status}")
         finished = data.finished_at or utcnow()
         units = _in_process(uow, order_row)
-        outcomes = self._check_finish(data, op, units, finished)
+        outcomes = self._check_finish(uow, data, op, units, finished)
         self._apply_outcomes(uow, op, units, outcomes, data, finished)
         op.status, op.finished_at = OperationStatus.COMPLETED, finished
         op.quantity_good, op.quantity_scrap = data.quantity_good, data.quantity_scrap
@@ -984,11 +988,19 @@ class ExecutionService:
             allowed = ", ".join(op.work_centers)
             problems.add(loc, f"{machine} is not in an eligible work center ({allowed})")
 
-    def _check_lots(self, problems: ProblemCollector, lots: Sequence[LotConsumption]) -> None:
+    def _check_lots(
+        self, uow: UnitOfWork, problems: ProblemCollector, lots: Sequence[LotConsumption]
+    ) -> None:
+        """Every consumed lot is a real lot of the plant's stores (genealogy records what
+        was used, so a lot that was never received cannot be recorded)."""
         materials = self.reference().materials
+        known = _known_lots(uow, {(lot.material, lot.lot) for lot in lots})
         for index, lot in enumerate(lots):
             if lot.material not in materials:
                 problems.add(f"materials.{index}.material", f"unknown material {lot.material!r}")
+            elif (lot.material, lot.lot) not in known:
+                message = f"no lot {lot.lot!r} of {lot.material} in the stores"
+                problems.add(f"materials.{index}.lot", message, "not_found")
 
     @staticmethod
     def _move(uow: UnitOfWork, work_order: WorkOrderRow, target: WorkOrderStatus, why: str) -> None:
@@ -1057,6 +1069,26 @@ def _in_process(uow: UnitOfWork, work_order: WorkOrderRow) -> list[SerialUnitRow
 
 def _count(uow: UnitOfWork, work_order: WorkOrderRow, statuses: Sequence[UnitStatus]) -> int:
     return sum(u.status in statuses for u in WorkingSet.of(uow).units_of(work_order))
+
+
+def _known_lots(uow: UnitOfWork, wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``wanted`` (material, lot) exist, remembered per transaction (a batch of
+    operations draws on the same few lots)."""
+    known: set[tuple[str, str]] = uow.session.info.setdefault("execution.known_lots", set())
+    missing = wanted - known
+    if missing:
+        rows = uow.session.execute(
+            select(MaterialLotRow.material, MaterialLotRow.lot).where(
+                or_(
+                    *(
+                        and_(MaterialLotRow.material == m, MaterialLotRow.lot == n)
+                        for m, n in missing
+                    )
+                )
+            )
+        )
+        known.update((m, n) for m, n in rows)
+    return known & wanted
 
 
 def _consume(

@@ -15,7 +15,7 @@ from openfab.planning.demand.service import configured_order
 from openfab.platform import Platform
 from openfab.settings import Settings
 from openfab.store.tenancy import Scope
-from tests.conftest import TenantPeople, make_tenant
+from tests.conftest import PLANT, TenantPeople, make_tenant
 from tests.planning.mrp.conftest import place_fridge
 
 
@@ -50,12 +50,12 @@ def test_sensed_demand_buys_more_than_the_open_orders_alone(
     assert len([o for o in orders if o.product == "fridge"]) >= 56
     assert all(o.bom and o.options for o in orders)
 
-    plan, _ = stocked.demand.forecast(tenant.planner, history_days=28, today=today.date())
+    plan, _ = stocked.demand.forecast(PLANT, history_days=28, today=today.date())
     fridge = plan.forecasts["fridge"]
     assert fridge.total > 0 and fridge.reason  # explains why its method was chosen
 
-    plain = stocked.materials.run(tenant.planner, trigger="test")
-    sensed = stocked.demand.plan_materials(tenant.planner, history_days=28, service_level=0.95)
+    plain = stocked.materials.run(PLANT, trigger="test")
+    sensed = stocked.demand.plan_materials(PLANT, history_days=28, service_level=0.95)
     assert sensed.purchase_value > plain.purchase_value  # forecast + safety stock on top
 
 
@@ -82,7 +82,7 @@ def test_the_purchasing_autopilot_buys_for_sensed_demand(
         for _day in range(21):
             place_fridge(stocked, tenant)
             history.advance(timedelta(days=1))
-    plain = stocked.materials.run(tenant.planner, trigger="open orders only")  # releases nothing
+    plain = stocked.materials.run(PLANT, trigger="open orders only")  # releases nothing
     pilot = PurchasingAutopilot(stocked.materials, PurchasingLimits(), demand=stocked.demand)
     sensed = pilot.run(trigger="sensed")
     assert sensed.run.trigger == "sensed"

@@ -12,7 +12,7 @@ from openfab.planning.mrp.schemas import PurchaseStatus
 from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
-from tests.conftest import Following, TenantPeople
+from tests.conftest import PLANT, Following, TenantPeople
 from tests.planning.mrp.conftest import place_fridge
 
 
@@ -32,9 +32,7 @@ def test_new_orders_wake_the_autopilot_which_releases_within_limits(
         assert why
     released = {
         po.id
-        for po in stocked.materials.purchase_orders(
-            tenant.planner, status=PurchaseStatus.RELEASED
-        ).data
+        for po in stocked.materials.purchase_orders(PLANT, status=PurchaseStatus.RELEASED).data
     }
     assert {po.id for po in result.released} <= released
     with stocked.db.unit(Scope.plant(), actor="t", readonly=True) as uow:

@@ -17,7 +17,7 @@ from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
-from tests.conftest import Following, TenantPeople
+from tests.conftest import PLANT, Following, TenantPeople
 from tests.planning.mrp.conftest import lot_name, place_fridge
 
 SYSTEM = Actor.system("test")
@@ -28,21 +28,23 @@ def test_a_run_buys_for_an_order_and_files_its_shortages_under_its_tenant(
 ) -> None:
     order_id = place_fridge(stocked, tenant, quantity=3)
     number = stocked.orders.get(tenant.planner, order_id).number
-    run = stocked.materials.run(tenant.planner, trigger="test")
+    run = stocked.materials.run(PLANT, trigger="test")
     assert run.work_orders >= 1 and run.planned_orders >= 1
 
-    mine = stocked.materials.material_plan(tenant.planner)
-    assert mine.run is not None and mine.run.id == run.id
-    covering = [po for po in mine.planned if number in po.work_orders]
+    plan = stocked.materials.material_plan(PLANT)
+    assert plan.run is not None and plan.run.id == run.id
+    covering = [po for po in plan.planned if number in po.work_orders]
     assert covering, "some planned purchase covers the new order"
     assert all(po.status == "Planned" and po.value > 0 for po in covering)
     # the order is needed now (not scheduled yet): every bought part with a lead time is late
-    assert any(s.order_id == order_id for s in mine.shortages)
-    assert all(s.available_date is not None for s in mine.shortages)
+    mine = stocked.materials.shortages(tenant.planner)
+    assert any(s.order_id == order_id for s in mine)
+    assert all(s.available_date is not None for s in mine)
 
-    theirs = stocked.materials.material_plan(other_tenant.planner)
-    assert all(s.order_id != order_id for s in theirs.shortages)
-    assert all(number not in po.work_orders for po in theirs.planned)
+    theirs = stocked.materials.shortages(other_tenant.planner)
+    assert all(s.order_id != order_id for s in theirs)
+    with pytest.raises(Forbidden):  # the plant's purchasing is not a brand's to read
+        stocked.materials.material_plan(other_tenant.planner)
 
     released = stocked.materials.material_release_dates([order_id])
     assert released[order_id] > utcnow()
@@ -50,12 +52,12 @@ def test_a_run_buys_for_an_order_and_files_its_shortages_under_its_tenant(
 
 def test_a_new_run_replaces_the_planned_purchases(stocked: Platform, tenant: TenantPeople) -> None:
     place_fridge(stocked, tenant)
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     first = {
         po.id
         for po in stocked.materials.purchase_orders(SYSTEM, status=PurchaseStatus.PLANNED).data
     }
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     second = {
         po.id
         for po in stocked.materials.purchase_orders(SYSTEM, status=PurchaseStatus.PLANNED).data
@@ -67,26 +69,26 @@ def test_purchase_order_from_release_to_goods_receipt(
     stocked: Platform, tenant: TenantPeople
 ) -> None:
     place_fridge(stocked, tenant)
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     po = stocked.materials.purchase_orders(SYSTEM, status=PurchaseStatus.PLANNED).data[0]
-    released = stocked.materials.release(tenant.planner, po.id, "test release")
+    released = stocked.materials.release(PLANT, po.id, "test release")
     assert released.status == "Released"
-    before = stocked.materials.stock(tenant.planner, po.material)[0].on_hand
+    before = stocked.materials.stock(PLANT, po.material)[0].on_hand
     lot = lot_name()
     half = (po.quantity / 2).quantize(Decimal("0.001"))
-    partial = stocked.materials.receive(tenant.planner, po.id, GoodsReceipt(quantity=half, lot=lot))
+    partial = stocked.materials.receive(PLANT, po.id, GoodsReceipt(quantity=half, lot=lot))
     assert (partial.status, partial.received_quantity) == ("Released", half)
     done = stocked.materials.receive(
-        tenant.planner, po.number, GoodsReceipt(quantity=po.quantity - half, lot=lot)
+        PLANT, po.number, GoodsReceipt(quantity=po.quantity - half, lot=lot)
     )
     assert done.status == "Received"
-    stock = stocked.materials.stock(tenant.planner, po.material)[0]
+    stock = stocked.materials.stock(PLANT, po.material)[0]
     assert stock.on_hand == before + po.quantity
     assert any(x.lot == lot and x.purchase_order_id == po.id for x in stock.lots)
     with pytest.raises(Conflict):
-        stocked.materials.receive(tenant.planner, po.id, GoodsReceipt(quantity=1, lot=lot))
+        stocked.materials.receive(PLANT, po.id, GoodsReceipt(quantity=1, lot=lot))
     with pytest.raises(Conflict):
-        stocked.materials.cancel(tenant.planner, po.id)
+        stocked.materials.cancel(PLANT, po.id)
     types = _event_types(stocked, po.id)
     assert types[:2] == ["purchase_order.released", "purchase_order.received"]
 
@@ -107,7 +109,7 @@ def test_every_inventory_move_is_an_event_and_stock_never_goes_negative(
             unit=unit,
             **extra,
         )
-        moves.move(tenant.planner, body)
+        moves.move(PLANT, body)
 
     move(MoveKind.RECEIVE, "10")
     move(MoveKind.ISSUE, "4", order_id=order_id)
@@ -123,9 +125,9 @@ def test_every_inventory_move_is_an_event_and_stock_never_goes_negative(
         move(MoveKind.RECEIVE, "3", unit="pcs")
     assert "powder_coat" in mismatch.value.problems[0].msg
     move(MoveKind.COUNT, "4.75")
-    lots = {x.lot: x.quantity for x in moves.stock(tenant.planner, "powder_coat")[0].lots}
+    lots = {x.lot: x.quantity for x in moves.stock(PLANT, "powder_coat")[0].lots}
     assert lots[lot] == Decimal("4.75")
-    history = [m for m in moves.moves(tenant.planner, material="powder_coat") if m.lot == lot]
+    history = [m for m in moves.moves(PLANT, material="powder_coat") if m.lot == lot]
     assert [m.kind for m in reversed(history)] == ["Receive", "Issue", "Return", "Scrap", "Count"]
     assert [m.quantity for m in reversed(history)] == [
         10,
@@ -153,13 +155,13 @@ def test_issuing_to_an_order_lowers_its_requirement(
     stocked: Platform, tenant: TenantPeople
 ) -> None:
     order_id = place_fridge(stocked, tenant)
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     short = [s for s in stocked.materials.shortages(tenant.planner) if s.order_id == order_id]
     target = next(s for s in short if s.unit == "pcs")
     lot = lot_name()
     for kind in (MoveKind.RECEIVE, MoveKind.ISSUE):
         stocked.materials.move(
-            tenant.planner,
+            PLANT,
             MoveCreate(
                 kind=kind,
                 material=target.material,
@@ -169,7 +171,7 @@ def test_issuing_to_an_order_lowers_its_requirement(
                 order_id=order_id if kind == MoveKind.ISSUE else None,
             ),
         )
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     after = [s for s in stocked.materials.shortages(tenant.planner) if s.order_id == order_id]
     assert target.material not in {s.material for s in after}
 
@@ -178,12 +180,12 @@ def test_late_purchase_order_raises_material_late_and_triggers_replanning(
     stocked: Platform, tenant: TenantPeople
 ) -> None:
     place_fridge(stocked, tenant)
-    stocked.materials.run(tenant.planner)
+    stocked.materials.run(PLANT)
     po = stocked.materials.purchase_orders(SYSTEM, status=PurchaseStatus.PLANNED).data[0]
-    stocked.materials.release(tenant.planner, po.id)
+    stocked.materials.release(PLANT, po.id)
     pilot = Following(stocked, ReplanningAutopilot(stocked.planning))
     later = po.due_date + timedelta(days=3)
-    late = stocked.materials.flag_late(tenant.planner, today=later)
+    late = stocked.materials.flag_late(PLANT, today=later)
     assert po.id in {x.id for x in late}
     pilot.poll()  # the autopilot re-plans (planned, or failed with the reasons)
     with stocked.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
@@ -193,7 +195,7 @@ def test_late_purchase_order_raises_material_late_and_triggers_replanning(
             )
         ).all()
     assert any("material.late" in str(d.get("trigger", "")) for d in decisions)
-    again = stocked.materials.flag_late(tenant.planner, today=later)
+    again = stocked.materials.flag_late(PLANT, today=later)
     assert po.id not in {x.id for x in again}  # raised once
     assert "material.late" in _event_types(stocked, po.id)
 
@@ -204,9 +206,9 @@ def test_roles_and_missing_things(stocked: Platform, tenant: TenantPeople) -> No
     with pytest.raises(Forbidden):
         stocked.materials.stock(tenant.alice)
     with pytest.raises(NotFound):
-        stocked.materials.release(tenant.planner, "PO-999999999")
+        stocked.materials.release(PLANT, "PO-999999999")
     with pytest.raises(NotFound):
-        stocked.materials.stock(tenant.planner, "unobtainium")
+        stocked.materials.stock(PLANT, "unobtainium")
 
 
 def _event_types(platform: Platform, entity_id: str) -> list[str]:
