@@ -80,3 +80,21 @@ class DowntimePublic(BaseModel):
     start_at: datetime
     end_at: datetime
     reason: str
+    cancelled: bool = False
+
+
+class DowntimeChange(RequestModel):
+    """Correct a reported downtime: end it earlier (or later, within the bound), or cancel
+    it when it was reported by mistake. Always with a reason, kept in the event log."""
+
+    end_at: Timestamp | None = Field(
+        default=None, description="New end; omit (with cancel=true) to remove the window."
+    )
+    cancel: bool = False
+    reason: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Self:
+        if self.cancel == (self.end_at is not None):
+            raise ValueError("give either a new end_at or cancel=true")
+        return self
