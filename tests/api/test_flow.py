@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import auth
-from tests.conftest import PASSWORD, TenantPeople
+from tests.conftest import PASSWORD, PlantPeople, TenantPeople
 
 
 def email(tenant: TenantPeople, who: str) -> str:
@@ -41,7 +41,9 @@ def test_health_and_openapi(client: TestClient) -> None:
     )
 
 
-def test_customer_configures_orders_and_tracks(client: TestClient, tenant: TenantPeople) -> None:
+def test_customer_configures_orders_and_tracks(
+    client: TestClient, tenant: TenantPeople, plant: PlantPeople
+) -> None:
     alice = auth(client, email(tenant, "alice"))
     products = client.get("/products", headers=alice).json()
     assert {"fridge", "washer", "ebike-battery"} <= {p["code"] for p in products["data"]}
@@ -59,7 +61,12 @@ def test_customer_configures_orders_and_tracks(client: TestClient, tenant: Tenan
     assert float(order["total_price"]) == 2 * float(order["unit_price"]) > 0
     assert order["configured"]["bom"] and order["configured"]["routing"]
 
-    planner = auth(client, email(tenant, "planner"))
+    brand_planner = auth(client, email(tenant, "planner"))
+    refused = client.post(
+        f"/orders/{order['id']}/transitions", json={"status": "Planned"}, headers=brand_planner
+    )
+    assert refused.status_code == 403  # the plant moves orders through production
+    planner = auth(client, plant.email("planner"))
     for step in ("Planned", "InProduction", "Inspected", "Shipped"):
         moved = client.post(
             f"/orders/{order['id']}/transitions", json={"status": step}, headers=planner
@@ -79,11 +86,11 @@ def test_customer_configures_orders_and_tracks(client: TestClient, tenant: Tenan
 
 
 def test_illegal_transitions_conflict_and_customers_cannot_move_orders(
-    client: TestClient, tenant: TenantPeople
+    client: TestClient, tenant: TenantPeople, plant: PlantPeople
 ) -> None:
     alice = auth(client, email(tenant, "alice"))
     order = order_cheapest_fridge(client, alice)
-    planner = auth(client, email(tenant, "planner"))
+    planner = auth(client, plant.email("planner"))
     skip = client.post(
         f"/orders/{order['id']}/transitions", json={"status": "Shipped"}, headers=planner
     )

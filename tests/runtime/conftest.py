@@ -20,7 +20,7 @@ import pytest
 
 from openfab.platform import Platform
 from openfab.settings import Settings
-from tests.conftest import PASSWORD, make_tenant
+from tests.conftest import PASSWORD, make_plant_staff, make_tenant
 
 SECRET = "serve-test-secret-not-for-production-0123"
 Dispatch = dict[str, dict[str, Any]]
@@ -28,7 +28,8 @@ Send = Callable[[str, list[dict[str, Any]]], None]
 
 
 class Served:
-    """A running ``openfab serve`` and a signed-in customer and planner of one tenant."""
+    """A running ``openfab serve``, a signed-in customer of one tenant and the plant's
+    planner."""
 
     def __init__(self, process: subprocess.Popen[bytes], port: int, tenant: str, log: Path):
         self.process, self.log, self.tenant = process, log, tenant
@@ -89,6 +90,7 @@ def serve(tmp_path: Path, bus: str) -> Iterator[Served]:
     url = f"sqlite:///{tmp_path / 'served.db'}"
     platform = Platform.open(url, settings=Settings(database_url=url, jwt_secret=SECRET))
     people = make_tenant(platform)
+    staff = make_plant_staff(platform)
     platform.close()
     port = _free_port()
     env = os.environ | {
@@ -114,7 +116,7 @@ def serve(tmp_path: Path, bus: str) -> Iterator[Served]:
             assert time.monotonic() < deadline, "openfab serve did not come up"
             time.sleep(0.3)
         served.customer = served.sign_in(people.alice.name.removeprefix("user:"))
-        served.planner = served.sign_in(people.planner.name.removeprefix("user:"))
+        served.planner = served.sign_in(staff.email("planner"))
         yield served
     finally:
         if process.poll() is None:

@@ -27,7 +27,7 @@ from openfab.twin import EnergySample
 from openfab.web import dashboard_data as data
 from openfab.web import registry
 from openfab.web.pages import dashboard, load_pages, plant
-from tests.conftest import PLANT, TenantPeople, make_tenant
+from tests.conftest import PLANT, PlantPeople, TenantPeople, make_tenant
 from tests.web.conftest import email, place_fridge, signed_in
 
 
@@ -117,15 +117,19 @@ def test_server_sent_events_push_new_events(
 
 
 def test_the_dashboard_page_renders_every_panel(
-    platform: Platform, web_app: Any, shop: TenantPeople
+    platform: Platform, web_app: Any, shop: TenantPeople, plant: PlantPeople
 ) -> None:
     place_fridge(platform, shop.alice)
     platform.planning.plan(PLANT, time_limit=2)
+    staff = signed_in(web_app, plant.email("planner")).get("/dashboard")
+    for key in ("gantt", "machines", "decisions", "purchase_orders", "events"):
+        assert f'id="panel-{key}"' in staff.text
     client = signed_in(web_app, email(shop, "planner"))
     page = client.get("/dashboard")
     assert page.status_code == 200
-    for key in ("gantt", "machines", "decisions", "purchase_orders", "events"):
+    for key in ("gantt", "machines", "decisions", "events"):
         assert f'id="panel-{key}"' in page.text
+    assert 'id="panel-purchase_orders"' not in page.text  # the plant's buying, not a brand's
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in page.text
     assert 'data-live-feed="/dashboard/stream?after=' in page.text
     assert client.get("/dashboard/panels/gantt").status_code == 200

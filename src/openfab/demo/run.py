@@ -53,6 +53,7 @@ from openfab.execution.states import UnitStatus
 from openfab.identity.actor import Actor
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.schemas import OrderCreate, OrderTransition
+from openfab.orders.states import OrderStatus
 from openfab.planning.mrp.reorder_point import ReorderPolicy
 from openfab.planning.shopfloor import machine_ids
 from openfab.platform import Platform
@@ -77,6 +78,8 @@ Planner = Literal["openfab", "fifo"]
 START = datetime(2026, 1, 5, tzinfo=UTC)
 SHIPPING = timedelta(days=SHIPPING_DAYS)
 TWIN = Actor.system("twin")
+FIFO_PLANNER = Actor.system("fifo-planner")
+"""The baseline plant's planner: releases every order as it comes."""
 MAX_SPANS = 200_000
 DEFAULT_ORDERS_PER_DAY = 1000.0
 """What the sample plant (about 160 machines) is sized for."""
@@ -388,12 +391,12 @@ class _Loop:
 
     def _release_fifo(self) -> None:
         """The baseline has no scheduler: every received order is planned and released as is."""
-        for order_id, tenant in self.shop.tenants.items():
+        for order_id in self.shop.tenants:
             if order_id in self.released:
                 continue
-            admin = self.shop.admins[tenant]
-            self.platform.orders.transition(admin, order_id, OrderTransition(status="Planned"))
-            self.platform.execution.release_order(admin, order_id)
+            transition = OrderTransition(status=OrderStatus.PLANNED)
+            self.platform.orders.transition(FIFO_PLANNER, order_id, transition)
+            self.platform.execution.release_order(FIFO_PLANNER, order_id)
             self.released.add(order_id)
 
     # -- the twin's events -------------------------------------------------------------------
