@@ -76,8 +76,9 @@ class IdentityService:
 
     # -- tenants ---------------------------------------------------------------------------
     def create_tenant(self, actor: Actor, data: TenantCreate) -> TenantPublic:
-        if not (actor.platform_admin or actor.is_system):
-            raise Forbidden("only a platform administrator creates tenants")
+        plant_admin = actor.is_plant and Role.PLANT_ADMIN in actor.roles
+        if not (actor.platform_admin or actor.is_system or plant_admin):
+            raise Forbidden("only the plant's administrator creates tenants")
         if data.id == PLANT:
             raise Conflict(f"{PLANT!r} is reserved for the plant's own staff")
         with self.db.unit(Scope.plant(), actor=actor.name) as uow:
