@@ -11,10 +11,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from openfab.errors import Conflict, Problem
+from openfab.platform import Platform
 from openfab.web.i18n import Translator
 from openfab.web.render import WebRoute
-from tests.conftest import TenantPeople
-from tests.web.conftest import email, signed_in
+from tests.conftest import TenantPeople, make_tenant
+from tests.web.conftest import WebClient, email, signed_in
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 KOREAN = {**HTML, "Accept-Language": "ko-KR,ko;q=0.9"}
@@ -114,3 +115,18 @@ def test_a_refusal_is_worded_in_korean_with_the_english_kept_beside(
 def test_known_problem_codes_are_translated(problem: Problem, korean: str) -> None:
     assert Translator("ko").problem(problem) == korean
     assert Translator("en").problem(problem) == problem.msg  # English keeps the specific one
+
+
+def test_too_many_failed_sign_ins_show_the_throttle_page_with_retry_after(
+    web_app: Any, platform: Platform
+) -> None:
+    shop = make_tenant(platform, samples=False)  # its own accounts: the lock lasts 15 minutes
+    own_address = TestClient(web_app, raise_server_exceptions=False, client=("198.51.100.7", 1))
+    client = WebClient(own_address)  # its own address: other tests' failures never add up
+    guesses = [client.login(email(shop, "bob"), "wrong-guess") for _ in range(6)]
+    assert [g.status_code for g in guesses[:5]] == [401] * 5
+    throttled = guesses[5]
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins" in throttled.text
+    assert client.login(email(shop, "bob")).status_code == 429  # even the right password waits

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
-from openfab.errors import Unauthorized
+from openfab.errors import TooManyRequests, Unauthorized
 from openfab.platform import Platform
 from openfab.web.i18n import LANG_COOKIE, LANGUAGES
 from openfab.web.registry import WebPage, register_page
@@ -43,11 +43,22 @@ def login(
 ) -> Response:
     platform: Platform = request.app.state.platform
     target = safe_next(next)
+    client = request.client.host if request.client else None
     try:
-        token = platform.identity.login(email.strip(), password)
+        token = platform.identity.login(email.strip(), password, client=client)
     except Unauthorized:
         return render(
             request, "login.html", status=401, next=target, error="login.failed", email=email
+        )
+    except TooManyRequests as exc:
+        return render(
+            request,
+            "login.html",
+            status=429,
+            headers={"Retry-After": str(exc.retry_after)},
+            next=target,
+            error="login.throttled",
+            email=email,
         )
     response = redirect(request, target)
     set_session(response, request, token.access_token, token.expires_in)
