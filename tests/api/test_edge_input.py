@@ -9,10 +9,12 @@ the day it is added.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 import pytest
+from fastapi.params import Form as FormParam
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
@@ -286,6 +288,33 @@ def test_unknown_fields_are_refused_on_every_route(
     )
     assert response.status_code == 422, response.text
     assert "body.tenant_id" in [p["loc"] for p in response.json()["problems"]]
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        else:  # an included router (FastAPI keeps them as such) or a mount
+            router = getattr(route, "original_router", route)
+            yield from _api_routes(getattr(router, "routes", []))
+
+
+def test_every_json_body_is_a_request_model() -> None:
+    """The shared base on every route: strict, closed, no control characters. A route whose
+    body is a plain ``BaseModel`` (or a dict) would take ``true`` for 1 and ``0`` for 1970."""
+    plain, checked = [], 0
+    for route in _api_routes(create_app().routes):
+        body = route.body_field
+        if body is None:
+            continue
+        if isinstance(body.field_info, FormParam) or body.field_info.annotation is str:
+            continue  # the login form and raw text (CSV) are checked by the app-wide guard
+        checked += 1
+        models = [body.field_info.annotation, *get_args(body.field_info.annotation)]
+        if not any(isinstance(m, type) and issubclass(m, RequestModel) for m in models):
+            plain.append(f"{sorted(route.methods)} {route.path}: {body.field_info.annotation}")
+    assert checked > 30
+    assert not plain
 
 
 def _request_models() -> list[type[RequestModel]]:
