@@ -13,7 +13,7 @@ import torch
 from numpy.typing import NDArray
 from scipy.stats import qmc  # type: ignore[import-untyped]
 
-from openfab.lab.space import TOL, DesignSpace
+from openfab.lab.space import TOL, DesignSpace, extreme_point
 
 Array = NDArray[np.float64]
 
@@ -76,6 +76,7 @@ def _inside(space: DesignSpace, x: Array) -> NDArray[np.bool_]:
 
 
 def _polytope(space: DesignSpace, n: int, seed: int) -> Array:
+    from botorch.exceptions.errors import InfeasibilityError
     from botorch.utils.sampling import get_polytope_samples
 
     equalities, inequalities = space.encoded_constraints()
@@ -89,16 +90,26 @@ def _polytope(space: DesignSpace, n: int, seed: int) -> Array:
             for i, c, r in cons
         ]
 
-    samples = get_polytope_samples(
-        n,
-        bounds,
-        inequality_constraints=tensors(inequalities) or None,
-        equality_constraints=tensors(equalities) or None,
-        seed=seed,
-        n_burnin=200,
-        n_thinning=4,
-    ).numpy()
     rng = np.random.default_rng(seed)
+    try:
+        samples = get_polytope_samples(
+            n,
+            bounds,
+            inequality_constraints=tensors(inequalities) or None,
+            equality_constraints=tensors(equalities) or None,
+            seed=seed,
+            n_burnin=200,
+            n_thinning=4,
+        ).numpy()
+    except InfeasibilityError:  # no interior (a face, a point): its vertices are the designs
+        samples = _vertices(space, n, rng)
     for i in space.categorical_dims:  # categories are unconstrained: draw them
         samples[:, i] = rng.integers(0, len(space.parameters[i].values), size=n)
     return np.asarray(samples, dtype=float)
+
+
+def _vertices(space: DesignSpace, n: int, rng: np.random.Generator) -> Array:
+    """``n`` feasible points of a space without interior: vertices of its feasible set,
+    each minimising a random direction."""
+    points = [extreme_point(space, rng.normal(size=space.dim)) for _ in range(n)]
+    return np.array([p for p in points if p is not None], dtype=float)

@@ -256,10 +256,24 @@ def _check_mixture_bounds(space: DesignSpace) -> None:
 
 def _check_feasible(space: DesignSpace) -> None:
     """A linear program: is there any point meeting all bounds and constraints together?"""
-    from scipy.optimize import linprog  # type: ignore[import-untyped]
-
     if not space.constraints:
         return
+    if extreme_point(space, np.zeros(space.dim)) is None:
+        found = ProblemCollector()
+        for con in space.constraints:
+            found.add(
+                f"constraints.{con.name}",
+                "cannot hold together with the bounds and the other constraints",
+                "infeasible",
+            )
+        found.raise_if_any("no design satisfies the constraints", Infeasible)
+
+
+def extreme_point(space: DesignSpace, objective: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """A feasible encoded point minimising ``objective`` (a vertex of the constrained box),
+    or None when no point meets the bounds and constraints together."""
+    from scipy.optimize import linprog  # type: ignore[import-untyped]
+
     equalities, inequalities = space.encoded_constraints()
     dim = space.dim
 
@@ -275,7 +289,7 @@ def _check_feasible(space: DesignSpace) -> None:
     a_ub, b_ub = rows(inequalities, -1.0)
     bounds = list(zip(*space.bounds(), strict=True))
     result = linprog(
-        np.zeros(dim),
+        objective,
         A_ub=a_ub if len(inequalities) else None,
         b_ub=b_ub if len(inequalities) else None,
         A_eq=a_eq if len(equalities) else None,
@@ -283,15 +297,7 @@ def _check_feasible(space: DesignSpace) -> None:
         bounds=bounds,
         method="highs",
     )
-    if result.status == 2:
-        found = ProblemCollector()
-        for con in space.constraints:
-            found.add(
-                f"constraints.{con.name}",
-                "cannot hold together with the bounds and the other constraints",
-                "infeasible",
-            )
-        found.raise_if_any("no design satisfies the constraints", Infeasible)
+    return None if result.status == 2 else np.asarray(result.x, dtype=float)
 
 
 def mixture(name: str, parts: Sequence[str], total: float = 1.0) -> LinearConstraint:

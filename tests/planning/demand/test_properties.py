@@ -14,7 +14,9 @@ from openfab.planning.demand import DemandSensing
 from .conftest import observations
 
 quantities = st.lists(
-    st.one_of(st.just(0.0), st.floats(0, 1e4, allow_nan=False)), min_size=1, max_size=120
+    st.one_of(st.just(0.0), st.floats(0, 1e4, allow_nan=False, allow_subnormal=False)),
+    min_size=1,
+    max_size=120,
 )
 histories = st.lists(quantities, min_size=1, max_size=3)
 horizons = st.integers(1, 60)

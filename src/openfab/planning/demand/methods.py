@@ -141,7 +141,7 @@ class Smoothing:
         rows = np.arange(y.shape[0])
         for i, origin in enumerate(origins):
             saved, errors = recorded[origin]
-            best = np.argmin(errors, axis=1)
+            best = _first_best(errors)
             out[:, i, :] = self.ahead(saved, origin, horizon, ctx)[rows, best, :]
         return np.maximum(out, 0.0)
 
@@ -309,3 +309,10 @@ def all_methods() -> tuple[Method, ...]:
         Croston(),
         Tsb(),
     )
+
+
+def _first_best(errors: Array) -> Array:
+    """Per series, the first grid point whose error is the least up to rounding: equal errors
+    (a flat or sparse history) pick the same point whatever the unit of the series."""
+    least = errors.min(axis=1, keepdims=True)
+    return np.argmax(errors <= least * (1 + 1e-9), axis=1)
