@@ -107,3 +107,39 @@ def test_bad_signups_name_the_field(
     response = client.post(f"/auth/signup/{tenant.tenant_id}", json=body)
     assert response.status_code == 422
     assert response.json()["problems"][0]["loc"].startswith("body.")
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"code": "c" * 100}, "code"),  # the column holds 64
+        ({"name": "N" * 300}, "name"),  # 200
+        ({"family": "f" * 100}, "family"),  # 64
+        ({"base_price": 1e20}, "base_price"),  # overflowed the configurator's solver
+        ({"base_lead_time_days": 10**12}, "base_lead_time_days"),  # overflowed the promise
+    ],
+)
+def test_a_product_definition_beyond_its_columns_and_numbers_is_422(
+    client: TestClient, tenant: TenantPeople, change: dict[str, Any], loc: str
+) -> None:
+    """Found by probing PostgreSQL: each of these was a 500 (or a 201, then a 500 later)."""
+    admin = auth(client, email(tenant, "admin"))
+    fridge = client.get("/products/fridge", headers=admin).json()["definition"]
+    body = {"definition": {**fridge, "code": "fridge-probe", **change}}
+    response = client.post("/products", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert loc in {p["loc"] for p in response.json()["problems"]}
+
+
+def test_a_lab_study_name_beyond_its_column_is_422(
+    client: TestClient, tenant: TenantPeople
+) -> None:
+    admin = auth(client, email(tenant, "admin"))
+    study = {
+        "name": "S" * 200,
+        "parameters": [{"name": "x1", "type": "continuous", "low": -5, "high": 10}],
+        "objectives": [{"name": "f", "goal": "minimize"}],
+    }
+    response = client.post("/lab/studies", json={"definition": study}, headers=admin)
+    assert response.status_code == 422, response.text
+    assert "name" in {p["loc"] for p in response.json()["problems"]}

@@ -64,9 +64,9 @@ def parse_product(
     _unique(reader, "routing", [s.code for s in routing])
     product = ProductDefinition(
         code=code,
-        name=reader.text(top, "name", ""),
+        name=reader.text(top, "name", "", max_length=200),
         description=reader.text(top, "description", ""),
-        family=reader.text(top, "family", ""),
+        family=reader.text(top, "family", "", max_length=64),
         currency=_currency(reader, top),
         base_price=_money(reader, top, "base_price", ""),
         base_lead_time_days=_days(reader, top, "base_lead_time_days", ""),
@@ -122,6 +122,9 @@ def _currency(reader: Reader, top: Mapping[str, Any]) -> str:
     return currency
 
 
+MAX_LEAD_DAYS = 3650
+
+
 def _money(reader: Reader, data: Mapping[str, Any], key: str, loc: str) -> Decimal:
     amount = reader.decimal(data, key, loc, Decimal(0)) or Decimal(0)
     reader.at_least(amount, 0, f"{loc}{key}")
@@ -131,6 +134,9 @@ def _money(reader: Reader, data: Mapping[str, Any], key: str, loc: str) -> Decim
 def _days(reader: Reader, data: Mapping[str, Any], key: str, loc: str) -> int:
     days = reader.integer(data, key, loc)
     reader.at_least(days, 0, f"{loc}{key}")
+    if days > MAX_LEAD_DAYS:
+        reader.add(f"{loc}{key}", f"at most {MAX_LEAD_DAYS} days", "out_of_range")
+        return 0
     return days
 
 

@@ -17,6 +17,11 @@ from typing import Any
 from openfab.catalog.expressions import Expr, ExpressionError, Kind, Scope, parse_expression
 from openfab.errors import ProblemCollector
 
+MAX_NUMBER = Decimal(10) ** 9
+"""The largest magnitude any number in a definition may have (prices, bounds, quantities):
+beyond it a price or a lead time overflows the solver and the database columns."""
+MAX_CODE = 64
+MAX_TEXT = 2000
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -59,8 +64,19 @@ class Reader:
             if key not in data:
                 self.add(f"{loc}{key}", "missing", "missing")
 
-    def text(self, data: Mapping[str, Any], key: str, loc: str, default: str = "") -> str:
+    def text(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        loc: str,
+        default: str = "",
+        *,
+        max_length: int = MAX_TEXT,
+    ) -> str:
         value = data.get(key, default)
+        if isinstance(value, str) and len(value) > max_length:
+            self.add(f"{loc}{key}", f"at most {max_length} characters", "too_long")
+            return default
         if isinstance(value, str) and (value.strip() or key not in data):
             return value
         self.add(f"{loc}{key}", f"expected text, got {_type_name(value)}", "wrong_type")
@@ -71,9 +87,17 @@ class Reader:
         value = data.get(key)
         if value is None:
             return ""
-        if isinstance(value, str) and _CODE.match(value) and not keyword.iskeyword(value):
+        if (
+            isinstance(value, str)
+            and len(value) <= MAX_CODE
+            and _CODE.match(value)
+            and not keyword.iskeyword(value)
+        ):
             return value
-        message = f"{value!r} is not a valid code (lowercase letters, digits, _; letter first)"
+        message = (
+            f"{value!r:.80} is not a valid code (≤ {MAX_CODE} lowercase letters, digits, _; "
+            "letter first)"
+        )
         self.add(f"{loc}{key}", message, "bad_code")
         return ""
 
@@ -82,9 +106,11 @@ class Reader:
         value = data.get(key)
         if value is None:
             return ""
-        if isinstance(value, str) and _SLUG.match(value):
+        if isinstance(value, str) and len(value) <= MAX_CODE and _SLUG.match(value):
             return value
-        message = f"{value!r} is not a valid code (lowercase letters, digits, _ . -)"
+        message = (
+            f"{value!r:.80} is not a valid code (≤ {MAX_CODE} lowercase letters, digits, _ . -)"
+        )
         self.add(f"{loc}{key}", message, "bad_code")
         return ""
 
@@ -96,20 +122,29 @@ class Reader:
             return default
         number = to_decimal(value)
         if number is None:
-            self.add(f"{loc}{key}", f"expected a number, got {value!r}", "wrong_type")
+            self.add(f"{loc}{key}", f"expected a number, got {value!r:.80}", "wrong_type")
+        elif abs(number) > MAX_NUMBER:
+            self.add(f"{loc}{key}", f"at most {MAX_NUMBER:,} in size", "out_of_range")
+            return default
         return number if number is not None else default
 
     def integer(self, data: Mapping[str, Any], key: str, loc: str, default: int = 0) -> int:
         value = data.get(key, default)
         if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        self.add(f"{loc}{key}", f"expected a whole number, got {value!r}", "wrong_type")
+            if abs(value) <= MAX_NUMBER:
+                return value
+            self.add(f"{loc}{key}", f"at most {MAX_NUMBER:,} in size", "out_of_range")
+            return default
+        self.add(f"{loc}{key}", f"expected a whole number, got {value!r:.80}", "wrong_type")
         return default
 
     def number(self, value: object, loc: str) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        self.add(loc, f"expected a number, got {value!r}", "wrong_type")
+            if abs(value) <= MAX_NUMBER:
+                return float(value)
+            self.add(loc, f"at most {MAX_NUMBER:,} in size", "out_of_range")
+            return 0.0
+        self.add(loc, f"expected a number, got {value!r:.80}", "wrong_type")
         return 0.0
 
     def flag(self, data: Mapping[str, Any], key: str, loc: str, default: bool) -> bool:

@@ -82,6 +82,10 @@ def load_study(path: Path) -> Study:
     return parse_study(raw, default_name=path.stem)
 
 
+MAX_NAME = 120
+MAX_DESCRIPTION = 2000
+
+
 def parse_study(data: Any, *, default_name: str = "study") -> Study:
     """Check and convert a study document; every problem is named at once."""
     found = ProblemCollector()
@@ -100,6 +104,12 @@ def parse_study(data: Any, *, default_name: str = "study") -> Study:
     outcome: list[OutcomeConstraint] = []
     for i, item in enumerate(data.get("constraints") or []):
         _constraint(found, item, i, parameters, linear, outcome)
+    name = data.get("name") or default_name
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        found.add("name", f"text of at most {MAX_NAME} characters", "too_long")
+    description = data.get("description") or ""
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        found.add("description", f"text of at most {MAX_DESCRIPTION} characters", "too_long")
     surrogate = data.get("surrogate", "auto")
     if surrogate not in ("auto", "gp", "ensemble"):
         found.add("surrogate", "use auto, gp or ensemble", "invalid")
@@ -112,12 +122,12 @@ def parse_study(data: Any, *, default_name: str = "study") -> Study:
     found.raise_if_any("the study is invalid")
     space = DesignSpace(tuple(parameters), tuple(linear))
     return Study(
-        name=str(data.get("name") or default_name),
+        name=str(name),
         space=space,
         objectives=tuple(o for o in objectives if o is not None),
         outcome_constraints=tuple(outcome),
         surrogate=surrogate,
-        description=str(data.get("description") or ""),
+        description=str(description),
     )
 
 
