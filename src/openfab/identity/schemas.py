@@ -97,7 +97,6 @@ class Token(BaseModel):
 class ApiKeySpec(ApiKeyCreate):
     """An API key to issue: its name and whether requests signed with it may issue keys."""
 
-    name: Annotated[str, Field(min_length=1, max_length=100)]  # api_key.name is String(100)
     can_issue_keys: bool = Field(
         default=False,
         description="Requests signed with this key may issue API keys. Only a signed-in "
