@@ -290,11 +290,6 @@ def test_a_brand_planner_cannot_plan_or_release(world: World, role: Role) -> Non
     assert client.post("/materials/plan", headers=caller.headers).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /orders/{id}/transitions by the plant answers the order with the brand's "
-    "customer_id (OrderService.transition returns OrderPublic without _for_reader)",
-)
 def test_the_plant_moving_an_order_sees_no_customer(world: World) -> None:
     planner = world.plant[Role.PLANT_PLANNER]
     order = world.place_order(world.b)

@@ -67,14 +67,7 @@ EXTRA: dict[str, list[Path]] = {
 """Strings inside free-form objects the schema does not describe."""
 
 ALL_BACKENDS = frozenset({"sqlite", "postgresql"})
-HOLES: dict[tuple[str, str], tuple[frozenset[str], str]] = {
-    ("add_experiments", "experiments.0.results.probe"): (
-        ALL_BACKENDS,
-        "POST /lab/studies/{id}/experiments with a string result for a property the study "
-        "does not declare ({'f': 4.0, 'probe': 'abc'}) answers 500: the run is accepted, then "
-        "ExperimentPublic (results: numbers) fails to validate it (rolled back)",
-    ),
-}
+HOLES: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
 """Known 5xx, (operation, field) → (the backends where it fails, what fails): xfail there."""
 
 

@@ -153,14 +153,7 @@ Target = Literal["own", "other", "cross"]
 ORDER_CHANGES = {"cancel_order", "transition_order"}
 """Probed on an order of their own, placed for the probe: a hole answers 200, not 409."""
 
-HOLES: dict[tuple[str, str, Target], str] = {
-    ("cancel_order", f"plant.{role}", "other"): (
-        f"a plant {role} (not a plant planner) cancels a brand's order: POST /orders/{{id}}/cancel "
-        "answers 200 Cancelled (OrderService.transition checks roles only for steps other than "
-        "Cancelled), and the answer carries the brand's customer_id"
-    )
-    for role in ("maintenance", "operator", "quality", "stores")
-}
+HOLES: dict[tuple[str, str, Target], str] = {}
 """Known holes, each (operation, caller, target) → what the service does wrong (xfail)."""
 
 

@@ -91,8 +91,9 @@ def test_the_live_feed_has_the_tenants_and_the_plants_events_only(
     assert all(mine.id != e.entity_id for e in theirs)
     assert {e.tenant_id for e in theirs} <= {None, rival.tenant_id}
     assert all(e.type.startswith(data.PLATFORM_FEED) for e in theirs if e.tenant_id is None)
-    decisions = data.decisions(platform)
+    decisions = data.decisions(platform, shop.planner)
     assert decisions and decisions[0].payload["trigger"] == "autopilot: 1× order.placed"
+    assert all("plant:" not in e.actor for e in feed)  # a brand reads no plant staff's name
 
 
 @pytest.fixture

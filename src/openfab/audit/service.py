@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_, select
 
 from openfab.errors import Forbidden
-from openfab.identity.actor import Actor, Role
+from openfab.identity.actor import Actor, Role, without_people
 from openfab.store import Database, EventRecord, verify_chain
 from openfab.store.tenancy import Scope
 
@@ -77,7 +77,7 @@ class AuditService:
             query = query.where(EventRecord.entity_id == entity_id)
         with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             rows = u.session.scalars(query.order_by(EventRecord.seq).limit(limit)).all()
-            data = [EventPublic.model_validate(r) for r in rows]
+            data = [_for_reader(EventPublic.model_validate(r), actor) for r in rows]
         next_after = data[-1].seq if len(data) == limit else None
         return EventsPublic(data=data, count=len(data), next_after=next_after)
 
@@ -95,3 +95,9 @@ class AuditService:
             first_broken_seq=broken.seq if broken else None,
             reason=broken.reason if broken else None,
         )
+
+
+def _for_reader(event: EventPublic, reader: Actor) -> EventPublic:
+    """Who acted, as ``reader`` may see it (a brand reads "plant staff", the plant no
+    brand user's name)."""
+    return event.model_copy(update={"actor": without_people(event.actor, reader)})

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from openfab.catalog.service import CatalogService
-from openfab.errors import Conflict, InvalidInput, NotFound, Problem
+from openfab.errors import Conflict, InvalidInput, NotFound, Problem, ProblemCollector
 from openfab.identity.actor import Actor, Role
 from openfab.lab.experiments import (
     Experiment,
@@ -355,6 +355,12 @@ class LabService:
 
 def _experiment(study: Study, data: ExperimentIn) -> Experiment:
     results: dict[str, Any] = {k: v for k, v in data.results.items() if v is not None}
+    declared = set(study.properties)
+    found = ProblemCollector()
+    for name, value in results.items():  # declared ones are checked with the study's rules
+        if name not in declared and isinstance(value, str):
+            found.add(f"results.{name}", f"not a number: {value!r}", "not_numeric")
+    found.raise_if_any("the experiment is invalid")
     design: dict[str, Value] = dict(data.design)
     for p in study.space.parameters:  # JSON has one number type: integers stay integers
         if p.kind == "integer" and isinstance(design.get(p.name), float):

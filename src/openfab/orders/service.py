@@ -139,14 +139,14 @@ class OrderService:
     def transition(self, actor: Actor, order_id: str, change: OrderTransition) -> OrderPublic:
         """Move an order to its next step: a brand (its staff, or the customer) may cancel
         its own; every other step is the plant's (its planners)."""
-        if change.status != OrderStatus.CANCELLED:
-            if not actor.is_plant:
-                raise Forbidden("only the plant moves orders through production")
-            actor.require(*SCHEDULERS)
+        if actor.is_plant:
+            actor.require(*SCHEDULERS)  # the plant's planners, for every step and a cancel
+        elif change.status != OrderStatus.CANCELLED:
+            raise Forbidden("only the plant moves orders through production")
         with self.db.unit(actor.scope, actor=actor.name) as uow:
             row = self._get(uow, actor, order_id)
             self.advance_in(uow, row, OrderStatus(change.status), change.note)
-            return OrderPublic.model_validate(row)
+            return _for_reader(OrderPublic.model_validate(row), actor)
 
     def cancel(self, actor: Actor, order_id: str, note: str = "") -> OrderPublic:
         return self.transition(actor, order_id, OrderTransition(status="Cancelled", note=note))

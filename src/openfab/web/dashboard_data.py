@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from openfab.connect.orm import TelemetryReadingRow
 from openfab.execution import reads
 from openfab.execution.reads import ReportedState
-from openfab.identity.actor import Actor
+from openfab.identity.actor import Actor, without_people
 from openfab.orders.service import Shipment
 from openfab.planning.shopfloor import work_center_of
 from openfab.platform import Platform
@@ -173,21 +173,29 @@ def _summary(payload: dict[str, Any]) -> str:
     return " · ".join(f"{k}: {v}" for k, v in _fields(payload))[:300]
 
 
-def _feed(rows: Sequence[EventRecord]) -> list[FeedEvent]:
-    return [
-        FeedEvent(
-            r.seq,
-            r.type,
-            r.entity_type,
-            r.entity_id,
-            r.actor,
-            r.occurred_at,
-            _summary(r.payload),
-            r.payload,
-            r.tenant_id,
+def _feed(rows: Sequence[EventRecord], reader: Actor) -> list[FeedEvent]:
+    """Events as ``reader`` may see them: who acted (and the texts of the payload, such as a
+    plan's trigger) without the other side's names."""
+    feed = []
+    for r in rows:
+        payload = {
+            k: without_people(v, reader) if isinstance(v, str) else v for k, v in r.payload.items()
+        }
+        actor = without_people(r.actor, reader)
+        feed.append(
+            FeedEvent(
+                r.seq,
+                r.type,
+                r.entity_type,
+                r.entity_id,
+                actor,
+                r.occurred_at,
+                _summary(payload),
+                payload,
+                r.tenant_id,
+            )
         )
-        for r in rows
-    ]
+    return feed
 
 
 def recent_events(
@@ -209,7 +217,7 @@ def recent_events(
         query = query.where(EventRecord.entity_id == entity_id)
     with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
         rows = uow.session.scalars(query.order_by(EventRecord.seq.desc()).limit(limit)).all()
-        return _feed(rows)
+        return _feed(rows, actor)
 
 
 def _own_events(actor: Actor) -> list[ColumnElement[bool]]:
@@ -217,7 +225,7 @@ def _own_events(actor: Actor) -> list[ColumnElement[bool]]:
     return [EventRecord.tenant_id.is_(None)] if actor.is_plant else []
 
 
-def decisions(platform: Platform, limit: int = 10) -> list[FeedEvent]:
+def decisions(platform: Platform, reader: Actor, limit: int = 10) -> list[FeedEvent]:
     """Plans made and refused, newest first, with the trigger that caused them."""
     with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         rows = uow.session.scalars(
@@ -226,7 +234,7 @@ def decisions(platform: Platform, limit: int = 10) -> list[FeedEvent]:
             .order_by(EventRecord.seq.desc())
             .limit(limit)
         ).all()
-        return _feed(rows)
+        return _feed(rows, reader)
 
 
 def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) -> list[FeedEvent]:
@@ -239,7 +247,7 @@ def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) 
             .order_by(EventRecord.seq)
             .limit(limit)
         ).all()
-        mine = _feed(own)
+        mine = _feed(own, actor)
     with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         plant = uow.session.scalars(
             select(EventRecord)
@@ -251,7 +259,7 @@ def events_after(platform: Platform, actor: Actor, after: int, limit: int = 50) 
             .order_by(EventRecord.seq)
             .limit(limit)
         ).all()
-        shared = _feed(plant)
+        shared = _feed(plant, actor)
     return sorted(mine + shared, key=lambda e: e.seq)[:limit]
 
 

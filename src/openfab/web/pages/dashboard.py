@@ -192,7 +192,7 @@ def machines_context(platform: Platform, actor: Actor) -> dict[str, Any]:
 
 
 def decisions_context(platform: Platform, actor: Actor) -> dict[str, Any]:
-    return {"decisions": data.decisions(platform)}
+    return {"decisions": data.decisions(platform, actor)}
 
 
 def events_context(platform: Platform, actor: Actor) -> dict[str, Any]:
