@@ -311,8 +311,9 @@ def all_methods() -> tuple[Method, ...]:
     )
 
 
-def _first_best(errors: Array) -> Array:
+def _first_best(errors: Array) -> npt.NDArray[np.intp]:
     """Per series, the first grid point whose error is the least up to rounding: equal errors
     (a flat or sparse history) pick the same point whatever the unit of the series."""
     least = errors.min(axis=1, keepdims=True)
-    return np.argmax(errors <= least * (1 + 1e-9), axis=1)
+    best: npt.NDArray[np.intp] = np.argmax(errors <= least * (1 + 1e-9), axis=1)
+    return best
