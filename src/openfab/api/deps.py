@@ -82,7 +82,7 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 def order_quota(platform: PlatformDep, quotas: QuotasDep, actor: CurrentActor) -> None:
     """Route dependency of placing an order: the tenant's orders-per-minute quota."""
-    quotas.order(platform.db, actor)
+    quotas.order(platform.orders, actor)
 
 
 async def floor_quota(request: Request, quotas: QuotasDep, actor: CurrentActor) -> None:

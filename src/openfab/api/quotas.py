@@ -22,14 +22,10 @@ from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from openfab.errors import InvalidInput, TooManyRequests
 from openfab.identity.actor import PLANT, Actor
-from openfab.orders.orm import SalesOrderRow
+from openfab.orders.service import OrderService
 from openfab.settings import Settings
-from openfab.store import Database
-from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 ORDER_WINDOW = timedelta(minutes=1)
@@ -136,7 +132,7 @@ class Quotas:
                 retry_after=math.ceil(wait),
             )
 
-    def order(self, db: Database, actor: Actor) -> None:
+    def order(self, orders: OrderService, actor: Actor) -> None:
         """Before an order is placed: refuse when the tenant placed ``orders_per_minute`` in
         the last minute (the database's count, shared by every process). Retry-After is when
         the oldest of them leaves the minute."""
@@ -144,16 +140,7 @@ class Quotas:
         if limit <= 0 or actor.tenant_id is None:
             return  # the plant places no orders: the order service refuses it
         now = utcnow()
-        oldest_counted = (
-            select(SalesOrderRow.created_at)
-            .select_from(SalesOrderRow)
-            .where(SalesOrderRow.created_at > now - ORDER_WINDOW)
-            .order_by(SalesOrderRow.created_at.desc())
-            .offset(limit - 1)
-            .limit(1)
-        )
-        with db.unit(Scope.tenant(actor.tenant_id), actor="system:quotas", readonly=True) as uow:
-            placed = uow.session.scalar(oldest_counted)
+        placed = orders.nth_newest_since(actor.tenant_id, now - ORDER_WINDOW, limit)
         if placed is not None:
             wait = (placed + ORDER_WINDOW - now).total_seconds()
             raise TooManyRequests(

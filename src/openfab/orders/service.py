@@ -233,6 +233,20 @@ class OrderService:
         with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             return {str(s): int(n) for s, n in u.session.execute(query).all()}
 
+    def nth_newest_since(self, tenant_id: str, since: datetime, n: int) -> datetime | None:
+        """When the tenant placed its ``n``-th newest order after ``since`` (None: fewer
+        than ``n``): the database's count, shared by every process, for the order quota."""
+        query = (
+            select(SalesOrderRow.created_at)
+            .where(SalesOrderRow.created_at > since)
+            .order_by(SalesOrderRow.created_at.desc())
+            .offset(n - 1)
+            .limit(1)
+        )
+        with self.db.unit(Scope.tenant(tenant_id), actor="system:quotas", readonly=True) as u:
+            placed: datetime | None = u.session.scalar(query)
+            return placed
+
     def placed_since(self, actor: Actor, since: datetime) -> int:
         """How many orders the actor's tenant received since ``since`` (a dashboard tile)."""
         query = select(func.count()).select_from(SalesOrderRow)
