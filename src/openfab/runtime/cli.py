@@ -6,6 +6,8 @@ sources stop taking messages, what was taken is committed and acknowledged, then
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 from typing import Annotated, Any
@@ -47,16 +49,62 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     bus: BusOption = None,
     db: DbOption = None,
+    web_workers: Annotated[
+        int,
+        typer.Option(
+            "--web-workers",
+            min=1,
+            max=64,
+            help="Processes serving the API and web (the runtime's workers run once, beside them).",
+        ),
+    ] = 1,
 ) -> None:
     """Run OpenFab: the REST API and web (OpenAPI docs at /docs), the shop-floor gateway,
-    the event relay and the autopilots, in one process."""
+    the event relay and the autopilots, in one process (or with ``--web-workers N``, the
+    API in N processes and the workers once in their supervisor)."""
     import uvicorn
 
     from openfab.api.app import create_app
 
     chosen = _bus(bus)
-    platform = _platform(db)
-    uvicorn.run(create_app(platform, bus=chosen), host=host, port=port)
+    platform = _platform(db)  # migrates, once, before any web process starts
+    if web_workers == 1:
+        uvicorn.run(create_app(platform, bus=chosen), host=host, port=port)
+        return
+    from openfab.runtime.workers import Runtime
+
+    platform.identity.secret()  # stored once here, not raced for by the web processes
+    if db is not None:
+        os.environ["OPENFAB_DATABASE_URL"] = db  # the web processes open it from the settings
+    runtime = Runtime(platform, bus=chosen).start()
+    try:
+        _serve_processes(host, port, web_workers)
+    finally:
+        runtime.stop()
+        platform.close()
+
+
+def _serve_processes(host: str, port: int, processes: int) -> None:
+    """``uvicorn.run(..., workers=N)``, except for the listening socket: uvicorn binds it
+    with protocol 0, so asyncio never sets TCP_NODELAY on the accepted connections and every
+    keep-alive request after the first waits ~40 ms for a delayed ACK (Kludex/uvicorn#3149)."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    app = "openfab.api.app:create_app"
+    config = uvicorn.Config(app, factory=True, host=host, port=port, workers=processes)
+    bound = config.bind_socket()
+    listener = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, bound.detach())
+    listener.set_inheritable(True)
+    try:
+        supervisor = Multiprocess(config, sockets=[listener])
+    except TypeError:  # older uvicorn: the supervisor is handed its target
+        target = uvicorn.Server(config).run
+        supervisor = Multiprocess(config, target=target, sockets=[listener])  # type: ignore[call-arg]
+    with contextlib.suppress(KeyboardInterrupt):
+        supervisor.run()
 
 
 @handled
