@@ -5,15 +5,20 @@ even with SQL that never passed the ORM)."""
 from __future__ import annotations
 
 import importlib
+import uuid
 
+import psycopg
 import pytest
 from sqlalchemy import func, insert, select, update
 
 import openfab.models  # noqa: F401  (every table on Base.metadata)
 from openfab.errors import Forbidden
 from openfab.platform import Platform
-from openfab.store import Base, EventRecord
+from openfab.store import Base, Database, EventRecord
+from openfab.store.relay import Relay
 from openfab.store.tenancy import Scope, tenant_tables
+from tests.conftest import PG_ADMIN
+from tests.store.test_relay import Recorder
 
 POLICIES = importlib.import_module("openfab.store.migrations.versions.0010_plant_authority")
 
@@ -135,3 +140,40 @@ def test_a_transaction_without_a_scope_sees_no_tenant_rows_on_postgresql(
     with platform.db.engine.begin() as conn:
         conn.exec_driver_sql("SET LOCAL ROLE openfab_app")
         assert conn.exec_driver_sql("SELECT count(*) FROM event_log").scalar() == 0
+
+
+@pytest.mark.postgres
+def test_a_least_privilege_login_works_under_row_level_security(platform: Platform) -> None:
+    """Production logs in as neither the tables' owner nor a superuser: every unit of work and
+    the relay (plain rows, outside the ORM) still see what their scope allows, and no more."""
+    if platform.db.is_sqlite:
+        pytest.skip("row-level security is PostgreSQL's")
+    login = f"openfab_login_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {login} LOGIN NOSUPERUSER NOBYPASSRLS")
+        admin.execute(f"GRANT openfab_app TO {login}")
+    scheme, rest = platform.db.url.split("://", 1)
+    db = Database(f"{scheme}://{login}@{rest.split('@', 1)[1]}")
+    try:
+        assert db.row_level_security
+        for tenant in ("lp-a", "lp-b"):
+            with db.unit(Scope.tenant(tenant), actor="test") as uow:
+                uow.record("probe.written", "probe", tenant, {})
+        with db.unit(Scope.tenant("lp-a"), actor="t", readonly=True) as uow:
+            assert set(uow.session.scalars(select(EventRecord.tenant_id))) == {"lp-a"}
+        recorder = Recorder(name=f"least-privilege-{login}")
+        relay = Relay(db, recorder, start="end")
+        relay.position()  # from the log's end: the shared log holds other tests' events
+        for tenant in ("lp-a", "lp-b"):
+            with db.unit(Scope.tenant(tenant), actor="test") as uow:
+                uow.record("probe.written", "probe", tenant, {"after": True})
+        drained = relay.drain()
+        relay.close()
+        tenants = {m.tenant_id for m in recorder.seen}
+        assert drained == 2
+        assert tenants == {"lp-a", "lp-b"}
+    finally:
+        db.dispose()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"REVOKE openfab_app FROM {login}")
+            admin.execute(f"DROP ROLE IF EXISTS {login}")

@@ -28,7 +28,7 @@ from openfab.store.events import (
     canonical_payload,
     seal,
 )
-from openfab.store.tenancy import APP_ROLE, Scope, scope_session
+from openfab.store.tenancy import APP_ROLE, Scope, scope_session, set_database_scope
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -150,6 +150,17 @@ class Database:
                     seal(session, uow.messages)
         if uow.messages:
             self.notify_commit()
+
+    @contextmanager
+    def reading(self, scope: Scope) -> Iterator[Connection]:
+        """A read-only transaction in ``scope`` for core queries that build no ORM objects
+        (the relay's plain rows); row-level security applies as in a unit of work."""
+        with self.engine.connect() as raw:
+            conn = raw.execution_options(openfab_readonly=True)
+            with conn.begin():
+                if self.row_level_security:
+                    set_database_scope(conn, scope)
+                yield conn
 
     # -- waking the relays ----------------------------------------------------------------
     def notify_commit(self) -> None:

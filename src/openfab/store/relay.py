@@ -239,8 +239,7 @@ class Relay:
 
     def _read(self, after: int) -> list[EventMessage]:
         """The next batch as plain rows (no ORM objects: the relay reads every event)."""
-        with self.db.engine.connect() as raw:
-            conn = raw.execution_options(openfab_readonly=True)
+        with self.db.reading(Scope.plant()) as conn:
             rows = conn.execute(
                 select(*COLUMNS)
                 .where(EVENTS.c.seq > after)

@@ -138,7 +138,12 @@ def _set_database_scope(session: Session, _tx: SessionTransaction, conn: Connect
     commit), so row-level security holds even for SQL that never passed the ORM."""
     if conn.dialect.name != "postgresql" or not session.info.get("row_level_security"):
         return
+    set_database_scope(conn, session_scope(session))
+
+
+def set_database_scope(conn: Connection, scope: Scope) -> None:
+    """PostgreSQL: this transaction runs as ``APP_ROLE`` in ``scope`` (both reset at its end)."""
     conn.exec_driver_sql(
         "SELECT set_config('role', %s, true), set_config('openfab.tenant', %s, true)",
-        (APP_ROLE, session_scope(session).setting),
+        (APP_ROLE, scope.setting),
     )
