@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import make_plant_staff
 from tests.web.conftest import LiveServer, email, place_fridge, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
@@ -130,7 +131,8 @@ def test_planner_sees_the_order_on_the_gantt_after_planning(
 ) -> None:
     people = live_server.people
     order = place_fridge(live_server.platform, people.alice, finish="silver")
-    page = page_factory(email(people, "planner"))
+    planner = make_plant_staff(live_server.platform).email("planner")  # the plant plans
+    page = page_factory(planner)
     page.goto("/dashboard")
     expect(page.locator('[data-kpi="orders_today"] .kpi-value')).not_to_have_text("—")
     expect(page.locator('[data-kpi="oee"] .kpi-value')).to_have_text("—")
@@ -153,7 +155,9 @@ def test_planner_sees_the_order_on_the_gantt_after_planning(
     ).to_be_visible()
     shot(customer, "05b-order-tracking-planned")
 
-    # Live: an order placed elsewhere shows up without a reload.
+    # Live: the brand's order desk sees an order placed elsewhere without a reload.
+    page = page_factory(email(people, "planner"))
+    page.goto("/dashboard")
     later = place_fridge(live_server.platform, people.bob)
     expect(page.locator("#live-events")).to_contain_text("order.placed", timeout=20_000)
     expect(page.locator("#panel-events")).to_contain_text(later.number, timeout=20_000)
