@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +25,11 @@ from openfab.errors import (
 )
 from openfab.execution.cli import trace as trace_command
 from openfab.lab.cli import lab_app
+from openfab.lifecycle.cli import passport_app
+from openfab.maintenance.cli import rul_app
 from openfab.planning.mrp.cli import mrp_app
+from openfab.quality.cli import quality_app
+from openfab.quality.inspect_cli import inspect_app
 from openfab.runtime import cli as runtime_cli
 from openfab.store.tenancy import Scope
 
@@ -43,6 +48,10 @@ connect_cli.opcua_app.command("ingest")(handled(opcua_cli.ingest))
 app.add_typer(lab_app, name="lab")
 app.add_typer(mrp_app, name="mrp")
 app.add_typer(runtime_cli.floor_app, name="floor")
+app.add_typer(inspect_app, name="inspect")
+app.add_typer(quality_app, name="quality")
+app.add_typer(passport_app, name="passport")
+app.add_typer(rul_app, name="rul")
 console = Console()
 
 
@@ -75,29 +84,70 @@ def demo(
         "openfab-demo-report.html"
     ),
     compare: Annotated[
-        bool, typer.Option(help="Run twice, same seeds: FIFO baseline vs OpenFab (fresh SQLite).")
+        bool,
+        typer.Option(
+            help="Compare, same orders and machine fates: the non-AI baseline vs OpenFab, "
+            "each run on a fresh SQLite database."
+        ),
     ] = False,
-    plan_seconds: Annotated[
-        float | None, typer.Option(min=1, help="Planner time limit (default 2 s).")
+    seeds: Annotated[
+        int, typer.Option(min=1, max=20, help="With --compare: seeds to run (from --seed).")
+    ] = 1,
+    each_part: Annotated[
+        bool,
+        typer.Option(
+            help="With --compare: also one arm per part of OpenFab (dispatch, promise, "
+            "purchasing, energy) switched on alone, so each part's share shows."
+        ),
+    ] = False,
+    plant: Annotated[
+        str,
+        typer.Option(
+            help="dense: three shifts, bottleneck near 90 % at 1,000 orders a day; "
+            "light: the sample plant as shipped, queues stay short."
+        ),
+    ] = "dense",
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d"],
+            help="When the simulated run ends, UTC (default: now).",
+        ),
     ] = None,
-    replan_hours: Annotated[
-        float | None, typer.Option(min=0.5, help="Re-plan every … hours (default 1).")
+    plan_seconds: Annotated[
+        float | None, typer.Option(min=0.1, max=60, help="Planner time limit (default 0.5 s).")
     ] = None,
 ) -> None:
     """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
     from openfab.demo.cli import demo as run
+    from openfab.demo.plants import PLANT_NAMES
     from openfab.demo.run import DemoConfig
 
     if bus not in ("inprocess", "mqtt", "nats"):
         raise typer.BadParameter("bus must be inprocess, mqtt or nats")
-    config = DemoConfig(days=days, seed=seed, bus=bus)  # its defaults unless given
+    if plant not in PLANT_NAMES:
+        raise typer.BadParameter(f"plant must be one of {', '.join(PLANT_NAMES)}")
+    config = DemoConfig(  # its defaults unless given
+        days=days,
+        seed=seed,
+        bus=bus,
+        plant="light" if plant == "light" else "dense",
+        end=end.replace(tzinfo=UTC) if end else None,
+    )
     if orders_per_day is not None:
         config = replace(config, orders_per_day=orders_per_day)
     if plan_seconds is not None:
         config = replace(config, plan_seconds=plan_seconds)
-    if replan_hours is not None:
-        config = replace(config, replan_hours=replan_hours)
-    run(console, _platform, db=db, config=config, report=report, compare_runs=compare)
+    run(
+        console,
+        _platform,
+        db=db,
+        config=config,
+        report=report,
+        compare_runs=compare,
+        seeds=seeds,
+        each_part=each_part,
+    )
 
 
 # -- configure -------------------------------------------------------------------------------

@@ -9,10 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openfab.demo.kpis import (
+    Kpis,
     OrderOutcome,
     Production,
     change_percent,
-    compare,
+    compare_seeds,
     compute,
     on_time,
     percentile,
@@ -105,7 +106,7 @@ def test_change_percent_and_side_by_side_comparison() -> None:
     new = compute(
         [outcome(0, 48, 10)], Production(4, 4, 0, 4, 100, 20), end=T0 + DAY, shipping=DAY, oee=0.6
     )
-    changes = compare(base, new)
+    changes = {name: c.change for name, c in compare_seeds([base], [new]).items()}
     assert changes["order_to_ship_median_h"] == pytest.approx(-50)
     assert changes["oee"] == pytest.approx(20)
     assert changes["first_pass_yield"] == pytest.approx(100 / 3)
@@ -120,7 +121,7 @@ def test_material_kpis_pass_through_and_compare() -> None:
     after = compute([], new, end=T0 + DAY, shipping=DAY, oee=None)
     assert (before.purchase_orders, before.material_shortages) == (50, 8)
     assert after.average_inventory_value == 1500.0 and after.material_blocked_hours == 3.0
-    changes = compare(before, after)
+    changes = {name: c.change for name, c in compare_seeds([before], [after]).items()}
     assert changes["purchase_orders"] == pytest.approx(-80)
     assert changes["average_inventory_value"] == pytest.approx(-25)
     assert changes["material_shortages"] == pytest.approx(-75)
@@ -131,3 +132,22 @@ def test_time_average_weights_by_duration() -> None:
     assert time_average([(1.0, 10.0), (3.0, 2.0)]) == pytest.approx(4.0)
     assert time_average([]) == 0.0
     assert time_average([(0.0, 5.0)]) == 0.0
+
+
+def test_over_seeds_the_change_is_of_the_means_and_the_spread_per_seed() -> None:
+    def run(median_h: float) -> Kpis:
+        return compute(
+            [outcome(0, 48, median_h)],
+            Production(1, 1, 0, 1, 10, 1),
+            end=T0 + DAY,
+            shipping=DAY,
+            oee=None,
+        )
+
+    rows = compare_seeds([run(10), run(30)], [run(5), run(27)])
+    median = rows["order_to_ship_median_h"]
+    assert (median.baseline, median.arm) == (pytest.approx(20), pytest.approx(16))
+    assert median.change == pytest.approx(-20)
+    assert (median.low, median.high) == (pytest.approx(-50), pytest.approx(-10))
+    with pytest.raises(ValueError, match="same seeds"):
+        compare_seeds([run(10)], [])

@@ -1,15 +1,11 @@
-"""The baseline's FIFO dispatch: routings in order, machines never double-booked, only
-eligible machines; the twin plan of a planned work order keeps the planner's placement."""
+"""Released work as the twin gets it: the planner's placement kept, every capable machine
+named as an alternative, the order's arrival (FIFO's key) and its setup family."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from openfab.demo.plans import FifoDispatcher, Step, Work, twin_plan
+from openfab.demo.plans import Step, Work, setup_family, twin_plan
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 MACHINES = {"press": ["press-1", "press-2"], "paint": ["paint-1"], "test": ["test-1"]}
@@ -33,33 +29,32 @@ def work(n: int, quantity: int, centers: list[str], planned: bool = False) -> Wo
     return Work(f"WO-{n}", "t", f"o{n}", "fridge", quantity, T0 + timedelta(minutes=n), steps, ())
 
 
-routes = st.lists(st.sampled_from(sorted(MACHINES)), min_size=1, max_size=4)
+def test_an_unplanned_step_may_run_on_any_machine_of_its_work_centers() -> None:
+    plan = twin_plan(
+        [work(1, 1, ["press", "paint"])],
+        minutes=lambda t: (t - T0).total_seconds() / 60,
+        now=5,
+        machines=MACHINES,
+    )
+    press, paint = plan.work_orders[0].operations
+    assert {press.machine, *press.alternatives} == {"press-1", "press-2"}
+    assert paint.machine == "paint-1" and paint.alternatives == ()
+    assert press.start == 5 and paint.start == press.end  # the routing's order, from now
+    assert plan.work_orders[0].released == 1  # arrived a minute after T0: FIFO's key
 
 
-@given(st.lists(st.tuples(routes, st.integers(1, 3)), min_size=1, max_size=12))
-def test_fifo_never_double_books_and_keeps_routing_order(
-    orders: list[tuple[list[str], int]],
-) -> None:
-    works = [work(n, q, r) for n, (r, q) in enumerate(orders)]
-    plan = FifoDispatcher(MACHINES).plan(works, now=0)
-    by_machine: dict[str, list[tuple[float, float]]] = {}
-    for wo, (route, _) in zip(plan.work_orders, orders, strict=True):
-        ends = 0.0
-        for op, center in zip(wo.operations, route, strict=True):
-            assert op.machine in MACHINES[center]
-            assert op.start >= ends
-            ends = op.end
-            by_machine.setdefault(op.machine, []).append((op.start, op.end))
-    for spans in by_machine.values():
-        spans.sort()
-        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-
-
-def test_first_come_first_served() -> None:
-    late, early = work(2, 1, ["paint"]), work(1, 1, ["paint"])
-    plan = FifoDispatcher(MACHINES).plan([late, early], now=0)
-    starts = {wo.id: wo.operations[0].start for wo in plan.work_orders}
-    assert starts["WO-1"] < starts["WO-2"]
+def test_the_setup_family_is_the_product_and_its_variant() -> None:
+    assert setup_family("fridge", {"size": "l", "finish": "white"}) == "fridge/white"
+    assert setup_family("washer", {"capacity": "kg8"}) == "washer"
+    assert setup_family("unknown", {"size": "l"}) == "unknown"
+    plan = twin_plan(
+        [work(1, 1, ["press"])],
+        minutes=lambda t: 0.0,
+        now=0,
+        machines=MACHINES,
+        families={"o1": "fridge/l"},
+    )
+    assert plan.work_orders[0].operations[0].family == "fridge/l"
 
 
 def test_twin_plan_keeps_the_planners_machine_and_minutes() -> None:

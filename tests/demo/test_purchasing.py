@@ -47,7 +47,7 @@ def starved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform
         days=0.5,
         orders_per_day=40,
         seed=5,
-        planner="fifo",
+        ai=frozenset(),
         telemetry_minutes=30,
         opening_stock_days=-100,
         reorder=ReorderPolicy(safety_days=2, cover_days=5),
@@ -119,19 +119,19 @@ def test_a_late_supplier_shows_as_shortages_and_hours_blocked(
     assert result.kpis.material_blocked_hours == pytest.approx(twin.material_blocked_minutes / 60)
 
 
-def test_the_runs_message_ids_name_the_planner(
+def test_the_runs_message_ids_name_the_arm(
     openfab: tuple[Platform, DemoResult], starved: tuple[Platform, DemoResult]
 ) -> None:
     ours, baseline = openfab[1].twin_config, starved[1].twin_config
     assert ours is not None and baseline is not None
-    assert ours.run_id.startswith("openfab-") and baseline.run_id.startswith("fifo-")
+    assert ours.run_id.startswith("openfab-") and baseline.run_id.startswith("baseline-")
 
 
 def test_the_report_and_the_comparison_show_the_material_kpis(
     openfab: tuple[Platform, DemoResult], starved: tuple[Platform, DemoResult]
 ) -> None:
     page = render(openfab[1])
-    table = compare_table(starved[1], openfab[1])
+    table = compare_table([starved[1]], [openfab[1]])
     shown = Console(width=200, record=True)
     shown.print(table)
     text = shown.export_text()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from openfab.demo.field import after_shipping
 from openfab.demo.report import render
 from openfab.demo.run import DemoConfig, DemoResult, replay_twin, run_demo
 from openfab.execution.orm import SerialUnitRow
@@ -23,7 +25,6 @@ CONFIG = DemoConfig(
     days=0.4,
     orders_per_day=60,
     seed=11,
-    replan_hours=3,
     plan_seconds=2,
     telemetry_minutes=15,
     record_twin=True,
@@ -111,3 +112,24 @@ def test_report_has_every_chart(result: DemoResult) -> None:
     assert page.count("<svg") == 4
     for heading in ("Orders and shipments", "OEE per work center", "Energy", "Gantt"):
         assert heading in page
+
+
+def test_after_shipping_every_unit_has_a_passport_packs_report_and_returns_are_recycled(
+    result: DemoResult, platform: Platform
+) -> None:
+    """Right after the run: every battery pack's passport complete (supplier of every lot,
+    the opening stock's from its delivery note), the packs' first field reports
+    applied through the gateway with a state of health near new, returns recycled into
+    stock lots."""
+    later = datetime.now(UTC)
+    field = after_shipping(platform, now=later, seed=CONFIG.seed)
+    assert field.shipped > 0 and field.passports_issued >= field.shipped
+    assert field.checked > 0 and field.complete == field.checked, field.incomplete
+    assert field.reports > 0 and field.reports_refused == 0
+    assert field.soh and all(
+        0.9 < soh <= 1.0 and low <= soh <= high for soh, low, high in field.soh
+    )
+    assert field.returned and field.lots
+    assert all(0 < r <= 1 for rates in field.recovery.values() for r in rates)
+    again = after_shipping(platform, now=later, seed=CONFIG.seed)
+    assert again.passports_issued == 0 and again.reports == 0  # idempotent: nothing twice

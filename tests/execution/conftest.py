@@ -48,6 +48,15 @@ def released(
     return platform.execution.release_order(PLANT, order.id)
 
 
+def scheduled(platform: Platform, tenant: TenantPeople) -> WorkOrderDetail:
+    """A customer's fridge order, planned by the scheduler and released with planned times."""
+    body = OrderCreate(product="fridge", choices=cheapest(platform, tenant))
+    order = platform.orders.place(tenant.alice, body)
+    platform.planning.plan(PLANT, time_limit=2)
+    platform.execution.release(PLANT)
+    return platform.execution.get_work_order(tenant.planner, order.id)
+
+
 def machine_for(platform: Platform, work_centers: Sequence[str]) -> str:
     machines = platform.execution.machines()
     return next(m for m, center in sorted(machines.items()) if center in work_centers)

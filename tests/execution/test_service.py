@@ -526,3 +526,44 @@ def test_a_refusal_mid_batch_undoes_only_its_own_message(
     ]
     assert mine == [("operation.started", 10), ("operation.finished", 10)]
     assert platform.audit.verify(PLANT).ok
+
+
+def test_a_redelivery_after_a_refusal_in_a_batch_is_still_a_no_op(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    """Genealogy rows and inbox keys of a batch go in as bulk inserts before the commit; a
+    refusal rolls back and replays what came before it, and the keys of replayed messages
+    (not written yet) still recognise a redelivery after that."""
+    from openfab.execution.orm import SerialUnitRow, UnitOperationRow
+
+    work_order = released(platform, tenant)
+    start, finish = message(), message()
+    body = OperationStart(message_id=start, machine="sheet_metal_press-1")
+    with platform.execution.floor(TWIN, tenant_id=tenant.tenant_id) as floor:
+        assert floor.start_operation(work_order.number, 10, body)
+        refused = floor.finish_operation(
+            work_order.number, 20, OperationFinish(message_id=message(), quantity_good=1)
+        )
+        assert refused is None  # not started: the batch is replayed message by message
+        before = floor.applied_messages
+        assert floor.start_operation(work_order.number, 10, body)  # redelivered
+        assert floor.applied_messages == before
+        ended = OperationFinish(message_id=finish, quantity_good=work_order.quantity)
+        assert floor.finish_operation(work_order.number, 10, ended)
+        assert floor.finish_operation(work_order.number, 10, ended)  # redelivered
+    with platform.db.unit(Scope.tenant(tenant.tenant_id), actor="t", readonly=True) as uow:
+        units = uow.session.scalars(
+            select(SerialUnitRow.id).where(SerialUnitRow.work_order_id == work_order.id)
+        ).all()
+        steps = uow.session.scalars(
+            select(UnitOperationRow).where(UnitOperationRow.unit_id.in_(units))
+        ).all()
+        events = uow.session.scalars(
+            select(EventRecord).where(EventRecord.type.like("operation.%"))
+        ).all()
+    assert len(units) == work_order.quantity
+    assert sorted(s.unit_id for s in steps) == sorted(units)  # one row per unit, once
+    assert {s.tenant_id for s in steps} == {tenant.tenant_id}
+    mine = [e.type for e in events if e.payload["work_order"] == work_order.number]
+    assert mine == ["operation.started", "operation.finished"]
+    assert platform.audit.verify(PLANT).ok

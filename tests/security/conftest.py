@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import select
 
 from openfab.api.app import create_app
 from openfab.connect.topics import EquipmentPath
@@ -27,8 +29,12 @@ from openfab.gateway.equipment import EquipmentDirectory
 from openfab.identity.actor import BRAND_ROLES, PLANT_ROLES, Actor, Role
 from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.platform import Platform
+from openfab.quality.pictures import encode_scan
+from openfab.quality.schemas import ScanReceived
+from openfab.quality.worker import InspectionWorker
 from openfab.store.types import utcnow
 from tests.conftest import PASSWORD
+from tests.quality.test_inline_inspection import trained_model
 
 MATERIAL = "steel_coil_dc01"
 """A material the sample fridge consumes (kg): the lots of the suite are of it."""
@@ -94,6 +100,10 @@ class Brand:
     """Placed after the plant planned: still Received."""
     work_order: JSON = field(default_factory=dict)
     serial: str = ""
+    scan_id: str = ""
+    """A camera scan of the brand's unit (recorded through the gateway's door)."""
+    passport_id: str = ""
+    """The public id of the unit's battery passport (issued on first read)."""
     idea_id: str = ""
     product_code: str = ""
     product_definition: JSON = field(default_factory=dict)
@@ -122,6 +132,8 @@ class Brand:
             self.work_order["id"],
             self.work_order["number"],
             self.serial,
+            self.scan_id,
+            self.passport_id,
             self.idea_id,
             self.product_code,
             self.study_id,
@@ -294,6 +306,57 @@ def _run_first_operation(
     brand.serial = units["data"][0]["serial"]
 
 
+def _scan(platform: Platform, serial: str, work_order: str, machine: str) -> str:
+    """A camera scan of ``serial`` the quality worker judged a defect (its heat map kept)."""
+    rng = np.random.default_rng(len(serial))
+    noise = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    height = rng.normal(0, 5, (64, 64))
+    image, relief, scale, offset = encode_scan(noise, height)
+    key = f"{machine}/{uuid.uuid4().hex}"
+    scan = ScanReceived(
+        key, serial, machine, utcnow(), image, relief, scale, offset, work_order=work_order
+    )
+    system = Actor.system("security-suite")
+    before = {s.id for s in platform.quality.scans(system, limit=500)}
+    new, refused = platform.quality.record_scans(system, [scan])
+    assert new == 1 and not refused, refused
+    platform.quality.install_model(system, trained_model(), name="security-suite")
+    InspectionWorker(platform.quality).inspect()
+    found = [s for s in platform.quality.scans(system, limit=500) if s.id not in before]
+    assert len(found) == 1 and found[0].kept, found
+    return found[0].id
+
+
+def _measured(platform: Platform, tenant_id: str, serial: str) -> None:
+    """The paint step's film thickness as the floor reported it for 40 units (the plant's
+    control chart has values to draw)."""
+    from openfab.execution.orm import OperationRow, SerialUnitRow, UnitOperationRow
+    from openfab.store.tenancy import Scope
+
+    rng = np.random.default_rng(3)
+    with platform.db.unit(Scope.tenant(tenant_id), actor="test", readonly=True) as uow:
+        unit = uow.session.scalars(
+            select(SerialUnitRow).where(SerialUnitRow.serial == serial)
+        ).one()  # serials are per brand: two brands may number alike
+        op = uow.session.scalars(
+            select(OperationRow).where(OperationRow.work_order_id == unit.work_order_id)
+        ).first()
+        tenant, unit_id, op_id = unit.tenant_id, unit.id, op.id
+    with platform.db.unit(Scope.tenant(tenant), actor="test") as uow:
+        for i in range(40):
+            uow.session.add(
+                UnitOperationRow(
+                    unit_id=unit_id,
+                    operation_id=op_id,
+                    sequence=0,
+                    outcome="good",
+                    reason="",
+                    measurements={"probe.film_thickness_um": float(80 + rng.normal(0, 1))},
+                    recorded_at=utcnow() - timedelta(minutes=60 - i),
+                )
+            )
+
+
 def build_world(platform: Platform, client: TestClient) -> World:
     a, b = _brand(platform, client, "A"), _brand(platform, client, "B")
     plant = _plant(platform, client)
@@ -321,6 +384,13 @@ def build_world(platform: Platform, client: TestClient) -> World:
 
     for brand in (a, b):
         _run_first_operation(client, plant, brand, machine_of, lot)
+        number = brand.work_order["number"]
+        brand.scan_id = _scan(platform, brand.serial, number, sorted(machines)[0])
+    _measured(platform, a.tenant_id, a.serial)
+    for brand in (a, b):  # the units' passports (a brand's unit in progress: not complete)
+        suite = Actor.system("security-suite")
+        passport = platform.lifecycle.passport(suite, brand.serial, tenant=brand.tenant_id)
+        brand.passport_id = passport.id
     for brand in (a, b):  # placed after the plan: still Received
         brand.open_order = _order(client, brand, choices)
 

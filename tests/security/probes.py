@@ -109,7 +109,10 @@ def path_values(
         "work_order": brand.work_order["number"],
         "sequence": str(operations[-1]["sequence"]),
         "serial": brand.serial,
+        "scan_id": brand.scan_id,
+        "characteristic": "probe.film_thickness_um",
         "po_id": world.purchase_order_id,
+        "passport_id": brand.passport_id,
     }
     missing = set(op.path_parameters) - set(values)
     assert not missing, f"no object for {op.operation_id} path parameters {missing}"
@@ -231,6 +234,24 @@ BODIES: dict[str, Body] = {
     },
     "set_material_policy": lambda w, b: {"safety_stock": "1"},
     "run_purchasing_autopilot": lambda w, b: {"max_value_per_order": "100", "horizon_days": 1},
+    "set_expected_use": lambda w, b: {"per_day": {MATERIAL: "1"}},
+    "set_passport_public_sections": lambda w, b: {"sections": ["identity", "carbon_footprint"]},
+    "post_field_report": lambda w, b: {
+        "report_id": _hex(),
+        "serial": b.serial,
+        "at": utcnow().isoformat(),
+        "cycles": 3,
+        "temperature_c": 24.0,
+        "soh_percent": 99.0,
+    },
+    "post_claim": lambda w, b: {
+        "claim_id": _hex(),
+        "serial": b.serial,
+        "kind": "warranty",
+        "symptom": "probe",
+    },
+    "return_unit": lambda w, b: {"reason": "probe"},
+    "recover_unit": lambda w, b: {"route": "hydrometallurgical"},
 }
 """JSON bodies, by operation id."""
 

@@ -126,7 +126,32 @@ POLICY: dict[str, Public | frozenset[Role]] = {
     "deliver_order": PLANT_FLOOR,
     "report_machine_state": PLANT_FLOOR,
     "list_machine_states": STAFF,  # the plant's public status
+    "list_inspection_models": PLANT_FLOOR,
+    "list_unit_scans": STAFF,  # a brand's staff: their own units' scans
+    "unit_scan_image": STAFF,
+    "unit_scan_heat_map": STAFF,
+    "list_process_characteristics": PLANT,
+    "control_chart": PLANT,
+    "list_spc_alarms": PLANT,
+    "quality_root_causes": PLANT,
+    "list_quality_decisions": PLANT,
+    "list_machine_health": PLANT,
+    "list_maintenance_orders": PLANT,
+    "machine_maintenance_history": PLANT,
     "machine_oee": STAFF,
+    # the product lifecycle: passports of a brand's units, field reports, claims, recycling
+    "get_passport": EVERYONE,  # a customer: their own units'
+    "get_passport_aas": EVERYONE,
+    "list_field_reports": EVERYONE,
+    "get_public_passport": PUBLIC,  # the QR code: only the sections the brand publishes
+    "get_passport_qr": PUBLIC,
+    "set_passport_public_sections": DESK,
+    "post_field_report": BRAND_STAFF | PLANT,
+    "post_claim": BRAND_STAFF | PLANT,
+    "claims_by_revision": BRAND_STAFF
+    | frozenset({Role.QUALITY, Role.PLANT_ADMIN, Role.PLANT_PLANNER}),
+    "return_unit": frozenset({Role.STORES, Role.PLANT_ADMIN, Role.PLANT_PLANNER, Role.QUALITY}),
+    "recover_unit": frozenset({Role.STORES, Role.PLANT_ADMIN, Role.PLANT_PLANNER, Role.QUALITY}),
     # stock and purchasing: the plant's
     "material_plan": PLANT_STOCK,
     "run_material_plan": PLANT_SCHEDULERS,
@@ -143,6 +168,9 @@ POLICY: dict[str, Public | frozenset[Role]] = {
     "list_suppliers": PLANT_STOCK,
     "set_material_policy": PLANT_SCHEDULERS,
     "run_purchasing_autopilot": PLANT_SCHEDULERS,
+    # demand sensing: the plant planner's expected material use (the prior)
+    "get_expected_use": PLANT_STOCK,
+    "set_expected_use": PLANT_SCHEDULERS,
 }
 
 BRAND_CALLERS = [f"A.{role}" for role in sorted(BRAND_ROLES)]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from openfab.twin import EnergySample, ListSink, PlantLayout, ProductionPlan, Twin, TwinConfig
+from openfab.twin import (
+    EnergySample,
+    ListSink,
+    MachineState,
+    PlantLayout,
+    ProductionPlan,
+    Twin,
+    TwinConfig,
+)
 from openfab.twin.energy import SolarProfile
 from tests.twin.conftest import chain_plan, quiet
 
@@ -23,7 +31,7 @@ def test_solar_follows_the_sun() -> None:
 def test_idle_plant_draws_idle_power(small_layout: PlantLayout) -> None:
     sink = ListSink()
     result = Twin(small_layout, config=quiet(), sink=sink).run(ProductionPlan(), 600)
-    idle_kw = sum(i.work_center.kw["Idle"] for i in small_layout.machines.values())
+    idle_kw = sum(i.work_center.kw[MachineState.IDLE] for i in small_layout.machines.values())
     assert result.energy_kwh == pytest.approx(idle_kw * 10)
     plant = [e for e in sink.of(EnergySample) if e.machine is None]
     assert len(plant) == 9  # on the hour, 01:00 to 09:00: 10:00 is the next step's

@@ -97,7 +97,8 @@ def test_wear_shows_in_vibration_temperature_and_current(small_layout: PlantLayo
         )
         Twin(small_layout, seed=3, config=cfg, sink=sink).run(chain_plan(20), 600)
         batches = sink.of(TelemetryBatch)
-        return np.mean([b.values[0] for b in batches[30:]], axis=0)  # press-1, warmed up
+        mean: np.ndarray = np.mean([b.values[0] for b in batches[30:]], axis=0)
+        return mean  # press-1, warmed up
 
     new, worn = mean_signals(0.0), mean_signals(0.8)
     assert worn[0] > 1.5 * new[0]  # vibration

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage
+from scipy import ndimage  # type: ignore[import-untyped]
 
 from openfab.twin import ListSink, PlantLayout, Twin, UnitProduced
 from openfab.twin.scan import DEFECT_KINDS, defect_mask, place_defect, surface_scan
@@ -15,7 +15,9 @@ SIZE = 64
 
 def residual(height: np.ndarray) -> np.ndarray:
     """Height minus its smooth waviness: what a defect adds."""
-    return np.abs(height - ndimage.uniform_filter(height, 15, mode="nearest"))
+    smooth: np.ndarray = ndimage.uniform_filter(height, 15, mode="nearest")
+    out: np.ndarray = np.abs(height - smooth)
+    return out
 
 
 @pytest.mark.parametrize("kind", DEFECT_KINDS)

@@ -107,7 +107,10 @@ def test_customer_configures_a_fridge_sees_why_an_option_is_forbidden_orders_and
     price = page.locator("[data-price]").inner_text()
     shot(page, "04-configure-ready")
 
-    page.locator("#order-button").click()
+    page.locator("#order-button").click()  # the review, then confirm
+    expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
+    page.get_by_label("Delivery address").fill("1 Harbour Road, Busan")
+    page.locator("#confirm-button").click()
     expect(page.get_by_role("status")).to_contain_text("your order was placed")
     expect(page.locator("[data-status]")).to_have_text("Received")
     number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
@@ -116,7 +119,10 @@ def test_customer_configures_a_fridge_sees_why_an_option_is_forbidden_orders_and
     assert price.replace(",", "") in page.content().replace(",", "")
     shot(page, "05-order-tracking")
 
-    page.get_by_role("button", name="Order again").click()
+    page.get_by_role("link", name="Order again").click()
+    expect(page.get_by_role("heading", name="Review your order")).to_be_visible()
+    page.get_by_label("Delivery address").fill("1 Harbour Road, Busan")
+    page.locator("#confirm-button").click()
     expect(page.get_by_role("status")).to_contain_text("your order was placed")
     second = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
     assert second != number
@@ -212,7 +218,7 @@ def test_an_idea_gets_votes_and_is_promoted_to_a_draft_product(
     shot(planner, "10-idea-promote")
     planner.get_by_role("button", name="Promote", exact=True).click()
     expect(planner.locator("[data-status]")).to_have_text("Promoted")
-    expect(planner.get_by_role("link", name="fridge-pet")).to_be_visible()
+    expect(planner.get_by_role("link", name="CoolLine Pet")).to_be_visible()
     # Alice's page is stale now: the server's refusal appears in the page, readably.
     alice.get_by_role("button", name="Withdraw my vote: Fridge with a pet-food drawer").click()
     expect(alice.locator("#flash")).to_contain_text("already promoted")
@@ -238,7 +244,7 @@ def test_the_language_switch_translates_the_page(
     expect(page.locator('[data-kpi="oee"]')).to_contain_text("설비종합효율")
     shot(page, "11-dashboard-korean")
     page.goto("/portal/products/fridge")
-    expect(page.get_by_role("button", name="지금 주문")).to_be_disabled()  # not complete yet
+    expect(page.get_by_role("button", name="주문 검토")).to_be_disabled()  # not complete yet
     expect(page.get_by_text("남은 선택")).to_be_visible()
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -327,3 +333,30 @@ def test_another_customer_or_tenant_cannot_see_the_order(
     assert order.number not in their_planner.content()
     their_planner.goto(f"/dashboard/events?entity={order.id}")
     expect(their_planner.locator("#event-results")).to_contain_text("No events match")
+
+
+def test_quality_staff_see_rejects_heat_maps_control_charts_and_causes(
+    page_factory: Any, live_server: LiveServer
+) -> None:
+    from tests.quality.test_process_control import KEY
+    from tests.web.test_quality_page import seed_quality
+
+    bad = seed_quality(live_server.platform, live_server.people)
+    staff = make_plant_staff(live_server.platform)
+    page = page_factory(staff.email("quality"))
+    page.goto(f"/dashboard/quality?characteristic={KEY}&kind=imr")
+    expect(page.get_by_role("heading", name="Quality", exact=True)).to_be_visible()
+    expect(page.locator("svg.control-chart")).to_be_visible()
+    expect(page.locator("svg.control-chart .limit-ucl")).to_have_count(1)
+    heat = page.locator(f'#rejects li[data-serial="{bad}"] img')
+    expect(heat).to_be_visible()
+    assert heat.evaluate("img => img.complete && img.naturalWidth > 0"), "heat map did not load"
+    expect(page.locator("#causes")).to_contain_text("units")
+    shot(page, "20-quality")
+    page.get_by_role("link", name="한국어").click()
+    expect(page.get_by_role("heading", name="통계적 공정 관리")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.set_viewport_size({"width": 390, "height": 844})
+    narrow = page.evaluate("document.documentElement.scrollWidth")
+    assert narrow <= 400, f"quality page scrolls sideways on a phone ({narrow}px; desk {width}px)"
+    page.get_by_role("link", name="English").click()

@@ -124,7 +124,7 @@ def test_catalog_text_is_translated_only_where_known() -> None:
     t = Translator("ko")
     assert t.text("Glossy white") == "글로시 화이트"
     assert t.text("Color and finish: Matte black") == "색상과 마감: 매트 블랙"  # a price line
-    assert t.text("Glass shelves: 4 pcs") == "유리 선반: 4 pcs"  # a number is no text
+    assert t.text("Glass shelves: 4 pcs") == "유리 선반: 4개"  # a count takes the Korean counter
     assert t.text("Pearl white (a tenant's own label)") == "Pearl white (a tenant's own label)"
     assert Translator("en").text("Glossy white") == "Glossy white"
 

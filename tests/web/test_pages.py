@@ -93,7 +93,7 @@ def test_the_configurator_disables_a_forbidden_option_and_says_why(
     reason = re.search(r'id="why-extras-ice_maker"[^>]*>(.*?)</p>', response.text, re.S)
     assert reason is not None
     assert "The ice maker fits double-door and French-door models only." in reason.group(1)
-    assert "Order now" in response.text and 'id="order-button"' not in response.text
+    assert "Review order" in response.text and 'id="order-button"' not in response.text
 
 
 def test_price_and_promise_follow_the_choices(
@@ -125,6 +125,7 @@ def test_a_customer_orders_tracks_and_reorders(
     platform: Platform, web_app: Any, shop: TenantPeople
 ) -> None:
     client = signed_in(web_app, email(shop, "alice"))
+    before = platform.orders.list(shop.alice).count
     response = client.post("/portal/products/fridge/order", form_of(FRIDGE))
     assert response.status_code == 303
     order_id = response.headers["location"].split("/")[-1].split("?")[0]
@@ -135,7 +136,10 @@ def test_a_customer_orders_tracks_and_reorders(
     assert order.number in page.text
     assert "Received" in page.text and "Glossy white" in page.text
 
-    again = client.post(f"/portal/orders/{order_id}/reorder")
+    review = client.get(f"/portal/orders/{order_id}/reorder")  # a review, nothing placed
+    assert review.status_code == 200 and "Confirm order" in review.text
+    assert platform.orders.list(shop.alice).count == before + 1
+    again = client.post("/portal/products/fridge/order", form_of(FRIDGE))
     assert again.status_code == 303
     second = platform.orders.get(shop.alice, again.headers["location"].split("/")[-1][:36])
     assert second.id != order.id and second.choices == order.choices
@@ -218,7 +222,8 @@ def test_nobody_else_sees_an_order(
     client = signed_in(web_app, address)
     for path in (f"/portal/orders/{order.id}", f"/portal/orders/{order.number}"):
         assert client.get(path).status_code == 404
-    assert client.post(f"/portal/orders/{order.id}/reorder").status_code == 404
+    assert client.get(f"/portal/orders/{order.id}/reorder").status_code == 404
+    assert client.get(f"/portal/orders/{order.id}/cancel").status_code == 404
     assert order.number not in client.get("/portal/orders").text
     if who == "other-planner":
         for path in ("/dashboard", "/dashboard/panels/gantt", "/dashboard/events"):

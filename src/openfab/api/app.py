@@ -21,8 +21,12 @@ from openfab.api.routers import (
     schedule,
     tenants,
 )
+from openfab.api.routers import demand as demand_router
 from openfab.api.routers import execution as execution_router
+from openfab.api.routers import lifecycle as lifecycle_router
+from openfab.api.routers import maintenance as maintenance_router
 from openfab.api.routers import materials as materials_router
+from openfab.api.routers import quality as quality_router
 from openfab.platform import Platform
 from openfab.settings import BusKind, get_settings
 from openfab.web import mount_web
@@ -72,6 +76,10 @@ def create_app(
     mount_web(app)
     app.include_router(execution_router.router)
     app.include_router(materials_router.router)
+    app.include_router(demand_router.router)
+    app.include_router(quality_router.router)
+    app.include_router(maintenance_router.router)
+    app.include_router(lifecycle_router.router)
 
     @app.get("/health", tags=["meta"], operation_id="health")
     def health() -> dict[str, str]:

@@ -156,8 +156,9 @@ class PurchasingAutopilot:
         return result
 
     def _plan(self, today: date, trigger: str) -> MaterialPlanRunPublic:
-        """With demand sensing, forecasts and safety stock join the open orders; without
-        enough order history to forecast, the open orders alone."""
+        """With demand sensing, forecasts and safety stock join the open orders — from day
+        one when the plant planner set an expected use (the prior); with neither order
+        history nor a prior to forecast from, the open orders alone."""
         if self.demand is not None:
             try:
                 return self.demand.plan_materials(

@@ -2,7 +2,8 @@
 
 A consumer of the event backbone: the relay hands it batches of committed events, and it
 re-plans once per batch that holds a trigger (a new order, a cancellation, a machine down,
-late material, a goods receipt) — a burst of orders is one solve, not one per order (the relay
+an operation that drifted from its plan by more than ``DRIFT_MINUTES``, late material, a goods
+receipt) — a burst of orders is one solve, not one per order (the relay
 runs it on a cadence). After each plan it releases the work orders that start within the
 release horizon, so the shop floor gets its dispatch lists without a person in the loop. The
 ``schedule.planned`` event names the triggering events.
@@ -30,7 +31,13 @@ TRIGGERS = (
     "machine.*",
     "material.late",
     "purchase_order.received",
+    "operation.started",
+    "operation.finished",
 )
+DRIFT_MINUTES = 30.0
+"""An operation that starts or finishes this much later than planned has drifted: the plan's
+later steps on that machine and its order's next steps no longer hold, so re-plan (earlier is
+no drift: the floor takes the next operation anyway)."""
 ACTOR = Actor.system("autopilot")
 
 
@@ -39,7 +46,15 @@ def affects_plan(message: EventMessage) -> bool:
         return message.payload.get("to") == "Cancelled"
     if message.type == "machine.state_changed":  # the shop floor's running/idle chatter
         return message.payload.get("state") == "Down"
+    if message.type.startswith("operation."):
+        return drifted(message.payload)
     return True
+
+
+def drifted(payload: dict[str, object]) -> bool:
+    """Whether an operation event says actual ran behind plan by more than the threshold."""
+    late = payload.get("late_minutes")
+    return isinstance(late, int | float) and late > DRIFT_MINUTES
 
 
 class ReplanningAutopilot:

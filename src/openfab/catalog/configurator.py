@@ -8,9 +8,11 @@ how many variants exist — go to one CP-SAT model per product, built on first u
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import Generic, TypeVar
 
 from openfab.catalog.choices import Choices, Selection, normalized, read_choices
 from openfab.catalog.definition import Material, ProductDefinition
@@ -25,9 +27,79 @@ from openfab.catalog.explode import (
 from openfab.catalog.guided import Guide, cheapest_completion, count_solutions
 from openfab.catalog.model import ProductModel, Witness
 from openfab.catalog.results import BomLine, ConfiguredProduct, OptionsLeft, Validation, Violation
-from openfab.errors import InvalidInput, Problem
+from openfab.catalog.variants import VariantTable
+from openfab.errors import Infeasible, InvalidInput, Problem
 
 __all__ = ["Configurator", "ConfiguredProduct", "OptionsLeft", "Validation"]
+
+MEMO_SIZE = 4096
+"""Answers remembered per product revision (configurations, completions, explosions)."""
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Memo(Generic[K, V]):
+    """A bounded least-recently-used map (thread-safe enough: one lock, tiny sections)."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+            return found
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            self._data[key] = value
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
+SelectionKey = tuple[frozenset[str], tuple[tuple[str, Fraction], ...], frozenset[str]]
+
+
+def selection_key(selection: Selection) -> SelectionKey:
+    return selection.options, tuple(sorted(selection.numbers.items())), selection.decided
+
+
+def choices_key(choices: object) -> Hashable | None:
+    """A hashable, type-exact image of raw choices (``1``, ``1.0``, ``True`` and ``"1"`` stay
+    apart, so a remembered answer is only reused for the very same input); None when the
+    input holds anything else (it is then checked from scratch)."""
+    if not isinstance(choices, Mapping):
+        return None
+    items = []
+    for key, value in choices.items():
+        if not isinstance(key, str):
+            return None
+        frozen = _frozen(value)
+        if frozen is None:
+            return None
+        items.append((key, frozen))
+    items.sort()
+    return tuple(items)
+
+
+def _frozen(value: object) -> tuple[object, ...] | None:
+    kind = type(value)
+    if kind in (str, int, float) or value is None:
+        return (kind.__name__, value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return (kind.__name__, value)
+    if kind in (list, tuple):
+        parts = [_frozen(v) for v in value]  # type: ignore[attr-defined]
+        if any(p is None for p in parts):
+            return None
+        return (kind.__name__, tuple(parts))
+    return None
 
 
 class Configurator:
@@ -45,6 +117,11 @@ class Configurator:
         self._table = AttributeTable.of(definition)
         self._model: ProductModel | None = None
         self._build_lock = threading.Lock()
+        self._variants: VariantTable | None = None
+        self._variants_built = False
+        self._exploded: _Memo[SelectionKey, ConfiguredProduct] = _Memo()
+        self._configured: _Memo[Hashable, ConfiguredProduct] = _Memo()
+        self._completed: _Memo[SelectionKey, ConfiguredProduct | tuple[Problem, ...]] = _Memo()
 
     @property
     def model(self) -> ProductModel:
@@ -65,8 +142,15 @@ class Configurator:
     def configure(self, choices: Choices) -> ConfiguredProduct:
         """Price, lead time, BOM and routing of a valid configuration.
 
-        Raises ``InvalidInput`` naming every problem and every violated rule.
+        Raises ``InvalidInput`` naming every problem and every violated rule. A valid choice
+        set is remembered (by its exact input), so an order for a configuration just quoted
+        is not checked and exploded twice; invalid input is checked every time.
         """
+        key = choices_key(choices)
+        if key is not None:
+            found = self._configured.get(key)
+            if found is not None:
+                return found
         selection, problems = read_choices(self.definition, choices)
         violations = self._violations(selection)
         problems += [Problem(f"rules.{v.rule}", v.message, "rule_violated") for v in violations]
@@ -74,7 +158,10 @@ class Configurator:
             raise InvalidInput(
                 f"this {self.definition.name or 'product'} cannot be built as chosen", problems
             )
-        return self._explode(selection)
+        configured = self._explode(selection)
+        if key is not None:
+            self._configured.put(key, configured)
+        return configured
 
     def _violations(self, selection: Selection) -> tuple[Violation, ...]:
         """Rules broken by the well-formed choices; rules reading a malformed one are skipped."""
@@ -86,6 +173,14 @@ class Configurator:
         )
 
     def _explode(self, selection: Selection) -> ConfiguredProduct:
+        """The configuration's price, BOM and routing (remembered: results are immutable)."""
+        key = selection_key(selection)
+        found = self._exploded.get(key)
+        if found is None:
+            found = self._exploded.put(key, self._explode_now(selection))
+        return found
+
+    def _explode_now(self, selection: Selection) -> ConfiguredProduct:
         definition = self.definition
         env = SelectionEnv(self._table, selection)
         prices = price_lines(definition, env)
@@ -121,15 +216,40 @@ class Configurator:
         """The cheapest valid product matching ``partial`` (ties: earliest options in the catalog).
 
         Raises ``Infeasible`` naming the conflicting rules and answers when there is none.
+        Small products answer from their ranked table of variants (see
+        :mod:`~openfab.catalog.variants`); answers, and conflicts, are remembered per
+        partial selection.
         """
         selection = self._partial(partial)
+        key = selection_key(selection)
+        found = self._completed.get(key)
+        if found is None:
+            found = self._completed.put(key, self._complete(selection))
+        if isinstance(found, ConfiguredProduct):
+            return found
+        raise Infeasible("no valid configuration matches these choices", list(found))
+
+    def _complete(self, selection: Selection) -> ConfiguredProduct | tuple[Problem, ...]:
         model = self.model
         with model.locked():
-            witness = cheapest_completion(model, selection, self._table)
+            table = self._variant_table(model)
+            witness = table.cheapest(model, selection) if table is not None else None
+            if witness is None:  # no table, or no match: the solver answers (and explains)
+                try:
+                    witness = cheapest_completion(model, selection, self._table)
+                except Infeasible as exc:
+                    return tuple(exc.problems)
         full = self._selection(witness)
         if self._violations(full):
             raise RuntimeError("solver and evaluator disagree; please report this catalog")
         return self._explode(full)
+
+    def _variant_table(self, model: ProductModel) -> VariantTable | None:
+        """Built on first use, under the model's lock."""
+        if not self._variants_built:
+            self._variants = VariantTable.build(model)
+            self._variants_built = True
+        return self._variants
 
     def count_variants(self) -> int:
         """How many valid configurations exist, by enumerating them with CP-SAT."""

@@ -7,6 +7,7 @@ rounds a price on its way to a browser or a database.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,6 +102,16 @@ class ConfiguredProduct(JsonMixin):
     routing: tuple[Operation, ...]
     attributes: Mapping[str, float]
     material_cost: Decimal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`JsonMixin.to_dict`; the JSON is built once (results are immutable and
+        shared by the configurator's memo) and each caller gets its own copy."""
+        text = self.__dict__.get("_json")
+        if text is None:
+            text = json.dumps(jsonable(self))
+            object.__setattr__(self, "_json", text)
+        result: dict[str, Any] = json.loads(text)
+        return result
 
 
 @dataclass(frozen=True)

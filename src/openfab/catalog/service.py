@@ -1,23 +1,28 @@
 """The catalog service: products per tenant, plant reference data, configuration.
 
 Definitions are checked by the pure engine before they are stored; configurators are built
-once per product revision and cached (revisions never change).
+once per product revision and cached (revisions never change), shared by every revision with
+the same definition and material costs (each brand's copy of a sample product). The current
+revision of each tenant's product is remembered too: forgotten when this service adds a
+revision, and trusted for at most ``HANDLE_SECONDS`` so another process's revision is seen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import time
+from collections.abc import Collection, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from openfab.catalog.configurator import Configurator, ConfiguredProduct, OptionsLeft, Validation
 from openfab.catalog.definition import Material, ProductDefinition, WorkCenter, parse_product
 from openfab.catalog.orm import MaterialRow, ProductRevisionRow, ProductRow, WorkCenterRow
 from openfab.catalog.sample import load_sample_catalog
 from openfab.catalog.schemas import ProductCreate, ProductDetail, ProductPublic, ProductsPublic
-from openfab.errors import Conflict, NotFound
+from openfab.errors import Conflict, NotFound, ProblemCollector
 from openfab.identity.actor import Actor, Role
 from openfab.store import Database, UnitOfWork
 from openfab.store.tenancy import Scope
@@ -43,35 +48,77 @@ class ProductHandle:
     status: str = "Active"  # a Draft product (a promoted idea) cannot be ordered yet
 
 
+MAX_MACHINES = 500
+"""More machines in one work center than any plant has: a typo, not a purchase."""
+HANDLE_SECONDS = 2.0
+"""How long a product's current revision is reused without reading it again."""
+MAX_CACHED = 256
+
+
 class CatalogService:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._configurators: dict[str, Configurator] = {}
+        self._by_content: dict[Hashable, Configurator] = {}
+        self._handles: dict[tuple[str, str], tuple[float, ProductHandle]] = {}
 
     # -- plant reference data ----------------------------------------------------------------
     def install_reference_data(self, actor: Actor) -> PlantReference:
-        """Load the sample plant's work centers and materials (idempotent)."""
+        """Load the sample plant's work centers and materials where missing (idempotent: a
+        plant's own capacity and costs, once set, are never reset by a later install)."""
         sample = load_sample_catalog()
         with self.db.unit(Scope.plant(), actor=actor.name) as uow:
-            for wc in sample.work_centers.values():
-                uow.session.merge(
-                    WorkCenterRow(
-                        code=wc.code,
-                        name=wc.name,
-                        machines=wc.machines,
-                        hours_per_day=wc.hours_per_day,
-                    )
+            centers = set(uow.session.scalars(select(WorkCenterRow.code)))
+            materials = set(uow.session.scalars(select(MaterialRow.code)))
+            uow.session.add_all(
+                WorkCenterRow(
+                    code=wc.code, name=wc.name, machines=wc.machines, hours_per_day=wc.hours_per_day
                 )
-            for m in sample.materials.values():
-                uow.session.merge(
-                    MaterialRow(
-                        code=m.code,
-                        name=m.name,
-                        unit=m.unit,
-                        unit_cost=m.unit_cost,
-                        lead_time_days=m.lead_time_days,
-                    )
+                for wc in sample.work_centers.values()
+                if wc.code not in centers
+            )
+            uow.session.add_all(
+                MaterialRow(
+                    code=m.code,
+                    name=m.name,
+                    unit=m.unit,
+                    unit_cost=m.unit_cost,
+                    lead_time_days=m.lead_time_days,
                 )
+                for m in sample.materials.values()
+                if m.code not in materials
+            )
+        return self.reference()
+
+    def set_capacity(
+        self, actor: Actor, capacity: Mapping[str, tuple[int, float]]
+    ) -> PlantReference:
+        """Change work centers' machine counts and planned hours a day (machines bought or
+        retired, a third shift added): ``{code: (machines, hours_per_day)}``; all or nothing,
+        every problem named."""
+        actor.require_plant(Role.PLANT_ADMIN)
+        errors = ProblemCollector()
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            rows = {r.code: r for r in uow.session.scalars(select(WorkCenterRow))}
+            for code, (machines, hours) in sorted(capacity.items()):
+                if code not in rows:
+                    errors.add(code, "unknown work center", "unknown")
+                if not 1 <= machines <= MAX_MACHINES:
+                    errors.add(f"{code}.machines", f"must be 1..{MAX_MACHINES}, got {machines}")
+                if not 0 < hours <= 24:
+                    errors.add(f"{code}.hours_per_day", f"must be in (0, 24], got {hours}")
+            errors.raise_if_any("invalid work center capacity")
+            for code, (machines, hours) in capacity.items():
+                rows[code].machines, rows[code].hours_per_day = machines, hours
+            uow.record(
+                "plant.capacity_changed",
+                "plant",
+                "work_centers",
+                {
+                    code: {"machines": m, "hours_per_day": h}
+                    for code, (m, h) in sorted(capacity.items())
+                },
+            )
         return self.reference()
 
     def reference(self) -> PlantReference:
@@ -88,13 +135,16 @@ class CatalogService:
                 },
             )
 
-    def install_sample_products(self, actor: Actor) -> list[ProductPublic]:
-        """Publish the sample fridge, washer and battery pack for the actor's tenant."""
+    def install_sample_products(
+        self, actor: Actor, codes: Collection[str] | None = None
+    ) -> list[ProductPublic]:
+        """Publish the sample fridge, washer and battery pack (or only ``codes``) for the
+        actor's tenant: a brand sells its own products, not every sample."""
         self.install_reference_data(Actor.system("catalog"))
         existing = {p.code for p in self.list_products(actor).data}
         installed: list[ProductPublic] = []
         for code, raw in load_sample_catalog().product_documents.items():
-            if code not in existing:
+            if code not in existing and (codes is None or code in codes):
                 installed.append(self.create_product(actor, ProductCreate(definition=raw)))
         return installed
 
@@ -141,6 +191,7 @@ class CatalogService:
         return self._add_revision(uow, row, ProductCreate(definition=definition, note=note[:500]))
 
     def _add_revision(self, uow: UnitOfWork, row: ProductRow, data: ProductCreate) -> ProductDetail:
+        self.forget(uow, row.code)
         revision = ProductRevisionRow(
             product_id=row.id, revision=row.revision, definition=data.definition, note=data.note
         )
@@ -172,13 +223,19 @@ class CatalogService:
 
     def handle(self, actor: Actor, code: str) -> ProductHandle:
         """The current revision's configurator (built once per revision)."""
-        with self.db.unit(
-            Scope.tenant(actor.require_tenant()), actor=actor.name, readonly=True
-        ) as u:
+        tenant = actor.require_tenant()
+        found = self._remembered(tenant, code)
+        if found is not None:
+            return found
+        with self.db.unit(Scope.tenant(tenant), actor=actor.name, readonly=True) as u:
             return self.handle_in(u, code)
 
     def handle_in(self, uow: UnitOfWork, code: str) -> ProductHandle:
         """As ``handle``, inside the caller's transaction (one round trip fewer per order)."""
+        tenant = uow.tenant_id
+        found = self._remembered(tenant, code) if tenant is not None else None
+        if found is not None:
+            return found
         row = self._get(uow, code)
         revision_id = uow.session.scalars(
             select(ProductRevisionRow.id).where(
@@ -189,9 +246,27 @@ class CatalogService:
         configurator = self._configurators.get(revision_id) or self._configurator(
             revision_id, self._revision(uow, row).definition
         )
-        return ProductHandle(
+        handle = ProductHandle(
             code=code, revision=row.revision, configurator=configurator, status=row.status
         )
+        if tenant is not None:
+            if len(self._handles) >= MAX_CACHED:
+                self._handles.clear()
+            self._handles[(tenant, code)] = (time.monotonic() + HANDLE_SECONDS, handle)
+        return handle
+
+    def _remembered(self, tenant: str, code: str) -> ProductHandle | None:
+        found = self._handles.get((tenant, code))
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def forget(self, uow: UnitOfWork, code: str) -> None:
+        """Drop the remembered current revision of ``code`` now and when ``uow`` commits
+        (a read between the two must not keep the old revision)."""
+        key = (uow.tenant_id or "", code)
+        self._handles.pop(key, None)
+        event.listen(uow.session, "after_commit", lambda _s: self._handles.pop(key, None))
 
     # -- configuration ---------------------------------------------------------------------
     def validate(self, actor: Actor, code: str, choices: Mapping[str, Any]) -> Validation:
@@ -229,10 +304,19 @@ class CatalogService:
     def _configurator(self, revision_id: str, raw: dict[str, Any]) -> Configurator:
         found = self._configurators.get(revision_id)
         if found is None:
-            if len(self._configurators) >= 256:
+            if len(self._configurators) >= MAX_CACHED:
                 self._configurators.clear()
             ref = self.reference()  # one read serves parsing and costing
-            found = self._configurators[revision_id] = Configurator(
-                self._parse(raw, ref), materials=ref.materials
+            content = (
+                json.dumps(raw, sort_keys=True, default=str),
+                tuple(sorted(ref.materials.items())),
             )
+            found = self._by_content.get(content)
+            if found is None:
+                if len(self._by_content) >= MAX_CACHED:
+                    self._by_content.clear()
+                found = self._by_content[content] = Configurator(
+                    self._parse(raw, ref), materials=ref.materials
+                )
+            self._configurators[revision_id] = found
         return found

@@ -124,11 +124,13 @@ def check_level(level: str) -> None:
 # -- the runtime's topics: shop floor in, dispatch lists and business events out -------------
 FLOOR = "$floor"
 DISPATCH = "$dispatch"
+COMMAND = "$command"
 EVENTS = "$events"
 PLANT = "plant"
 """The ``{tenant}`` level of the plant's own events (schedules, machines, purchasing)."""
 NATS_FLOOR = f"{ROOT}.floor"
 NATS_DISPATCH = f"{ROOT}.dispatch"
+NATS_COMMAND = f"{ROOT}.command"
 MQTT_FLOOR_FILTER = f"{ROOT}/+/+/+/+/{FLOOR}"
 MQTT_SITE_FLOOR_FILTER = f"{ROOT}/+/{FLOOR}"
 """A site's own senders (the receiving dock's scanner) report on the site's topic."""
@@ -145,6 +147,11 @@ def dispatch_topic(path: EquipmentPath) -> str:
     return f"{ROOT}/{path}/{DISPATCH}"
 
 
+def command_topic(path: EquipmentPath) -> str:
+    """``openfab/{site}/{area}/{line}/{machine}/$command``: what the platform asks of it."""
+    return f"{ROOT}/{path}/{COMMAND}"
+
+
 def parse_floor_topic(topic: str) -> EquipmentPath:
     parts = topic.split("/")
     if len(parts) not in (3, 6) or parts[0] != ROOT or parts[-1] != FLOOR:
@@ -158,6 +165,10 @@ def floor_subject(path: EquipmentPath) -> str:
 
 def dispatch_subject(path: EquipmentPath) -> str:
     return nats_subject(path).replace(NATS_TELEMETRY, NATS_DISPATCH, 1)
+
+
+def command_subject(path: EquipmentPath) -> str:
+    return nats_subject(path).replace(NATS_TELEMETRY, NATS_COMMAND, 1)
 
 
 def parse_floor_subject(subject: str) -> EquipmentPath:

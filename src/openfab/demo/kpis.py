@@ -25,6 +25,7 @@ class OrderOutcome:
     quantity: int
     shipped: datetime | None = None
     delivered: datetime | None = None
+    express: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,19 @@ class Kpis:
     oee: float | None
     first_pass_yield: float | None
     energy_kwh: float
-    energy_per_unit_kwh: float | None
+    energy_per_good_unit_kwh: float | None
     solar_share: float | None
+    promised_days_mean: float | None = None
+    express_to_ship_median_h: float | None = None
+    setup_hours: float = 0.0
     purchase_orders: int = 0
     average_inventory_value: float = 0.0
     material_shortages: int = 0
     material_blocked_hours: float = 0.0
+    escaped_defects_per_1000: float | None = None
+    """Units with a defect that passed inspection, per 1,000 units finished."""
+    false_rejects_per_1000: float | None = None
+    """Units without a defect that inspection rejected, per 1,000 units finished."""
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -69,6 +77,12 @@ class Production:
     """Operations that found their material short (one ``MaterialShortage`` each)."""
     material_blocked_hours: float = 0.0
     """Hours operations stood ready but waited for material."""
+    setup_hours: float = 0.0
+    """Hours machines spent changing over."""
+    escaped_defects: int = 0
+    """Defective units (the twin's truth) that inspection let pass."""
+    false_rejects: int = 0
+    """Good units (the twin's truth) that inspection rejected."""
 
 
 def time_average(samples: Sequence[tuple[float, float]]) -> float:
@@ -119,6 +133,10 @@ def compute(
 ) -> Kpis:
     """All KPIs of a run; ratios are within [0, 1], None where nothing was measured."""
     hours = [(o.shipped - o.placed).total_seconds() / HOUR for o in orders if o.shipped]
+    express = [
+        (o.shipped - o.placed).total_seconds() / HOUR for o in orders if o.shipped and o.express
+    ]
+    promised = [(o.promised - o.placed).total_seconds() / (24 * HOUR) for o in orders]
     finished = production.units_good + production.units_scrapped
     return Kpis(
         orders=len(orders),
@@ -132,13 +150,22 @@ def compute(
         oee=None if oee is None else min(1.0, max(0.0, oee)),
         first_pass_yield=ratio(production.first_pass_units, finished),
         energy_kwh=production.energy_kwh,
-        energy_per_unit_kwh=ratio(production.energy_kwh, finished),
+        energy_per_good_unit_kwh=ratio(production.energy_kwh, production.units_good),
         solar_share=ratio(production.solar_kwh, production.energy_kwh),
+        promised_days_mean=sum(promised) / len(promised) if promised else None,
+        express_to_ship_median_h=percentile(express, 50),
+        setup_hours=production.setup_hours,
         purchase_orders=production.purchase_orders,
         average_inventory_value=production.average_inventory_value,
         material_shortages=production.material_shortages,
         material_blocked_hours=production.material_blocked_hours,
+        escaped_defects_per_1000=per_thousand(production.escaped_defects, finished),
+        false_rejects_per_1000=per_thousand(production.false_rejects, finished),
     )
+
+
+def per_thousand(count: int, total: int) -> float | None:
+    return None if total <= 0 else 1000 * count / total
 
 
 LOWER_IS_BETTER = frozenset(
@@ -146,11 +173,16 @@ LOWER_IS_BETTER = frozenset(
         "order_to_ship_median_h",
         "order_to_ship_p95_h",
         "energy_kwh",
-        "energy_per_unit_kwh",
+        "energy_per_good_unit_kwh",
+        "promised_days_mean",
+        "express_to_ship_median_h",
+        "setup_hours",
         "purchase_orders",
         "average_inventory_value",
         "material_shortages",
         "material_blocked_hours",
+        "escaped_defects_per_1000",
+        "false_rejects_per_1000",
     }
 )
 
@@ -162,7 +194,48 @@ def change_percent(before: float | None, after: float | None) -> float | None:
     return (after - before) / abs(before) * 100
 
 
-def compare(baseline: Kpis, openfab: Kpis) -> Mapping[str, float | None]:
-    """KPI name → change in percent from the baseline to OpenFab."""
-    base, new = baseline.as_dict(), openfab.as_dict()
-    return {name: change_percent(base[name], new[name]) for name in base}
+@dataclass(frozen=True)
+class Comparison:
+    """One KPI over seeds: each arm's mean, the change of the means, and the spread of the
+    per-seed changes (same seed, same orders, same machine fates in both arms)."""
+
+    baseline: float | None
+    arm: float | None
+    change: float | None
+    low: float | None
+    high: float | None
+
+
+def mean(values: Sequence[float | int | None]) -> float | None:
+    known = [float(v) for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def mean_by_key(dicts: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Each key's mean over ``dicts`` (a key missing from one counts 0), largest first."""
+    total: dict[str, float] = {}
+    for d in dicts:
+        for key, value in d.items():
+            total[key] = total.get(key, 0.0) + value / len(dicts)
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))
+
+
+def compare_seeds(baseline: Sequence[Kpis], arm: Sequence[Kpis]) -> dict[str, Comparison]:
+    """KPI name → :class:`Comparison` of ``arm`` against ``baseline``, seed by seed
+    (``baseline[i]`` and ``arm[i]`` ran on the same seed)."""
+    if len(baseline) != len(arm) or not baseline:
+        raise ValueError("need the same seeds, at least one, in both arms")
+    before = [k.as_dict() for k in baseline]
+    after = [k.as_dict() for k in arm]
+    out = {}
+    for name in before[0]:
+        b, a = mean([d[name] for d in before]), mean([d[name] for d in after])
+        changes = [
+            c
+            for x, y in zip(before, after, strict=True)
+            if (c := change_percent(x[name], y[name])) is not None
+        ]
+        out[name] = Comparison(
+            b, a, change_percent(b, a), min(changes, default=None), max(changes, default=None)
+        )
+    return out

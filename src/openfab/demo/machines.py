@@ -24,6 +24,7 @@ from typing import Any
 
 from openfab.connect.topics import EquipmentPath
 from openfab.demo.floor_line import FloorLine
+from openfab.demo.inspection import InspectionPractice
 from openfab.execution.service import ExecutionService
 from openfab.identity.actor import Actor
 from openfab.twin import (
@@ -105,8 +106,10 @@ class PlantFloor:
         site: EquipmentPath,
         units: Mapping[str, str],
         actor: Actor,
+        practice: InspectionPractice | None = None,
     ) -> None:
         self.line = line
+        self.practice = practice or InspectionPractice(inline=False)
         self.execution = execution
         self.paths = paths
         self.site = site
@@ -147,6 +150,10 @@ class PlantFloor:
         started = {e.work_order for e in events if isinstance(e, OperationStarted)}
         self._map_serials(events, started)
         self._send([(self.paths[e.machine], self._finish(e, units)) for e, units in last])
+        if self.practice.inline:
+            self._send(
+                [(self.paths[e.machine], m) for e, units in last for m in self._scans(units)]
+            )
         downs = [e for e in events if isinstance(e, MachineStateChanged) and e.state == "Down"]
         self.stats.downtimes += len(downs)
         return downs
@@ -173,6 +180,8 @@ class PlantFloor:
         }
         if event.purchase_order in self.platform_orders:
             message["purchase_order"] = event.purchase_order
+        elif event.supplier:  # the opening stock, a baseline's reorder: the delivery note
+            message["supplier"] = event.supplier
         return [(self.site, message)]
 
     def _start(self, event: OperationStarted) -> list[tuple[EquipmentPath, Message]]:
@@ -206,16 +215,21 @@ class PlantFloor:
 
     def _finish(self, event: OperationFinished, units: Sequence[UnitProduced]) -> Message:
         number, sequence = _operation(event.operation)
-        reports = [
-            {
-                "serial": self.serials[u.serial],
-                "outcome": "good" if u.disposition == "good" else "scrap",
-                "reason": ", ".join(sorted({d.kind for d in u.defects}))[:200],
-                "measurements": {k: float(v) for k, v in u.measurements.items()},
-            }
-            for u in units
-            if u.serial in self.serials
-        ]
+        reports = []
+        for unit in units:
+            serial = self.serials.get(unit.serial)
+            if serial is None:
+                continue
+            rejected = self.practice.rejects(unit, serial)
+            reason = ", ".join(sorted({d.kind for d in unit.defects})) if rejected else ""
+            reports.append(
+                {
+                    "serial": serial,
+                    "outcome": "scrap" if rejected else "good",
+                    "reason": reason[:200],
+                    "measurements": {k: float(v) for k, v in unit.measurements.items()},
+                }
+            )
         scrap = sum(r["outcome"] == "scrap" for r in reports)
         return _base(event) | {
             "type": "operation.finished",
@@ -223,9 +237,17 @@ class PlantFloor:
             "operation": sequence,
             "good": len(event.serials) - scrap,
             "scrap": scrap,
-            "scrap_reason": "surface defect" if scrap else "",
+            "scrap_reason": "defect found by the end-of-line inspector" if scrap else "",
             "units": reports,
         }
+
+    def _scans(self, units: Sequence[UnitProduced]) -> list[Message]:
+        """The end-of-line camera's scan of each unit, under its MES serial."""
+        return [
+            self.practice.scan(u, self.serials[u.serial], _base(u, suffix="#scan"))
+            for u in units
+            if u.serial in self.serials
+        ]
 
     def _lot(self, material: str, lot: str, quantity: Decimal) -> Message:
         unit = (self.units.get(material) or "pcs")[:8]

@@ -1,4 +1,4 @@
-"""Released work orders → the twin's production plan, and the non-AI baseline's dispatch.
+"""Released work orders → the twin's production plan.
 
 The shop floor runs a routing step as one operation (the execution service merges the
 planner's sub-lots), so the twin gets one operation per step, named ``{work order}/{sequence}``,
@@ -19,6 +19,17 @@ from openfab.identity.actor import Actor
 from openfab.twin import MaterialNeed, PlannedOperation, PlannedWorkOrder, ProductionPlan
 
 MIN_MINUTES = 1.0
+VARIANT_GROUP = {"fridge": "finish", "washer": "color", "ebike-battery": "cell"}
+"""The option group whose choice sets a product's variant family: the colour a paint line
+runs, the cell a battery line is set up for. A changeover between variants of one product is
+short (dies, jigs and fixtures stay), between products long."""
+
+
+def setup_family(product: str, choices: Mapping[str, object]) -> str:
+    """``product/variant`` (the twin's sequence-dependent setups read it that way)."""
+    group = VARIANT_GROUP.get(product)
+    variant = choices.get(group) if group else None
+    return f"{product}/{variant}" if variant is not None else product
 
 
 @dataclass(frozen=True)
@@ -90,31 +101,50 @@ def twin_plan(
     minutes: Callable[[datetime], float],
     now: float,
     machines: Mapping[str, Sequence[str]],
+    families: Mapping[str, str] | None = None,
 ) -> ProductionPlan:
-    """The twin's plan of ``works`` as the planner placed them; a step the plan does not
-    place (a make-up order for scrap) goes to its work center's first machine, now."""
+    """The twin's plan of ``works``: each step on the machine and at the times the planner
+    gave it, and free to run on any machine of its work centers (the floor dispatches from
+    the plan's sequence, or first come first served in the baseline). A step the plan does
+    not place (the baseline's, a make-up order for scrap) goes to its work center's first
+    machine, now. ``families`` gives an order's setup family (``product/variant``)."""
     out = []
     for work in works:
+        family = (families or {}).get(work.order_id, work.product)
         ops, ready = [], now
         open_steps = [s for s in work.steps if s.status != OperationStatus.CANCELLED]
         for index, step in enumerate(open_steps):
             length = max(MIN_MINUTES, step.setup_minutes + step.run_minutes * work.quantity)
+            eligible = [m for c in step.work_centers for m in machines.get(c, ())]
             if step.machine and step.start and step.end:
                 machine, start = step.machine, max(0.0, minutes(step.start))
                 end = max(minutes(step.end), start + MIN_MINUTES)
             else:
-                machine, start = machines[step.work_centers[0]][0], ready
+                machine, start = eligible[0], ready
                 end = start + length
             ready = end
-            ops.append(_operation(work, step, index, machine, start, end))
+            others = tuple(m for m in eligible if m != machine)
+            ops.append(_operation(work, step, index, machine, (start, end), family, others))
         if ops:
-            out.append(PlannedWorkOrder(work.number, work.product, tuple(ops), work.quantity))
+            released = max(0.0, minutes(work.created))
+            out.append(
+                PlannedWorkOrder(
+                    work.number, work.product, tuple(ops), work.quantity, released=released
+                )
+            )
     return ProductionPlan(tuple(out))
 
 
 def _operation(
-    work: Work, step: Step, index: int, machine: str, start: float, end: float
+    work: Work,
+    step: Step,
+    index: int,
+    machine: str,
+    span: tuple[float, float],
+    family: str,
+    alternatives: tuple[str, ...],
 ) -> PlannedOperation:
+    start, end = span
     return PlannedOperation(
         id=f"{work.number}/{step.sequence}",
         code=step.code,
@@ -122,31 +152,7 @@ def _operation(
         start=start,
         end=end,
         setup_minutes=min(step.setup_minutes, 0.5 * (end - start)),
-        family=work.product,
+        family=family,
         materials=work.bom if index == 0 else (),
+        alternatives=alternatives,
     )
-
-
-class FifoDispatcher:
-    """The non-AI baseline: work orders in arrival order, each step on the eligible machine
-    that frees up first, as soon as its predecessor is planned to end. No look-ahead, no
-    due dates, no changeover grouping, no re-planning."""
-
-    def __init__(self, machines: Mapping[str, Sequence[str]]) -> None:
-        self.machines = machines
-        self.free: dict[str, float] = {m: 0.0 for ms in machines.values() for m in ms}
-
-    def plan(self, works: Iterable[Work], *, now: float) -> ProductionPlan:
-        out = []
-        for work in sorted(works, key=lambda w: (w.created, w.number)):
-            ops, ready = [], now
-            open_steps = [s for s in work.steps if s.status != OperationStatus.CANCELLED]
-            for index, step in enumerate(open_steps):
-                length = max(MIN_MINUTES, step.setup_minutes + step.run_minutes * work.quantity)
-                eligible = [m for c in step.work_centers for m in self.machines.get(c, ())]
-                machine = min(eligible, key=lambda m: (self.free[m], m))
-                start = max(ready, self.free[machine])
-                ready = self.free[machine] = start + length
-                ops.append(_operation(work, step, index, machine, start, ready))
-            out.append(PlannedWorkOrder(work.number, work.product, tuple(ops), work.quantity))
-        return ProductionPlan(tuple(out))

@@ -142,7 +142,14 @@ def opening_stock(
         quantity = round(rate * max(0.0, source.lead_time_days + days), 3)
         if quantity > 0:
             out.append(
-                PurchaseOrder(f"OPEN-{material}", material, quantity, due=minute, ordered_at=minute)
+                PurchaseOrder(
+                    f"OPEN-{material}",
+                    material,
+                    quantity,
+                    due=minute,
+                    ordered_at=minute,
+                    supplier=source.supplier,
+                )
             )
     return out
 

@@ -1,12 +1,14 @@
-"""The demo's HTML report: the KPI table and charts (matplotlib, inlined as SVG) of orders
-and shipments per day, OEE per work center, energy against solar, and a Gantt excerpt."""
+"""The demo's HTML reports (matplotlib charts inlined as SVG): one run's KPI table, orders and
+shipments per day, OEE per work center, energy against solar and a Gantt excerpt; and the
+comparison's: KPIs of every arm over seeds, lead-time distributions, Gantt excerpts of both
+arms, energy against solar by hour of the day, and where each arm lost time."""
 
 from __future__ import annotations
 
 import html
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from openfab.demo.kpis import Kpis
+from openfab.demo.kpis import HOUR, Kpis, compare_seeds, mean_by_key
 from openfab.demo.run import DemoResult, OperationSpan
 
 GANTT_MACHINES = 24
@@ -34,12 +36,17 @@ LABELS = {
     "oee": "OEE (plant)",
     "first_pass_yield": "first-pass yield",
     "energy_kwh": "energy (kWh)",
-    "energy_per_unit_kwh": "energy per unit (kWh)",
+    "energy_per_good_unit_kwh": "energy per good unit (kWh)",
     "solar_share": "solar share",
+    "promised_days_mean": "promised lead time, mean (days)",
+    "express_to_ship_median_h": "express order-to-ship, median (h)",
+    "setup_hours": "setup hours",
     "purchase_orders": "purchase orders",
     "average_inventory_value": "inventory value on hand, average",
     "material_shortages": "material shortages",
     "material_blocked_hours": "hours blocked for material",
+    "escaped_defects_per_1000": "defects escaped per 1,000 units",
+    "false_rejects_per_1000": "good units rejected per 1,000",
 }
 PERCENT = frozenset({"on_time_delivery", "oee", "first_pass_yield", "solar_share"})
 
@@ -148,8 +155,9 @@ def render(result: DemoResult) -> str:
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
 td{{padding:2px 12px}} tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
 <h1>OpenFab demo — {cfg.days:g} simulated days</h1>
-<p>{cfg.orders_per_day:g} orders a day from three brands' customers, planner: {cfg.planner},
-seed {cfg.seed}, telemetry over {cfg.bus}, starting {cfg.start:%Y-%m-%d}.</p>
+<p>{cfg.orders_per_day:g} orders a day from three brands' customers, arm: {cfg.arm},
+{cfg.plant} plant, seed {cfg.seed}, telemetry over {cfg.bus},
+{cfg.start:%Y-%m-%d %H:%M} to {cfg.end:%Y-%m-%d %H:%M} UTC.</p>
 <h2>Key figures</h2><table>{kpi_rows(result.kpis)}{extra}</table>
 <h2>Orders and shipments per day</h2>{orders_chart(result)}
 <h2>OEE per work center</h2>{oee_chart(result)}
@@ -167,4 +175,153 @@ def _intact(ok: bool) -> str:
 
 def write_report(result: DemoResult, path: Path) -> Path:
     path.write_text(render(result), encoding="utf-8")
+    return path
+
+
+def lead_time_chart(runs: Mapping[str, Sequence[DemoResult]]) -> str:
+    """Order-to-ship hours of every shipped order, all seeds, one histogram per arm."""
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    hours = {
+        arm: [
+            (o.shipped - o.placed).total_seconds() / HOUR
+            for r in results
+            for o in r.outcomes
+            if o.shipped
+        ]
+        for arm, results in runs.items()
+    }
+    top = max((max(h) for h in hours.values() if h), default=1.0)
+    bins = [top * i / 40 for i in range(41)]
+    for arm, values in hours.items():
+        ax.hist(values, bins=bins, histtype="step", lw=1.4, label=arm, density=True)
+    ax.set_xlabel("order-to-ship (h)")
+    ax.set_ylabel("share of orders")
+    ax.legend()
+    return _svg(fig)
+
+
+def solar_chart(runs: Mapping[str, Sequence[DemoResult]]) -> str:
+    """Mean plant power and solar power by hour of the day, per arm (all seeds)."""
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for k, (arm, results) in enumerate(runs.items()):
+        plant, solar = _by_hour(results)
+        ax.plot(range(24), plant, color=f"C{k}", label=f"{arm}: plant kWh")
+        ax.plot(range(24), solar, color=f"C{k}", ls="--", label=f"{arm}: of it solar")
+    ax.set_xlabel("hour of the day (UTC)")
+    ax.set_ylabel("kWh per energy period")
+    ax.legend(fontsize=7)
+    return _svg(fig)
+
+
+def _by_hour(results: Sequence[DemoResult]) -> tuple[list[float], list[float]]:
+    plant, solar, count = [0.0] * 24, [0.0] * 24, [0] * 24
+    for result in results:
+        for moment, consumed, of_solar in result.energy:
+            plant[moment.hour] += consumed
+            solar[moment.hour] += of_solar
+            count[moment.hour] += 1
+    return (
+        [p / c if c else 0.0 for p, c in zip(plant, count, strict=True)],
+        [s / c if c else 0.0 for s, c in zip(solar, count, strict=True)],
+    )
+
+
+def lost_time_chart(runs: Mapping[str, Sequence[DemoResult]]) -> str:
+    """Operation-hours lost by cause, per arm (mean over seeds)."""
+    causes = sorted({c for rs in runs.values() for r in rs for c in r.lost_hours})
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(causes) + 1.2))
+    height = 0.8 / max(1, len(runs))
+    for k, (arm, results) in enumerate(runs.items()):
+        mean = mean_by_key([r.lost_hours for r in results])
+        means = [mean.get(c, 0.0) for c in causes]
+        ax.barh([i + k * height for i in range(len(causes))], means, height=height, label=arm)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(causes))], causes)
+    ax.set_xlabel("operation-hours")
+    ax.legend()
+    return _svg(fig)
+
+
+Cell = tuple[str, str, str]
+"""An arm's KPI as shown: its value, the change against the baseline, the spread over seeds."""
+
+
+def comparison_cells(
+    runs: Mapping[str, Sequence[DemoResult]],
+) -> list[tuple[str, str, list[Cell]]]:
+    """Per KPI: its label, the baseline's mean over seeds and each other arm's cell (in the
+    order of ``runs``), formatted once for the terminal, the HTML report and the benchmark."""
+    arms = [a for a in runs if a != "baseline"]
+    base = [r.kpis for r in runs["baseline"]]
+    rows = {a: compare_seeds(base, [r.kpis for r in runs[a]]) for a in arms}
+    out = []
+    for name in base[0].as_dict():
+        cells = []
+        for a in arms:
+            row = rows[a][name]
+            change = "–" if row.change is None else f"{row.change:+.1f} %"
+            several = len(base) > 1 and row.low is not None and row.high is not None
+            spread = f"{row.low:+.1f} … {row.high:+.1f}" if several else ""
+            cells.append((fmt(name, row.arm), change, spread))
+        out.append((LABELS[name], fmt(name, rows[arms[0]][name].baseline), cells))
+    return out
+
+
+def lost_hours(results: Sequence[DemoResult]) -> str:
+    """Operation-hours lost by cause, mean over seeds, largest first."""
+    lost = mean_by_key([r.lost_hours for r in results])
+    return ", ".join(f"{cause} {hours:,.0f}" for cause, hours in lost.items())
+
+
+def phase_seconds(runs: Mapping[str, Sequence[DemoResult]]) -> list[tuple[str, list[float]]]:
+    """Wall seconds per phase, one mean over seeds per arm, then the whole run's ("wall")."""
+    means = {arm: mean_by_key([r.timings for r in rs]) for arm, rs in runs.items()}
+    phases = sorted({p for m in means.values() for p in m})
+    rows = [(phase, [means[arm].get(phase, 0.0) for arm in runs]) for phase in phases]
+    walls = [sum(r.wall_seconds for r in rs) / len(rs) for rs in runs.values()]
+    return [*rows, ("wall", walls)]
+
+
+def comparison_rows(runs: Mapping[str, Sequence[DemoResult]]) -> str:
+    arms = [a for a in runs if a != "baseline"]
+    head = "<tr><th>measure</th><th>baseline</th>" + "".join(
+        f"<th>{html.escape(a)}</th><th>change (spread over seeds)</th>" for a in arms
+    )
+    body = []
+    for label, baseline, cells in comparison_cells(runs):
+        tds = [f"<td>{html.escape(label)}</td>", f"<td>{baseline}</td>"]
+        for value, change, spread in cells:
+            tds += [f"<td>{value}</td>", f"<td>{change}{f' ({spread})' if spread else ''}</td>"]
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return head + "</tr>" + "".join(body)
+
+
+def render_comparison(runs: Mapping[str, Sequence[DemoResult]]) -> str:
+    first = runs["openfab"][0]
+    cfg = first.config
+    seeds = ", ".join(str(r.config.seed) for r in runs["openfab"])
+    both = {"baseline": runs["baseline"], "openfab": runs["openfab"]}
+    gantts = "".join(
+        f"<h3>{html.escape(arm)}</h3>{gantt_chart(rs[0].spans, rs[0].config.start)}"
+        for arm, rs in both.items()
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>OpenFab vs the baseline</title>
+<style>body{{font-family:sans-serif;max-width:70rem;margin:2rem auto}}
+td,th{{padding:2px 10px;text-align:right}} td:first-child{{text-align:left}}
+tr:nth-child(even){{background:#f3f3f3}}</style></head><body>
+<h1>OpenFab vs a non-AI baseline — {cfg.days:g} simulated days, {cfg.plant} plant</h1>
+<p>{cfg.orders_per_day:g} orders a day, seeds {seeds}; each arm saw the same orders and the
+same machine fates. Baseline: first come first served onto the earliest free machine, fixed
+quoted lead times, reorder points, machines left idling.</p>
+<h2>Key figures (mean over seeds)</h2><table>{comparison_rows(runs)}</table>
+<h2>Order-to-ship distribution</h2>{lead_time_chart(both)}
+<h2>Where each arm lost time</h2>{lost_time_chart(both)}
+<h2>Energy against solar by hour of the day</h2>{solar_chart(both)}
+<h2>Gantt excerpts (as built, first seed)</h2>{gantts}
+</body></html>
+"""
+
+
+def write_comparison(runs: Mapping[str, Sequence[DemoResult]], path: Path) -> Path:
+    path.write_text(render_comparison(runs), encoding="utf-8")
     return path

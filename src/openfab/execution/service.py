@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import SessionTransaction
 
@@ -31,6 +31,7 @@ from openfab.errors import (
 from openfab.execution import reads
 from openfab.execution.genealogy import format_serial, inspection_passed, serial_prefix, shift_of
 from openfab.execution.orm import (
+    ExecutionInboxRow,
     MachineStateRow,
     OperationRow,
     SerialCounterRow,
@@ -90,6 +91,8 @@ from openfab.store.types import utcnow
 T = TypeVar("T")
 LATEST = datetime.max.replace(tzinfo=UTC)
 GOOD = (UnitStatus.COMPLETED, UnitStatus.SHIPPED, UnitStatus.DELIVERED)
+LOT_CHUNK = 200
+"""(material, lot) pairs looked up per statement."""
 
 
 class ExecutionService:
@@ -107,6 +110,7 @@ class ExecutionService:
         self.equipment_paths: Mapping[str, str] = equipment_paths or {}
         """Machine → site/area/line/machine (the plant layout), shown on operations."""
         self._reference: PlantReference | None = None
+        self._machines: dict[str, str] | None = None
 
     def reference(self) -> PlantReference:
         if self._reference is None:
@@ -115,8 +119,15 @@ class ExecutionService:
 
     def machines(self) -> dict[str, str]:
         """Machine id → its work center, for the whole shared plant."""
-        centers = self.reference().work_centers.values()
-        return {m: c.code for c in centers for m in machine_ids(c)}
+        return dict(self._centers())
+
+    def _centers(self) -> Mapping[str, str]:
+        """``machines`` built once, like the reference it comes from: every shop-floor
+        message checks its machine here."""
+        if self._machines is None:
+            centers = self.reference().work_centers.values()
+            self._machines = {m: c.code for c in centers for m in machine_ids(c)}
+        return self._machines
 
     # -- release -------------------------------------------------------------------------------
     def release(
@@ -144,12 +155,18 @@ class ExecutionService:
                 plan[order_id][sequence] = step
             order_ids = sorted(plan)
             existing = self._active_by_order(uow, order_ids)
+            stale = [
+                w.id
+                for w in existing.values()
+                if w.status == WorkOrderStatus.RELEASED and w.schedule_run_id != run.id
+            ]
+            ops = _operations_by_work_order(uow, stale)  # one read, not one per work order
             released, moved = [], 0
             for order in self._orders(uow, order_ids):
                 steps = plan[order.id]
                 work_order = existing.get(order.id)
                 if work_order is not None:
-                    moved += self._replan(uow, work_order, steps, run.id)
+                    moved += self._replan(uow, work_order, steps, run.id, ops.get(work_order.id))
                 elif order.status == OrderStatus.PLANNED and _due(steps, now, horizon):
                     released.append(self._create(uow, order, steps, run.id).number)
             return ReleaseSummary(
@@ -249,14 +266,19 @@ class ExecutionService:
 
     @staticmethod
     def _replan(
-        uow: UnitOfWork, work_order: WorkOrderRow, steps: dict[int, PlannedStep], run_id: str
+        uow: UnitOfWork,
+        work_order: WorkOrderRow,
+        steps: dict[int, PlannedStep],
+        run_id: str,
+        operations: Sequence[OperationRow] | None = None,
     ) -> int:
-        """A newer plan moves the not yet started operations of a released work order."""
+        """A newer plan moves the not yet started operations of a released work order
+        (``operations``: its operations when already read)."""
         if work_order.status != WorkOrderStatus.RELEASED or work_order.schedule_run_id == run_id:
             return 0
         work_order.schedule_run_id = run_id
         changed = False
-        for op in _operations(uow, work_order):
+        for op in _operations(uow, work_order) if operations is None else operations:
             planned = steps.get(op.sequence)
             if planned is None or op.status not in (OperationStatus.READY, OperationStatus.PENDING):
                 continue
@@ -385,36 +407,43 @@ class ExecutionService:
         finished: datetime,
     ) -> None:
         _consume(uow, units, op.sequence, data.materials)
+        later = WorkingSet.of(uow).insert_later  # genealogy: bulk rows, nothing reads them back
         for unit in units:
             outcome, report = outcomes[unit.serial]
             reason = report.reason if report and report.reason else ""
             if outcome == Outcome.SCRAP:
                 reason = reason or data.scrap_reason
-            uow.session.add(
-                UnitOperationRow(
-                    unit_id=unit.id,
-                    operation_id=op.id,
-                    sequence=op.sequence,
-                    outcome=outcome,
-                    reason=reason,
-                    measurements=dict(report.measurements) if report else {},
-                    recorded_at=finished,
-                )
+            later(
+                UnitOperationRow,
+                {
+                    "id": new_id(),
+                    "tenant_id": unit.tenant_id,
+                    "unit_id": unit.id,
+                    "operation_id": op.id,
+                    "sequence": op.sequence,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "measurements": dict(report.measurements) if report else {},
+                    "recorded_at": finished,
+                },
             )
             for test in report.inspections if report else []:
                 passed = bool(inspection_passed(test))
                 unit.first_pass = unit.first_pass and passed
-                uow.session.add(
-                    UnitInspectionRow(
-                        unit_id=unit.id,
-                        sequence=op.sequence,
-                        characteristic=test.characteristic,
-                        value=test.value,
-                        low=test.low,
-                        high=test.high,
-                        passed=passed,
-                        inspected_at=finished,
-                    )
+                later(
+                    UnitInspectionRow,
+                    {
+                        "id": new_id(),
+                        "tenant_id": unit.tenant_id,
+                        "unit_id": unit.id,
+                        "sequence": op.sequence,
+                        "characteristic": test.characteristic,
+                        "value": test.value,
+                        "low": test.low,
+                        "high": test.high,
+                        "passed": passed,
+                        "inspected_at": finished,
+                    },
                 )
             if outcome == Outcome.REWORK:
                 unit.reworked, unit.first_pass = True, False
@@ -537,7 +566,7 @@ class ExecutionService:
         were new. Refused as a whole, with every problem, when any is bad."""
         actor.require_plant(*FLOOR)
         problems = ProblemCollector()
-        known = self.machines()
+        known = self._centers()
         for index, (machine, data) in enumerate(reports):
             if machine not in known:
                 problems.add(f"{index}.machine", f"machine {machine!r} not found", "not_found")
@@ -546,12 +575,31 @@ class ExecutionService:
         problems.raise_if_any("machine states not recorded")
 
         def work(uow: UnitOfWork) -> int:
-            before = len(uow.messages)
-            ids = [d.message_id for _, d in reports if d.message_id]
-            WorkingSet.of(uow).prefetch((), ids)
+            """Plant rows only (no tenant's), so they go in as three bulk inserts: the
+            state changes, their inbox keys and (at commit) their events."""
+            working = WorkingSet.of(uow)
+            working.prefetch((), [d.message_id for _, d in reports if d.message_id])
+            inbox: list[dict[str, object]] = []
+            rows: list[dict[str, object]] = []
             for machine, data in reports:
-                self._machine_state(uow, machine, data)
-            return len(uow.messages) - before
+                if not working.first_delivery(data.message_id, "machine.state", machine, inbox):
+                    continue
+                at = data.at or utcnow()
+                rows.append(
+                    {
+                        "id": new_id(),
+                        "machine": machine,
+                        "state": data.state,
+                        "at": at,
+                        "reason": data.reason,
+                    }
+                )
+                payload = {"state": data.state, "at": at.isoformat(), "reason": data.reason}
+                uow.record("machine.state_changed", "machine", machine, payload, tenant_id=None)
+            for model, values in ((MachineStateRow, rows), (ExecutionInboxRow, inbox)):
+                if values:
+                    uow.session.execute(insert(model), values)
+            return len(rows)
 
         return self._retrying(Scope.plant(), actor, work)
 
@@ -560,7 +608,7 @@ class ExecutionService:
     ) -> MachineStatePublic:
         at = data.at or utcnow()
         problems = ProblemCollector()
-        if machine not in self.machines():
+        if machine not in self._centers():
             raise NotFound(f"machine {machine!r} not found")
         _check_aware(problems, "at", at)
         problems.raise_if_any("machine state not recorded")
@@ -578,7 +626,7 @@ class ExecutionService:
         """A machine's reported state changes in ``[start, end)``, in time order."""
         if not actor.is_staff:
             raise Forbidden("machine states are for factory staff")
-        if machine not in self.machines():
+        if machine not in self._centers():
             raise NotFound(f"machine {machine!r} not found")
         with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             rows = uow.session.scalars(
@@ -741,6 +789,8 @@ class ExecutionService:
             "units": len(units),
             "serials": serials,
         }
+        if op.planned_start is not None:
+            payload["late_minutes"] = late_minutes(started, op.planned_start)
         uow.record("operation.started", "work_order_operation", op.id, payload)
         return OperationPublic.model_validate(op)
 
@@ -762,20 +812,18 @@ class ExecutionService:
         order_row.quantity_scrap += data.quantity_scrap
         order_row.updated_at = utcnow()
         scrapped = sorted(s for s, (o, _) in outcomes.items() if o == Outcome.SCRAP)
-        uow.record(
-            "operation.finished",
-            "work_order_operation",
-            op.id,
-            {
-                "work_order": order_row.number,
-                "sequence": op.sequence,
-                "machine": op.machine,
-                "finished_at": finished.isoformat(),
-                "good": data.quantity_good,
-                "scrap": data.quantity_scrap,
-                "scrapped": scrapped,
-            },
-        )
+        payload = {
+            "work_order": order_row.number,
+            "sequence": op.sequence,
+            "machine": op.machine,
+            "finished_at": finished.isoformat(),
+            "good": data.quantity_good,
+            "scrap": data.quantity_scrap,
+            "scrapped": scrapped,
+        }
+        if op.planned_end is not None:
+            payload["late_minutes"] = late_minutes(finished, op.planned_end)
+        uow.record("operation.finished", "work_order_operation", op.id, payload)
         nxt = _next_operation(uow, order_row, op.sequence)
         if nxt is not None and data.quantity_good > 0:
             nxt.status = OperationStatus.READY
@@ -845,26 +893,14 @@ class ExecutionService:
         row = _sales_order(uow, order)
         if not _first_delivery(uow, data.message_id, "order.ship", row.id):
             return _shipment(uow, row)
-        units = uow.session.scalars(
-            select(SerialUnitRow)
-            .where(
-                SerialUnitRow.order_id == row.id,
-                SerialUnitRow.status == UnitStatus.COMPLETED,
-            )
-            .order_by(SerialUnitRow.serial)
-        ).all()
+        units = _order_units(uow, row.id, UnitStatus.COMPLETED)
         if len(units) < row.quantity:
             raise Conflict(f"{row.number} has {len(units)} of {row.quantity} units ready")
         self.orders.advance_in(uow, row, OrderStatus.SHIPPED, data.note)
         now = _moment(data.at)
         for unit in units[: row.quantity]:
             unit.status, unit.shipped_at = UnitStatus.SHIPPED, now
-        for work_order in uow.session.scalars(
-            select(WorkOrderRow).where(
-                WorkOrderRow.order_id == row.id,
-                WorkOrderRow.status == WorkOrderStatus.COMPLETED,
-            )
-        ):
+        for work_order in _completed_work_orders(uow, row.id):
             self._move(uow, work_order, WorkOrderStatus.CLOSED, "order shipped")
         serials = [u.serial for u in units[: row.quantity]]
         uow.record(
@@ -883,11 +919,7 @@ class ExecutionService:
             return _shipment(uow, row)
         self.orders.advance_in(uow, row, OrderStatus.DELIVERED, data.note)
         now = _moment(data.at)
-        for unit in uow.session.scalars(
-            select(SerialUnitRow).where(
-                SerialUnitRow.order_id == row.id, SerialUnitRow.status == UnitStatus.SHIPPED
-            )
-        ):
+        for unit in _order_units(uow, row.id, UnitStatus.SHIPPED):
             unit.status, unit.delivered_at = UnitStatus.DELIVERED, now
         return _shipment(uow, row)
 
@@ -964,10 +996,10 @@ class ExecutionService:
         and the retry finds it in the inbox (or a serial counter was created meanwhile)."""
         try:
             with self.db.unit(scope, actor=actor.name) as uow:
-                return work(uow)
+                return _written(uow, work(uow))
         except IntegrityError:
             with self.db.unit(scope, actor=actor.name) as uow:
-                return work(uow)
+                return _written(uow, work(uow))
 
     def _operation(
         self, uow: UnitOfWork, ref: str, sequence: int
@@ -981,7 +1013,7 @@ class ExecutionService:
     def _check_machine(
         self, problems: ProblemCollector, loc: str, machine: str, op: OperationRow
     ) -> None:
-        center = self.machines().get(machine)
+        center = self._centers().get(machine)
         if center is None:
             problems.add(loc, f"machine {machine!r} not found", "not_found")
         elif center not in op.work_centers:
@@ -1032,6 +1064,12 @@ def _moment(at: datetime | None) -> datetime:
     return at
 
 
+def late_minutes(actual: datetime, planned: datetime) -> float:
+    """How late ``actual`` is against the plan, in minutes to 0.1 (negative: early) — the
+    drift the re-planning autopilot compares with its threshold."""
+    return round((actual - planned).total_seconds() / 60, 1) + 0.0  # + 0.0: never -0.0
+
+
 def _dispatch_order(item: DispatchItem) -> tuple[int, datetime, str, int]:
     running = 0 if item.status == OperationStatus.RUNNING else 1
     return running, item.planned_start or LATEST, item.work_order, item.operation
@@ -1045,6 +1083,21 @@ def _check_aware(problems: ProblemCollector, loc: str, moment: datetime) -> None
 def _first_delivery(uow: UnitOfWork, message_id: str | None, kind: str, entity: str) -> bool:
     """Record ``message_id`` as applied; False when it already was (a redelivery)."""
     return WorkingSet.of(uow).first_delivery(message_id, kind, entity)
+
+
+def _operations_by_work_order(
+    uow: UnitOfWork, ids: Sequence[str], chunk: int = 500
+) -> dict[str, list[OperationRow]]:
+    """The operations of many work orders in sequence order, in a few statements."""
+    found: dict[str, list[OperationRow]] = {i: [] for i in ids}
+    for k in range(0, len(ids), chunk):
+        for op in uow.session.scalars(
+            select(OperationRow)
+            .where(OperationRow.work_order_id.in_(ids[k : k + chunk]))
+            .order_by(OperationRow.work_order_id, OperationRow.sequence)
+        ):
+            found[op.work_order_id].append(op)
+    return found
 
 
 def _operations(uow: UnitOfWork, work_order: WorkOrderRow) -> list[OperationRow]:
@@ -1075,37 +1128,50 @@ def _known_lots(uow: UnitOfWork, wanted: set[tuple[str, str]]) -> set[tuple[str,
     """Which of ``wanted`` (material, lot) exist, remembered per transaction (a batch of
     operations draws on the same few lots)."""
     known: set[tuple[str, str]] = uow.session.info.setdefault("execution.known_lots", set())
-    missing = wanted - known
-    if missing:
-        rows = uow.session.execute(
-            select(MaterialLotRow.material, MaterialLotRow.lot).where(
-                or_(
-                    *(
-                        and_(MaterialLotRow.material == m, MaterialLotRow.lot == n)
-                        for m, n in missing
+    missing = sorted(wanted - known)
+    for start in range(0, len(missing), LOT_CHUNK):
+        pairs = missing[start : start + LOT_CHUNK]
+        with uow.session.no_autoflush:  # lots are the stores' rows: nothing here to flush
+            rows = uow.session.execute(
+                select(MaterialLotRow.material, MaterialLotRow.lot).where(
+                    or_(
+                        *(
+                            and_(MaterialLotRow.material == m, MaterialLotRow.lot == n)
+                            for m, n in pairs
+                        )
                     )
                 )
-            )
-        )
+            ).all()
         known.update((m, n) for m, n in rows)
     return known & wanted
+
+
+def _written(uow: UnitOfWork, result: T) -> T:
+    """``result``, once the unit's pending bulk rows are in (``WorkingSet.write``)."""
+    WorkingSet.of(uow).write()
+    return result
 
 
 def _consume(
     uow: UnitOfWork, units: Sequence[SerialUnitRow], sequence: int, lots: Sequence[LotConsumption]
 ) -> None:
-    uow.session.add_all(
-        UnitMaterialRow(
-            unit_id=unit.id,
-            sequence=sequence,
-            material=lot.material,
-            lot=lot.lot,
-            quantity=lot.quantity,
-            unit=lot.unit,
-        )
-        for unit in units
-        for lot in lots
-    )
+    """Genealogy: each unit drew each lot (bulk rows, written before the commit)."""
+    later = WorkingSet.of(uow).insert_later
+    for unit in units:
+        for lot in lots:
+            later(
+                UnitMaterialRow,
+                {
+                    "id": new_id(),
+                    "tenant_id": unit.tenant_id,
+                    "unit_id": unit.id,
+                    "sequence": sequence,
+                    "material": lot.material,
+                    "lot": lot.lot,
+                    "quantity": lot.quantity,
+                    "unit": lot.unit,
+                },
+            )
 
 
 def _allocate_serials(uow: UnitOfWork, tenant_id: str, product: str, count: int) -> list[str]:
@@ -1134,7 +1200,40 @@ def _unit(uow: UnitOfWork, serial: str) -> SerialUnitRow:
     return unit
 
 
+def _order_units(uow: UnitOfWork, order_id: str, status: UnitStatus) -> list[SerialUnitRow]:
+    """The order's units in ``status``, in serial order (from memory when prefetched)."""
+    known = WorkingSet.of(uow).units_of_order(order_id)
+    if known is not None:
+        return [u for u in known if u.status == status]
+    return list(
+        uow.session.scalars(
+            select(SerialUnitRow)
+            .where(SerialUnitRow.order_id == order_id, SerialUnitRow.status == status)
+            .order_by(SerialUnitRow.serial)
+        )
+    )
+
+
+def _completed_work_orders(uow: UnitOfWork, order_id: str) -> list[WorkOrderRow]:
+    """The order's completed work orders (from memory when its orders were prefetched)."""
+    working = WorkingSet.of(uow)
+    if order_id in working.order_units and order_id in working.order_works:
+        works = working.order_works[order_id]
+        return [w for w in works if w.status == WorkOrderStatus.COMPLETED]
+    return list(
+        uow.session.scalars(
+            select(WorkOrderRow).where(
+                WorkOrderRow.order_id == order_id,
+                WorkOrderRow.status == WorkOrderStatus.COMPLETED,
+            )
+        )
+    )
+
+
 def _sales_order(uow: UnitOfWork, ref: str) -> SalesOrderRow:
+    known = WorkingSet.of(uow).orders.get(ref)
+    if known is not None:
+        return known
     row = uow.session.scalars(
         select(SalesOrderRow).where((SalesOrderRow.id == ref) | (SalesOrderRow.number == ref))
     ).first()
@@ -1168,10 +1267,28 @@ class FloorSession:
         self._applied: list[tuple[str, Callable[[], object]]] = []
         self._careful = False
         self._mark = 0
+        self._pending = 0
 
-    def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
-        """Read what a batch of messages will touch in a few statements, not per message."""
+    def prefetch(
+        self,
+        work_orders: Iterable[str],
+        message_ids: Iterable[str] = (),
+        lots: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Read what a batch of messages will touch in a few statements, not per message:
+        the work orders, which message ids were applied before, the (material, lot) pairs
+        the messages name."""
         WorkingSet.of(self._uow).prefetch(work_orders, message_ids)
+        wanted = set(lots)
+        if wanted:
+            _known_lots(self._uow, wanted)
+
+    def prefetch_orders(self, order_ids: Iterable[str], message_ids: Iterable[str] = ()) -> None:
+        """Read the customer orders a batch ships or delivers (by id) with their units and
+        work orders, and which of ``message_ids`` were applied, in a few statements."""
+        working = WorkingSet.of(self._uow)
+        working.prefetch((), message_ids)
+        working.prefetch_orders(order_ids)
 
     @property
     def applied_messages(self) -> int:
@@ -1220,10 +1337,12 @@ class FloorSession:
         )
 
     def finish(self) -> None:
-        """Close the batch's savepoint (the unit of work then commits)."""
+        """Close the batch's savepoint and write its bulk rows (the unit of work then
+        commits)."""
         if self._batch is not None and self._batch.is_active:
             self._batch.commit()
         self._batch = None
+        WorkingSet.of(self._uow).write()
 
     def _guarded(self, what: str, command: Callable[[], T]) -> T | None:
         """Apply one message; a refused one leaves no row and no event.
@@ -1234,13 +1353,15 @@ class FloorSession:
         message after it is from then on."""
         if self._careful:
             return self._isolated(what, command)
+        working = WorkingSet.of(self._uow)
         if self._batch is None:
             self._batch, self._mark = self._uow.session.begin_nested(), len(self._uow.messages)
+            self._pending = len(working.pending)
         try:
             result = command()
         except OpenFabError:
             self._batch.rollback()
-            WorkingSet.of(self._uow).forget()
+            working.forget(self._pending)
             del self._uow.messages[self._mark :]
             self._careful = True
             for name, applied in self._applied:
@@ -1251,13 +1372,14 @@ class FloorSession:
         return result
 
     def _isolated(self, what: str, command: Callable[[], T]) -> T | None:
-        mark = len(self._uow.messages)
+        mark, working = len(self._uow.messages), WorkingSet.of(self._uow)
+        pending = len(working.pending)
         savepoint = self._uow.session.begin_nested()
         try:
             result = command()
         except OpenFabError as exc:
             savepoint.rollback()
-            WorkingSet.of(self._uow).forget()
+            working.forget(pending)
             del self._uow.messages[mark:]
             self.refused.append((what, exc))
             return None

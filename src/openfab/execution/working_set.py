@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from openfab.errors import Conflict
@@ -24,7 +24,9 @@ from openfab.execution.orm import (
     WorkOrderRow,
 )
 from openfab.orders.orm import SalesOrderRow
+from openfab.store.base import Base
 from openfab.store.database import UnitOfWork
+from openfab.store.types import utcnow
 
 CHUNK = 500
 INBOX = ExecutionInboxRow.__table__
@@ -46,6 +48,12 @@ class WorkingSet:
         """Serial counters read (locked) or created in this transaction, by prefix."""
         self.order_works: dict[str, list[WorkOrderRow]] = {}
         """Customer order id → all its work orders (make-ups included)."""
+        self.order_units: dict[str, list[SerialUnitRow]] = {}
+        """Customer order id → its units in serial order, for orders read by
+        ``prefetch_orders`` (shipping)."""
+        self.pending: list[tuple[type[Base], dict[str, object]]] = []
+        """Rows nothing reads back in this transaction (genealogy, inbox keys), inserted in
+        bulk by ``write`` before the commit; a rolled-back savepoint cuts its own off."""
 
     @staticmethod
     def of(uow: UnitOfWork) -> WorkingSet:
@@ -55,8 +63,10 @@ class WorkingSet:
             uow.session.info["execution.working_set"] = found
         return found
 
-    def forget(self) -> None:
-        """After a rolled-back savepoint: rows it created are gone, read everything again."""
+    def forget(self, pending: int) -> None:
+        """After a rolled-back savepoint: rows it created are gone (the pending ones from
+        index ``pending`` on too), read everything again."""
+        del self.pending[pending:]
         self.work_orders.clear()
         self.operations.clear()
         self.units.clear()
@@ -64,7 +74,31 @@ class WorkingSet:
         self.checked.clear()
         self.orders.clear()
         self.order_works.clear()
+        self.order_units.clear()
         self.serial_counters.clear()
+        for model, row in self.pending:  # applied in a savepoint that stands, not yet written
+            if model is ExecutionInboxRow:
+                key, kind, entity = row["message_id"], row["kind"], row["entity_id"]
+                self.inbox[str(key)] = (str(kind), str(entity))
+
+    # -- bulk rows -------------------------------------------------------------------------------
+    def insert_later(self, model: type[Base], row: dict[str, object]) -> None:
+        """``row`` of ``model`` goes in with ``write`` (a tenant row names its tenant: the
+        tenant scope checks every row of a bulk insert, ``store.tenancy``)."""
+        self.pending.append((model, row))
+
+    def write(self) -> None:
+        """Insert the pending rows, one statement per table, after the ORM's rows they refer
+        to (units, operations) are flushed; in the caller's transaction."""
+        if not self.pending:
+            return
+        self.session.flush()
+        tables: dict[type[Base], list[dict[str, object]]] = defaultdict(list)
+        for model, row in self.pending:
+            tables[model].append(row)
+        self.pending.clear()
+        for model, rows in tables.items():
+            self.session.execute(insert(model), rows)
 
     # -- reads -----------------------------------------------------------------------------------
     def prefetch(self, work_orders: Iterable[str], message_ids: Iterable[str] = ()) -> None:
@@ -79,6 +113,38 @@ class WorkingSet:
             ).all()
             self._adopt(rows)
         self._check_inbox([self.key(m) for m in message_ids])
+
+    def prefetch_orders(self, order_ids: Iterable[str]) -> None:
+        """Read customer orders (by id) with all their work orders and units, in a few
+        statements: what shipping and delivering them reads."""
+        ids = sorted({i for i in order_ids if i not in self.order_units})
+        for chunk in _chunks(ids):
+            for order in self.session.scalars(
+                select(SalesOrderRow).where(SalesOrderRow.id.in_(chunk))
+            ):
+                self.orders[order.id] = order
+            units: dict[str, list[SerialUnitRow]] = {i: [] for i in chunk}
+            for unit in self.session.scalars(
+                select(SerialUnitRow)
+                .where(SerialUnitRow.order_id.in_(chunk))
+                .order_by(SerialUnitRow.serial)
+            ):
+                units[unit.order_id].append(unit)
+            self.order_units.update(units)
+            works = self.session.scalars(
+                select(WorkOrderRow).where(WorkOrderRow.order_id.in_(chunk))
+            ).all()
+            fresh = [w for w in works if w.order_id not in self.order_works]
+            for order_id in {w.order_id for w in fresh}:
+                self.order_works[order_id] = []
+            for row in fresh:
+                known = self.work_orders.setdefault(row.id, row)
+                self.work_orders[known.number] = known
+                self.order_works[row.order_id].append(known)
+
+    def units_of_order(self, order_id: str) -> list[SerialUnitRow] | None:
+        """A prefetched order's units in serial order; None when it was not prefetched."""
+        return self.order_units.get(order_id)
 
     def work_order(self, ref: str) -> WorkOrderRow | None:
         """A work order by number or id, when it exists (the caller falls back otherwise)."""
@@ -107,9 +173,10 @@ class WorkingSet:
 
     def add_units(self, work_order: WorkOrderRow, units: Sequence[SerialUnitRow]) -> None:
         self.session.add_all(units)
-        known = self.units_of(work_order)
-        known.extend(units)
-        known.sort(key=lambda u: u.serial)
+        for known in (self.units_of(work_order), self.order_units.get(work_order.order_id)):
+            if known is not None:
+                known.extend(units)
+                known.sort(key=lambda u: u.serial)
 
     def sales_order(self, order_id: str) -> SalesOrderRow | None:
         """The customer order a known work order builds (read with it, no query)."""
@@ -142,9 +209,18 @@ class WorkingSet:
     def key(self, message_id: str) -> str:
         return f"{self.tenant_id or '-'}/{message_id}"
 
-    def first_delivery(self, message_id: str | None, kind: str, entity: str) -> bool:
+    def first_delivery(
+        self,
+        message_id: str | None,
+        kind: str,
+        entity: str,
+        bulk: list[dict[str, object]] | None = None,
+    ) -> bool:
         """Record ``message_id`` as applied; False when it already was (a redelivery). A
-        message id reused for another kind of message or another entity is a conflict."""
+        message id reused for another kind of message or another entity is a conflict.
+
+        The inbox row is inserted by ``write``, or appended to ``bulk`` for a caller that
+        inserts a batch's rows in one statement (in the same transaction)."""
         if message_id is None:
             return True
         key, entity = self.key(message_id), entity[:64]
@@ -154,7 +230,11 @@ class WorkingSet:
             if seen != (kind, entity):
                 raise Conflict(f"message id {message_id!r} was already used for a {seen[0]}")
             return False
-        self.session.add(ExecutionInboxRow(message_id=key, kind=kind, entity_id=entity))
+        row: dict[str, object] = {"message_id": key, "kind": kind, "entity_id": entity}
+        if bulk is None:
+            self.insert_later(ExecutionInboxRow, row | {"received_at": utcnow()})
+        else:
+            bulk.append(row)
         self.inbox[key] = (kind, entity)
         return True
 

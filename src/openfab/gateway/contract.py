@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
+    Base64Bytes,
     BaseModel,
     ConfigDict,
     Field,
@@ -113,6 +114,11 @@ class GoodsReceived(_Message):
     type: Literal["goods.received"]
     lot: LotUse
     purchase_order: Text | None = Field(default=None, description="The purchase order number.")
+    supplier: Text | None = Field(
+        default=None,
+        description="The supplier's code from the delivery note, for a lot received without "
+        "a purchase order (opening stock, consignment, transfer).",
+    )
 
 
 class Measurement(_Message):
@@ -123,13 +129,71 @@ class Measurement(_Message):
     value: float = Field(allow_inf_nan=False)
 
 
+MAX_SCAN_BYTES = 700_000
+"""A scan's image (or height map) at most, encoded: a 1024 px grey PNG fits."""
+ScanFile = Annotated[
+    Base64Bytes,
+    Field(min_length=8, max_length=MAX_SCAN_BYTES, description="A PNG or JPEG, base64."),
+]
+
+
+class UnitScanned(_Message):
+    """A camera's surface scan of one unit, for inline inspection: an 8-bit grey or colour
+    PNG/JPEG and, from a 3D camera, the height map as a 16-bit grey PNG whose counts are
+    ``height_offset_um + count * height_um_per_count`` micrometres. The verdict comes back as
+    the unit's inspection (and a scrap or rework) in the MES."""
+
+    type: Literal["unit.scanned"]
+    serial: Text
+    work_order: Text | None = Field(
+        default=None, description="The unit's work order, where brands' serials repeat."
+    )
+    image: ScanFile
+    height: ScanFile | None = None
+    height_um_per_count: float = Field(default=0.01, gt=0, le=1000, allow_inf_nan=False)
+    height_offset_um: float = Field(default=0.0, ge=-1e6, le=1e6, allow_inf_nan=False)
+
+
+class FieldReport(_Message):
+    """A shipped unit's field data relayed by a station of the plant (a returns tester, or a
+    service partner's diagnostic uplink registered as a machine): cycles, mean temperature
+    and measured capacity. Impossible values are dead-lettered with the reason; doubtful ones
+    are kept flagged and never used as truth (the lifecycle's rules, as over REST)."""
+
+    type: Literal["unit.field_report"]
+    serial: Text
+    brand: Text | None = Field(
+        default=None, description="The unit's brand (tenant id), where brands' serials repeat."
+    )
+    cycles: int = Field(ge=-1_000_000, le=1_000_000, description="Full equivalent cycles.")
+    temperature_c: float = Field(allow_inf_nan=False, description="Mean cell temperature.")
+    capacity_ah: float | None = Field(default=None, allow_inf_nan=False)
+    soh_percent: float | None = Field(default=None, allow_inf_nan=False)
+    failure: Note = ""
+
+
+class CommandAcknowledged(_Message):
+    """A machine's answer to a command from its ``$command`` topic: applied (accepted) or
+    not (rejected, with why). Recorded once per sender and message id."""
+
+    type: Literal["command.acknowledged"]
+    command_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[^\x00]*$", description="The command's id."
+    )
+    status: Literal["accepted", "rejected"]
+    reason: Note = ""
+
+
 FloorMessage = Annotated[
     OperationStarted
     | OperationFinished
     | MachineStateChanged
     | MaterialConsumed
     | GoodsReceived
-    | Measurement,
+    | Measurement
+    | UnitScanned
+    | FieldReport
+    | CommandAcknowledged,
     Field(discriminator="type"),
 ]
 _ONE: TypeAdapter[FloorMessage] = TypeAdapter(FloorMessage)

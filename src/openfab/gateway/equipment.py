@@ -8,7 +8,7 @@ the same file the twin builds its machines from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -18,12 +18,28 @@ from openfab.twin.layout import PlantLayout, parse_layout, sample_layout
 
 
 @dataclass(frozen=True)
+class ParameterSpec:
+    """A process parameter's target and tolerance (its spec limits: target ± tolerance)."""
+
+    work_center: str
+    target: float
+    tolerance: float
+
+
+@dataclass(frozen=True)
 class EquipmentDirectory:
     paths: dict[str, EquipmentPath]
+    specs: dict[str, ParameterSpec] = field(default_factory=dict)
+    """Process parameter name → its spec, from the work centers' settings."""
 
     @classmethod
     def of(cls, layout: PlantLayout) -> EquipmentDirectory:
-        return cls({m: EquipmentPath.of(info.path) for m, info in layout.machines.items()})
+        specs = {
+            p.name: ParameterSpec(wc.code, p.setpoint, p.tolerance)
+            for wc in layout.work_centers.values()
+            for p in wc.parameters
+        }
+        return cls({m: EquipmentPath.of(info.path) for m, info in layout.machines.items()}, specs)
 
     @classmethod
     def load(cls, file: str | None = None) -> EquipmentDirectory:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from openfab.connect.store import TelemetryStore
@@ -35,6 +36,8 @@ from openfab.execution.schemas import (
 from openfab.execution.service import ExecutionService, FloorSession
 from openfab.execution.states import MachineState
 from openfab.gateway.contract import (
+    CommandAcknowledged,
+    FieldReport,
     FloorMessage,
     GoodsReceived,
     LotUse,
@@ -44,6 +47,7 @@ from openfab.gateway.contract import (
     OperationFinished,
     OperationStarted,
     Refusal,
+    UnitScanned,
     dump,
     parse,
 )
@@ -51,13 +55,17 @@ from openfab.gateway.equipment import EquipmentDirectory
 from openfab.gateway.orm import FloorDeadLetterRow
 from openfab.gateway.schemas import DeadLetterPublic, DeadLettersPublic, GatewayResult
 from openfab.identity.actor import PLANT_STAFF, Actor
+from openfab.lifecycle.schemas import FieldReportIn
+from openfab.lifecycle.service import LifecycleService
 from openfab.planning.mrp.schemas import GoodsReceipt, MoveCreate, MoveKind
 from openfab.planning.mrp.service import MaterialService
 from openfab.planning.schemas import DowntimeCreate
 from openfab.planning.service import PlanningService
+from openfab.quality.schemas import ScanReceived
+from openfab.quality.service import QualityService
 from openfab.store import Database
 from openfab.store.base import new_id
-from openfab.store.inbox import InboxRow
+from openfab.store.inbox import InboxRow, first_delivery
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
@@ -99,11 +107,15 @@ class Gateway:
         materials: MaterialService,
         planning: PlanningService,
         directory: EquipmentDirectory | None = None,
+        quality: QualityService | None = None,
+        lifecycle: LifecycleService | None = None,
     ) -> None:
         self.db = db
+        self.lifecycle = lifecycle
         self.execution = execution
         self.materials = materials
         self.planning = planning
+        self.quality = quality
         self.directory = directory or EquipmentDirectory.load()
         self.telemetry = TelemetryStore(db.engine)
 
@@ -152,7 +164,8 @@ class Gateway:
 
     def _apply(self, sent: Sequence[Sent], out: _Outcome) -> None:
         """Receipts first (an operation may draw the lot that just came), then states,
-        operations, line-side consumption and measurements."""
+        operations, line-side consumption, measurements and scans (a unit's scan may follow
+        the operation that made its serial, in one batch)."""
         for path, message in sent:
             if isinstance(message, GoodsReceived):
                 self._material(path, message, out)
@@ -161,10 +174,16 @@ class Gateway:
             (p, m) for p, m in sent if isinstance(m, OperationStarted | OperationFinished)
         ]
         measurements = [(p, m) for p, m in sent if isinstance(m, Measurement)]
+        consumptions = [(p, m) for p, m in sent if isinstance(m, MaterialConsumed)]
+        numbers = {m.work_order for _, m in [*operations, *consumptions] if m.work_order}
+        owners = self._owners(numbers) if numbers else {}  # one lookup for the batch
         self._machine_states(states, out)
-        self._operations(operations, out)
+        self._operations(operations, owners, out)
         self._measurements(measurements, out)
-        self._consumptions([(p, m) for p, m in sent if isinstance(m, MaterialConsumed)], out)
+        self._consumptions(consumptions, owners, out)
+        self._scans([(p, m) for p, m in sent if isinstance(m, UnitScanned)], out)
+        self._field_reports([(p, m) for p, m in sent if isinstance(m, FieldReport)], out)
+        self._acknowledgements([(p, m) for p, m in sent if isinstance(m, CommandAcknowledged)], out)
 
     # -- machine states ------------------------------------------------------------------------
     def _machine_states(
@@ -210,11 +229,11 @@ class Gateway:
     def _operations(
         self,
         sent: Sequence[tuple[EquipmentPath, OperationStarted | OperationFinished]],
+        owners: dict[str, tuple[str, str]],
         out: _Outcome,
     ) -> None:
         if not sent:
             return
-        owners = self._owners({m.work_order for _, m in sent})
         by_tenant: dict[str, list[tuple[EquipmentPath, OperationStarted | OperationFinished]]]
         by_tenant = defaultdict(list)
         for path, message in sent:
@@ -234,7 +253,11 @@ class Gateway:
         out: _Outcome,
     ) -> None:
         with self.execution.floor(ACTOR, tenant_id=tenant) as floor:
-            floor.prefetch({m.work_order for _, m in batch}, [key(p, m) for p, m in batch])
+            floor.prefetch(
+                {m.work_order for _, m in batch},
+                [key(p, m) for p, m in batch],
+                {(u.material, u.lot) for _, m in batch for u in m.materials},
+            )
             for path, message in batch:
                 refused_before = len(floor.refused)
                 applied = self._operation(floor, path, message)
@@ -283,19 +306,27 @@ class Gateway:
                     return
                 order_id = owner[1]
             kind = MoveKind.RECEIVE if isinstance(message, GoodsReceived) else MoveKind.ISSUE
-            moves = [_move(kind, message.lot, order_id, f"{path.machine}: {message.type}")]
+            move = _move(kind, message.lot, order_id, f"{path.machine}: {message.type}")
+            if isinstance(message, GoodsReceived) and message.supplier:
+                move = move.model_copy(update={"supplier": message.supplier})
+            moves = [move]
             self._book(path, message, moves, out=out)
         except OpenFabError as exc:
             out.refuse(path, message, _code(exc), exc.detail)
 
     def _consumptions(
-        self, sent: Sequence[tuple[EquipmentPath, MaterialConsumed]], out: _Outcome
+        self,
+        sent: Sequence[tuple[EquipmentPath, MaterialConsumed]],
+        owners: dict[str, tuple[str, str]],
+        out: _Outcome,
     ) -> None:
         """Line-side issues of a batch in one transaction; when any is refused, each again
         on its own so only the bad ones are dead-lettered."""
         if not sent:
             return
-        owners = self._owners({m.work_order for _, m in sent if m.work_order})
+        late = {m.work_order for _, m in sent if m.work_order and m.work_order not in owners}
+        if late:  # made by this batch's operations (a make-up for scrap), or unknown
+            owners = owners | self._owners(late)
         keyed: list[tuple[str, MoveCreate]] = []
         for path, message in sent:
             owner = owners.get(message.work_order) if message.work_order else None
@@ -354,6 +385,92 @@ class Gateway:
         new = self.telemetry.write(readings)
         out.applied += new
         out.duplicates += len(readings) - new
+
+    def _scans(self, sent: Sequence[tuple[EquipmentPath, UnitScanned]], out: _Outcome) -> None:
+        if not sent:
+            return
+        if self.quality is None:
+            for path, message in sent:
+                out.refuse(path, message, "unsupported", "this gateway inspects no scans")
+            return
+        received = {key(path, m): (path, m) for path, m in sent}
+        scans = [
+            ScanReceived(
+                message_key=k,
+                serial=m.serial,
+                work_order=m.work_order,
+                machine=path.machine,
+                at=m.at,
+                image=m.image,
+                height=m.height,
+                height_um_per_count=m.height_um_per_count,
+                height_offset_um=m.height_offset_um,
+            )
+            for k, (path, m) in received.items()
+        ]
+        new, refused = self.quality.record_scans(ACTOR, scans)
+        for scan, exc in refused:
+            path, message = received[scan.message_key]
+            out.refuse(path, message, _code(exc), exc.detail)
+        out.applied += new
+        out.duplicates += len(scans) - new - len(refused)
+
+    def _field_reports(
+        self, sent: Sequence[tuple[EquipmentPath, FieldReport]], out: _Outcome
+    ) -> None:
+        """Each report on its own (one unit's refusal never blocks another's); the report id
+        is the sender-scoped message id, so a redelivery is a duplicate."""
+        for path, m in sent:
+            if self.lifecycle is None:
+                out.refuse(path, m, "unsupported", "this gateway takes no field reports")
+                continue
+            try:
+                report = FieldReportIn(
+                    report_id=key(path, m)[:64],
+                    serial=m.serial,
+                    at=m.at,
+                    cycles=m.cycles,
+                    temperature_c=m.temperature_c,
+                    capacity_ah=m.capacity_ah,
+                    soh_percent=m.soh_percent,
+                    failure=m.failure,
+                )
+                stored = self.lifecycle.report(ACTOR, report, tenant=m.brand)
+            except ValidationError as exc:
+                out.refuse(path, m, "invalid", str(exc.errors()[0]["msg"])[:300])
+                continue
+            except OpenFabError as exc:
+                problems = "; ".join(str(p) for p in exc.problems)
+                out.refuse(
+                    path, m, _code(exc), f"{exc.detail}: {problems}" if problems else exc.detail
+                )
+                continue
+            if stored.duplicate:
+                out.duplicates += 1
+            else:
+                out.applied += 1
+
+    def _acknowledgements(
+        self, sent: Sequence[tuple[EquipmentPath, CommandAcknowledged]], out: _Outcome
+    ) -> None:
+        """A machine's answer to a command becomes ``machine.command_acknowledged`` on the
+        command's id, once per sender and message id (the inbox key)."""
+        if not sent:
+            return
+        with self.db.unit(Scope.plant(), actor=ACTOR.name) as uow:
+            for path, m in sent:
+                if not first_delivery(uow, key(path, m), "command.acknowledged"):
+                    out.duplicates += 1
+                    continue
+                payload = {
+                    "machine": path.machine,
+                    "command_id": m.command_id,
+                    "status": m.status,
+                    "reason": m.reason,
+                    "at": m.at.isoformat(),
+                }
+                uow.record("machine.command_acknowledged", "command", m.command_id, payload)
+                out.applied += 1
 
     # -- dead letters --------------------------------------------------------------------------
     def _dead_letter(

@@ -164,7 +164,7 @@ class VirtualCell:
 
 
 def _parameters(design: Mapping[str, float]) -> Any:
-    import pybamm  # type: ignore[import-untyped]
+    import pybamm
 
     values = pybamm.ParameterValues("Chen2020")
     values.update({VARIABLES[k].pybamm: v * VARIABLES[k].scale for k, v in design.items()})

@@ -52,7 +52,7 @@ def check_experiments(study: Study, experiments: Sequence[Experiment]) -> None:
     number for every measured property."""
     found = ProblemCollector()
     for row, exp in enumerate(experiments, start=1):
-        _check_design(found, study, exp.design, f"row {row}")
+        check_design(found, study, exp.design, f"row {row}")
         if exp.failed:
             continue
         for prop in study.properties:
@@ -68,9 +68,10 @@ def check_experiments(study: Study, experiments: Sequence[Experiment]) -> None:
     found.raise_if_any("the results are invalid")
 
 
-def _check_design(
+def check_design(
     found: ProblemCollector, study: Study, design: Mapping[str, Value], loc: str
 ) -> None:
+    """Each parameter of ``design`` present and inside the study's space (into ``found``)."""
     for p in study.space.parameters:
         value = design.get(p.name)
         if value is None or value == "":

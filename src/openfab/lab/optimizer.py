@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy.stats import norm  # type: ignore[import-untyped]
+from scipy.stats import norm
 
 from openfab.errors import InvalidInput, Problem
 from openfab.lab.experiments import Experiment, check_experiments
@@ -281,7 +281,7 @@ class Optimizer:
                 (con.lower - pred.mean) / pred.std
             )
         if 0 < label.sum() < len(label):
-            from sklearn.ensemble import RandomForestClassifier  # type: ignore[import-untyped]
+            from sklearn.ensemble import RandomForestClassifier
 
             clf = RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1)
             clf.fit(x_all, label)

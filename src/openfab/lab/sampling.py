@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy.stats import qmc  # type: ignore[import-untyped]
+from scipy.stats import qmc
 
 from openfab.lab.space import TOL, DesignSpace, extreme_point
 

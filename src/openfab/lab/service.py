@@ -19,6 +19,7 @@ from openfab.errors import Conflict, InvalidInput, NotFound, Problem, ProblemCol
 from openfab.identity.actor import Actor, Role
 from openfab.lab.experiments import (
     Experiment,
+    check_design,
     check_experiments,
     design_key,
     read_results_csv,
@@ -72,6 +73,33 @@ class LabService:
             uow.session.flush()
             uow.record("lab.study_created", "lab_study", row.id, {"name": study.name})
             return self._detail(row, Counter())
+
+    def update_study(self, actor: Actor, study_id: str, data: StudyCreate) -> StudyDetail:
+        """A study's new document (a widened range, a new objective, a better name). The
+        runs already recorded must still fit it — each one that would not is named — so
+        no result is silently orphaned; a run's measurement for a new objective is
+        simply not there yet (record it, or the run counts as incomplete)."""
+        actor.require(*LAB_WRITERS)
+        study = parse_study(data.definition)
+        document = study_to_dict(study)
+        with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
+            row = self._study(uow, study_id)
+            clash = uow.session.scalar(
+                select(StudyRow).where(StudyRow.name == study.name, StudyRow.id != study_id)
+            )
+            if clash is not None:
+                raise Conflict(f"study {study.name!r} already exists")
+            found = ProblemCollector()
+            for run in self._experiment_rows(uow, study_id):
+                check_design(found, study, run.design, f"runs.{run.seq}")
+                _check_range(found, study, run.design, f"runs.{run.seq}")
+            found.raise_if_any("recorded runs do not fit the changed study")
+            before = row.name
+            row.name, row.definition = study.name, document
+            uow.record(
+                "lab.study_updated", "lab_study", row.id, {"name": study.name, "was": before}
+            )
+            return self._detail(row, self._counts(uow).get(row.id, Counter()))
 
     def list_studies(self, actor: Actor) -> StudiesPublic:
         actor.require(*LAB_READERS)
@@ -367,6 +395,20 @@ def _experiment(study: Study, data: ExperimentIn) -> Experiment:
             value = float(design[p.name])
             design[p.name] = int(value) if value.is_integer() else value
     return Experiment(design, results, data.status == "failed", data.note)
+
+
+def _check_range(found: ProblemCollector, study: Study, design: dict[str, Any], loc: str) -> None:
+    """A recorded run's numbers inside the (changed) study's ranges."""
+    for p in study.space.parameters:
+        value = design.get(p.name)
+        if p.kind == "categorical" or not isinstance(value, int | float):
+            continue
+        if not p.low <= value <= p.high:
+            found.add(
+                f"{loc}.{p.name}",
+                f"{_short(value)} is outside [{_short(p.low)}, {_short(p.high)}]",
+                "out_of_range",
+            )
 
 
 def _short(value: Any) -> str:

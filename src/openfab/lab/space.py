@@ -272,7 +272,7 @@ def _check_feasible(space: DesignSpace) -> None:
 def extreme_point(space: DesignSpace, objective: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """A feasible encoded point minimising ``objective`` (a vertex of the constrained box),
     or None when no point meets the bounds and constraints together."""
-    from scipy.optimize import linprog  # type: ignore[import-untyped]
+    from scipy.optimize import linprog
 
     equalities, inequalities = space.encoded_constraints()
     dim = space.dim

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import torch
 from numpy.typing import NDArray
-from scipy.stats import norm  # type: ignore[import-untyped]
+from scipy.stats import norm
 
 from openfab.errors import InvalidInput, Problem
 from openfab.lab.space import DesignSpace
@@ -99,7 +99,7 @@ class GaussianProcess:
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
         from botorch.models.transforms.outcome import Standardize
-        from gpytorch.mlls import ExactMarginalLogLikelihood  # type: ignore[import-untyped]
+        from gpytorch.mlls import ExactMarginalLogLikelihood
 
         torch.manual_seed(seed)
         tx = torch.as_tensor(x, dtype=torch.double)
@@ -165,7 +165,7 @@ class Ensemble:
     kind: ModelKind = "ensemble"
 
     def __init__(self, space: DesignSpace, x: Array, y: Array, *, seed: int = 0) -> None:
-        from sklearn.ensemble import RandomForestRegressor  # type: ignore[import-untyped]
+        from sklearn.ensemble import RandomForestRegressor
 
         self.space = space
         features = self._features(x)

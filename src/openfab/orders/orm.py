@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from openfab.orders.schemas import ADDRESS_MAX
 from openfab.store.base import Base, TenantOwned, Timestamped, new_id
 from openfab.store.types import Money, utcnow
 
@@ -34,6 +35,10 @@ class SalesOrderRow(TenantOwned, Timestamped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     promise_date: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), index=True)
+    express: Mapped[bool] = mapped_column(default=False)
+    """A rush order: a surcharge for a shorter promise and priority in the plan."""
+    delivery_address: Mapped[str | None] = mapped_column(String(ADDRESS_MAX), default=None)
+    """Where the order is delivered (one line; None: not given, e.g. an order over REST)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -48,3 +53,5 @@ class OrderLoadRow(Base):
     )
     work_center: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     minutes: Mapped[float] = mapped_column(Float)
+    express: Mapped[bool] = mapped_column(default=False)
+    """The order is express: its load is all an express promise queues behind."""

@@ -1,35 +1,52 @@
 """The order service: place a configured order, cancel it, move it along, track it.
 
 Placing an order configures it against the product's current revision (every violated rule
-named, nothing written when invalid), prices it, estimates a capacity-aware promise date and
-writes the order, its capacity load and its event in one transaction.
+named, nothing written when invalid), prices it (an express order pays a surcharge, its own
+line of the price breakdown), quotes a promise date by the desk's :class:`PromisePolicy`
+(capacity-aware by default; express: with priority) and writes the order, its capacity load
+and its event in one transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, func, select
 
 from openfab.catalog.configurator import ConfiguredProduct
+from openfab.catalog.results import PriceLine
 from openfab.catalog.service import CatalogService, PlantReference, ProductHandle
 from openfab.errors import Conflict, Forbidden, NotFound, Problem
 from openfab.identity.actor import SCHEDULERS, Actor, Role, without_people
+from openfab.orders.book import Delta, OpenBook, order_needs, stage
 from openfab.orders.orm import OrderLoadRow, SalesOrderRow
-from openfab.orders.promise import CapacityView, estimate_promise
+from openfab.orders.promise import (
+    CapacityView,
+    MaterialSupply,
+    PromisePolicy,
+    material_wait_days,
+    quote_promise,
+)
 from openfab.orders.schemas import (
     OrderCreate,
     OrderDetail,
     OrderPublic,
+    OrderRecord,
+    OrdersFound,
     OrdersPublic,
     OrderStep,
     OrderTracking,
     OrderTransition,
+    PromiseChange,
 )
+from openfab.orders.search import OrderQuery, filtered, summary
+from openfab.orders.search import search as find_orders
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus, check_transition
 from openfab.store import Database, EventRecord, UnitOfWork
 from openfab.store.tenancy import Scope
@@ -38,6 +55,10 @@ from openfab.store.types import utcnow
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 ORDER_EVENTS = ("order.placed", "order.status_changed")
+PROMISE_EVENTS = ("order.placed", "order.status_changed", "order.promise_changed")
+EXPRESS_SURCHARGE = Decimal("0.15")
+"""An express order's surcharge, a share of the configured price (the plant's default)."""
+CENT = Decimal("0.01")
 
 
 def routing_load(configured: ConfiguredProduct, quantity: int) -> dict[str, float]:
@@ -67,17 +88,65 @@ def _require_orderable(handle: ProductHandle) -> None:
         )
 
 
+def with_express_surcharge(configured: ConfiguredProduct, rate: Decimal) -> ConfiguredProduct:
+    """The configuration priced as express: ``rate`` × its price on top, as its own line."""
+    surcharge = (configured.price * rate).quantize(CENT)
+    line = PriceLine("express", f"Express surcharge ({rate * 100:g} %)", surcharge)
+    return dataclasses.replace(
+        configured,
+        price=configured.price + surcharge,
+        price_breakdown=(*configured.price_breakdown, line),
+    )
+
+
 def wait_days(configured: ConfiguredProduct) -> int:
-    """Days before production can start: the product's and its options' lead times. Material
-    availability joins once material planning knows the stock."""
+    """Days before production can start when nothing is known of the stock: the product's
+    and its options' lead times."""
     return configured.lead_time_days
 
 
+MaterialReader = Callable[[Collection[str], UnitOfWork | None], Mapping[str, MaterialSupply]]
+"""Free stock and resupply lead time of materials (``MaterialService.available``), read in
+the given unit of work (or its own when None)."""
+
+
+def bom_needs(configured: ConfiguredProduct, quantity: int) -> dict[str, tuple[Decimal, str]]:
+    """The order's whole material quantities ``{material: (quantity, unit)}``."""
+    needs: dict[str, tuple[Decimal, str]] = {}
+    for line in configured.bom:
+        so_far = needs.get(line.material, (Decimal(0), line.unit))[0]
+        needs[line.material] = (so_far + line.quantity * quantity, line.unit)
+    return needs
+
+
 class OrderService:
-    def __init__(self, db: Database, catalog: CatalogService) -> None:
+    """``promise_policy``: how promise dates are quoted (default: capacity-aware);
+    ``express_surcharge``: the share of the price an express order pays on top;
+    ``material_supply``: the stores' free stock and lead times, for available-to-promise
+    (None: the product's quoted lead times stand for material, as without stock records)."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: CatalogService,
+        *,
+        promise_policy: PromisePolicy | None = None,
+        express_surcharge: Decimal = EXPRESS_SURCHARGE,
+        material_supply: MaterialReader | None = None,
+    ) -> None:
+        if express_surcharge < 0:
+            raise ValueError(f"express surcharge must be >= 0, got {express_surcharge}")
         self.db = db
         self.catalog = catalog
+        self.promise_policy = promise_policy or PromisePolicy()
+        self.express_surcharge = express_surcharge
         self._reference: PlantReference | None = None
+        self.material_supply = material_supply
+        self.book = OpenBook.of(db)
+
+    def set_promise_policy(self, policy: PromisePolicy) -> None:
+        """Quote orders placed from now on by ``policy`` (placed orders keep their dates)."""
+        self.promise_policy = policy
 
     def reference(self) -> PlantReference:
         if self._reference is None:
@@ -87,17 +156,23 @@ class OrderService:
     # -- commands --------------------------------------------------------------------------
     def place(self, actor: Actor, data: OrderCreate) -> OrderDetail:
         actor.require(Role.CUSTOMER, Role.PLANNER, Role.ADMIN)
+        capacity, open_needs = self._capacity()
         with self.db.unit(Scope.tenant(actor.require_tenant()), actor=actor.name) as uow:
             handle = self.catalog.handle_in(uow, data.product)
             _require_orderable(handle)
             configured = handle.configurator.configure(data.choices)
+            if data.express:
+                configured = with_express_surcharge(configured, self.express_surcharge)
             load = routing_load(configured, data.quantity)
+            needs = bom_needs(configured, data.quantity)
             document = configured.to_dict()
-            promise = estimate_promise(
+            promise = quote_promise(
                 now=utcnow(),
                 load=load,
-                capacity=self._capacity(uow),
-                material_days=wait_days(configured),
+                capacity=capacity,
+                material_days=self._material_days(uow, configured, needs, open_needs),
+                express=data.express,
+                policy=self.promise_policy,
             )
             row = SalesOrderRow(
                 number=f"SO-{uuid.uuid4().hex[:10].upper()}",
@@ -112,12 +187,17 @@ class OrderService:
                 currency=configured.currency,
                 promise_date=promise.promise_date,
                 status=OrderStatus.RECEIVED,
+                express=data.express,
+                delivery_address=(data.delivery_address or "").strip() or None,
             )
             uow.session.add(row)
             uow.session.flush()
             uow.session.add_all(
-                OrderLoadRow(order_id=row.id, work_center=wc, minutes=m) for wc, m in load.items()
+                OrderLoadRow(order_id=row.id, work_center=wc, minutes=m, express=data.express)
+                for wc, m in load.items()
             )
+            loads = tuple((wc, data.express, m) for wc, m in load.items())
+            stage(uow.session, Delta(loads, order_needs(document, data.quantity), 1))
             uow.record(
                 "order.placed",
                 "sales_order",
@@ -131,6 +211,8 @@ class OrderService:
                     "total_price": str(row.total_price),
                     "promise_date": row.promise_date.isoformat(),
                     "bottleneck": promise.bottleneck,
+                    "quote": promise.quote,
+                    "express": row.express,
                     "status": row.status,
                 },
             )
@@ -174,6 +256,10 @@ class OrderService:
                 ).all()
             for load in loads:
                 uow.session.delete(load)
+            if current in OPEN_FOR_CAPACITY:  # the open-order book forgets it on commit
+                released = tuple((r.work_center, bool(r.express), r.minutes) for r in loads)
+                needs = order_needs(order.configured or {}, order.quantity)
+                stage(uow.session, Delta(released, needs, -1))
         uow.record(
             "order.status_changed",
             "sales_order",
@@ -181,6 +267,7 @@ class OrderService:
             {
                 **(details or {}),
                 "number": order.number,
+                "express": bool(order.express),
                 "from": current,
                 "to": target,
                 "note": note,
@@ -213,6 +300,34 @@ class OrderService:
             ).all()
             data = [_for_reader(OrderPublic.model_validate(r), actor) for r in rows]
             return OrdersPublic(data=data, count=count)
+
+    def search(self, actor: Actor, query: OrderQuery) -> OrdersFound:
+        """Orders matching ``query`` that ``actor`` may see, newest first, a page at a time
+        (see :mod:`openfab.orders.search`)."""
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            return find_orders(u, actor, query, utcnow())
+
+    def record(self, actor: Actor, ref: str) -> OrderRecord:
+        """One order (by id or number) with whom it is for, its steps and every promise it
+        was given, from the event log: the staff's order page."""
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            row = self._get(u, actor, ref)
+            found, name, mail, brand = u.session.execute(
+                filtered(OrderQuery(), actor, utcnow()).where(SalesOrderRow.id == row.id)
+            ).one()
+            order = summary(found, name, mail, brand, actor, utcnow())
+            events = u.session.scalars(
+                select(EventRecord)
+                .where(EventRecord.entity_id == row.id, EventRecord.type.in_(PROMISE_EVENTS))
+                .order_by(EventRecord.seq)
+            ).all()
+            steps = _steps([e for e in events if e.type in ORDER_EVENTS], actor)
+            return OrderRecord(
+                order=order,
+                configured=row.configured or {},
+                steps=steps,
+                promises=_promises(events),
+            )
 
     def track(self, actor: Actor, order_id: str) -> OrderTracking:
         """The order and every step it went through, with times, from the event log."""
@@ -268,16 +383,22 @@ class OrderService:
         with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
             return tuple(Shipment(*row) for row in u.session.execute(query))
 
-    def preview_promise(self, configured: ConfiguredProduct, quantity: int) -> datetime:
-        """The promise date an order of this configuration would get now: the same estimate
-        as :meth:`place`, against the whole plant's open load (so no tenant data leaves)."""
-        with self.db.unit(Scope.plant(), actor="system:orders", readonly=True) as uow:
-            capacity = self._capacity(uow)
-        promise = estimate_promise(
+    def preview_promise(
+        self, configured: ConfiguredProduct, quantity: int, *, express: bool = False
+    ) -> datetime:
+        """The promise date an order of this configuration would get now: the same quote
+        as :meth:`place`, against the whole plant's open load and stock (so no tenant data
+        leaves)."""
+        capacity, open_needs = self._capacity()
+        needs = bom_needs(configured, quantity)
+        material_days = self._material_days(None, configured, needs, open_needs)
+        promise = quote_promise(
             now=utcnow(),
             load=routing_load(configured, quantity),
             capacity=capacity,
-            material_days=wait_days(configured),
+            material_days=material_days,
+            express=express,
+            policy=self.promise_policy,
         )
         return promise.promise_date
 
@@ -298,21 +419,36 @@ class OrderService:
             raise NotFound(f"order {order_id!r} not found")
         return row
 
-    def _capacity(self, uow: UnitOfWork) -> CapacityView:
-        """Plant-wide open load (all tenants share the machines) against daily capacity."""
-        open_load = {
-            wc: float(m)
-            for wc, m in uow.session.execute(
-                select(OrderLoadRow.work_center, func.sum(OrderLoadRow.minutes)).group_by(
-                    OrderLoadRow.work_center
-                )
-            ).all()
-        }
+    def _capacity(self) -> tuple[CapacityView, dict[tuple[str, str], Decimal]]:
+        """Plant-wide open load (all tenants share the machines) against daily capacity,
+        the express orders' part of it, and what open orders need of each material
+        ``{(material, unit): quantity}`` — from the open-order book, not a query."""
+        open_load, express_load, open_needs = self.book.totals()
         per_day = {
             wc.code: wc.machines * wc.hours_per_day * 60
             for wc in self.reference().work_centers.values()
         }
-        return CapacityView(minutes_per_day=per_day, open_load=open_load)
+        view = CapacityView(minutes_per_day=per_day, open_load=open_load, express_load=express_load)
+        return view, open_needs
+
+    def _material_days(
+        self,
+        uow: UnitOfWork | None,
+        configured: ConfiguredProduct,
+        needs: Mapping[str, tuple[Decimal, str]],
+        open_needs: Mapping[tuple[str, str], Decimal],
+    ) -> int:
+        """Available-to-promise: the stores' free stock less what open orders need, against
+        this order's needs (:func:`~openfab.orders.promise.material_wait_days`)."""
+        if self.material_supply is None:
+            return wait_days(configured)
+        supply = {
+            material: dataclasses.replace(
+                known, available=known.available - open_needs.get((material, known.unit), 0)
+            )
+            for material, known in self.material_supply(list(needs), uow).items()
+        }
+        return material_wait_days(needs, supply, wait_days(configured))
 
 
 def _steps(events: Iterable[EventRecord], reader: Actor) -> list[OrderStep]:
@@ -323,6 +459,26 @@ def _steps(events: Iterable[EventRecord], reader: Actor) -> list[OrderStep]:
         note = without_people(e.payload.get("note", ""), reader)
         steps.append(OrderStep(status=status, at=e.occurred_at, actor=who, note=note))
     return steps
+
+
+def _promises(events: Iterable[EventRecord]) -> list[PromiseChange]:
+    """Every promise date the order was given, oldest first: quoted when placed, then each
+    plan's (the event carries the one it replaced)."""
+    changes = []
+    for e in events:
+        promise = e.payload.get("promise_date")
+        if not promise:
+            continue
+        previous = e.payload.get("previous_promise_date")
+        changes.append(
+            PromiseChange(
+                at=e.occurred_at,
+                promise_date=datetime.fromisoformat(str(promise)),
+                previous=datetime.fromisoformat(str(previous)) if previous else None,
+                event_seq=e.seq,
+            )
+        )
+    return changes
 
 
 Public = TypeVar("Public", bound=OrderPublic)

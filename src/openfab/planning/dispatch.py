@@ -102,10 +102,11 @@ def dispatch(
         release(i)
     options: dict[int, Option] = {}
     holders: list[set[int]] = [set() for _ in range(c.num_machines)]  # ops whose option uses m
+    modes = _ModeCache(c, state)
     while ready:
         for i in ready:
             if i not in options:
-                options[i] = option = _best_mode(c, state, i, ready_at[i])
+                options[i] = option = modes.best(i, ready_at[i])
                 holders[c.modes[i][option[2]][0]].add(i)
         finish = min(options.values())
         limit = finish[0] if active else min(o[1] for o in options.values()) + 1
@@ -117,6 +118,7 @@ def dispatch(
         ready.remove(pick)
         release(pick)
         machine = c.modes[pick][mode][0]
+        modes.changed(machine)
         for i in holders[machine]:
             options.pop(i, None)  # its chosen machine got busier: recompute
         holders[machine].clear()
@@ -137,19 +139,36 @@ def _initial_state(c: Compiled, pins: dict[int, Pin]) -> _State:
     return _State([0] * c.num_machines, [-1] * c.num_machines, blocked, start, mode)
 
 
-def _best_mode(c: Compiled, state: _State, i: int, ready_at: int) -> Option:
-    """(finish, start, mode, setup) of the earliest-finishing mode, appended to its machine."""
-    best: Option | None = None
-    for k, (m, d) in enumerate(c.modes[i]):
-        setup = c.setup_time(m, state.last[m], i)
-        earliest = max(ready_at, state.free_at[m] + setup)
-        if best is not None and (earliest + d, earliest) >= best[:2]:
-            continue  # cannot beat the best even before its calendar is looked at
-        start = earliest_fit(state.blocked[m], earliest, d)
-        if best is None or (start + d, start) < best[:2]:
-            best = (start + d, start, k, setup)
-    assert best is not None
-    return best
+class _ModeCache:
+    """Each ready operation's placement per mode (appended to the machine's work), redone
+    only for machines something was placed on since: the plant's operations have up to
+    twenty machines to choose from, and most placements leave most of them as they were."""
+
+    def __init__(self, c: Compiled, state: _State) -> None:
+        self.c, self.state = c, state
+        self.version = [0] * c.num_machines
+        self.options: dict[int, list[Option]] = {}
+        self.seen: dict[int, list[int]] = {}
+
+    def changed(self, machine: int) -> None:
+        self.version[machine] += 1
+
+    def best(self, i: int, ready_at: int) -> Option:
+        """(finish, start, mode, setup) of the earliest-finishing mode (then earliest start,
+        then lowest mode index)."""
+        c, state, version = self.c, self.state, self.version
+        modes = c.modes[i]
+        options, seen = self.options.get(i), self.seen.get(i)
+        if options is None or seen is None:
+            options = self.options[i] = [(0, 0, 0, 0)] * len(modes)
+            seen = self.seen[i] = [-1] * len(modes)
+        for k, (m, d) in enumerate(modes):
+            if seen[k] == version[m]:
+                continue
+            setup = c.setup_time(m, state.last[m], i)
+            start = earliest_fit(state.blocked[m], max(ready_at, state.free_at[m] + setup), d)
+            options[k], seen[k] = (start + d, start, k, setup), version[m]
+        return min(options)
 
 
 def _place(c: Compiled, state: _State, i: int, start: int, mode: int) -> None:

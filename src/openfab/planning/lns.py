@@ -68,12 +68,19 @@ def improve(
     workers: int,
     work_limit: float,
     max_rounds: int | None = None,
+    patience: float | None = None,
 ) -> None:
-    """Run LNS rounds until ``deadline`` (``time.monotonic()``), the bound, or ``max_rounds``."""
+    """Run LNS rounds until ``deadline`` (``time.monotonic()``), the bound, or ``max_rounds``;
+    with ``patience``, also once that many seconds pass without an improvement (on the
+    re-planner's problems most rounds find nothing: waiting for the deadline costs time and
+    rarely pays)."""
     rng = random.Random(seed)
+    improved_at = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while search.value > search.lower_bound:
             if max_rounds is not None and search.rounds >= max_rounds:
+                return
+            if patience is not None and time.monotonic() - improved_at > patience:
                 return
             jobs = []
             for k in range(workers):
@@ -86,6 +93,8 @@ def improve(
             left = deadline - time.monotonic()
             if left < 0.02:
                 return
+            if patience is not None:  # a round that finds nothing ends the search
+                left = min(left, max(0.05, patience))
             outcomes = list(
                 pool.map(
                     lambda job, s, limit: cpsat.run(
@@ -101,7 +110,8 @@ def improve(
                     [left] * len(jobs),
                 )
             )
-            _absorb(search, [j[0] for j in jobs], outcomes)
+            if _absorb(search, [j[0] for j in jobs], outcomes):
+                improved_at = time.monotonic()
 
 
 def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat.Built]:
@@ -118,7 +128,8 @@ def _sub_problem(search: Search, rng: random.Random, k: int) -> tuple[str, cpsat
     return kind, cpsat.build(search.c, spec)
 
 
-def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> None:
+def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> bool:
+    """Keep the round's best schedule when it is no worse; True when it is better."""
     search.rounds += 1
     best: tuple[int, int, Solution] | None = None
     for kind, outcome in zip(kinds, outcomes, strict=True):
@@ -131,10 +142,12 @@ def _absorb(search: Search, kinds: list[str], outcomes: list[cpsat.Outcome]) -> 
         candidate = (value, secondary_of(search.c, outcome.solution), outcome.solution)
         if best is None or candidate[:2] < best[:2]:
             best = candidate
-    if best is not None and best[0] <= search.value:
-        if best[0] < search.value:
-            search.improvements += 1
-        search.value, search.secondary, search.best = best
+    if best is None or best[0] > search.value:
+        return False
+    better = best[0] < search.value
+    search.improvements += better
+    search.value, search.secondary, search.best = best
+    return better
 
 
 def _machines(c: Compiled, sol: Solution, rng: random.Random, size: float) -> set[int]:

@@ -17,6 +17,10 @@ from typing import Literal
 from openfab.errors import ProblemCollector
 
 ObjectiveName = Literal["makespan", "tardiness", "mix", "lead-time"]
+STANDARD_WEIGHT = 1
+EXPRESS_WEIGHT = 10
+"""The tardiness (and flow-time) weight of an express (rush) order: late by one minute, it
+costs as much as ten standard orders late by one minute each."""
 
 
 @dataclass(frozen=True)

@@ -92,13 +92,16 @@ def reschedule(
     objective: ObjectiveName | Objective = "makespan",
     workers: int = 2,
     work_limit: float | None = None,
+    patience: float | None = None,
 ) -> Schedule:
     """A repaired schedule for ``problem`` after ``events`` (see module docstring).
 
     ``previous`` is the schedule in force; ``now`` the current minute. The returned
-    schedule's ``moved`` counts operations whose start or machine changed.
+    schedule's ``moved`` counts operations whose start or machine changed. ``patience``
+    (seconds) ends the search early once it stops finding better schedules.
     """
-    budget = Budget(time.monotonic() + time_limit - reserve(time_limit), work_limit, seed, workers)
+    deadline = time.monotonic() + time_limit - reserve(time_limit)
+    budget = Budget(deadline, work_limit, seed, workers, patience)
     c = prepare(apply_events(problem, events))
     _forget_past_blocks(c, now)
     old = _previous_placement(c, previous)

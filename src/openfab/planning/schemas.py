@@ -98,3 +98,46 @@ class DowntimeChange(RequestModel):
         if self.cancel == (self.end_at is not None):
             raise ValueError("give either a new end_at or cancel=true")
         return self
+
+
+class WindowBar(GanttBar):
+    """A planned operation in a time window, with what a planner marks on it."""
+
+    tenant_id: str
+    product: str
+    promise_date: datetime
+    late: bool = Field(description="The order's promise has passed and it is not finished")
+    at_risk: bool = Field(description="The plan finishes the order after its promise")
+
+
+class GanttWindow(BaseModel):
+    """The plan in force between ``start`` and ``end`` (the caller's orders only)."""
+
+    run: ScheduleRunPublic | None
+    start: datetime
+    end: datetime
+    bars: list[WindowBar]
+    downtime: list[DowntimePublic]
+
+
+class MovedOperation(BaseModel):
+    order_number: str
+    sequence: int
+    machine_before: str
+    machine_after: str
+    start_before: datetime
+    start_after: datetime
+
+    @property
+    def shift_minutes(self) -> int:
+        return round((self.start_after - self.start_before).total_seconds() / 60)
+
+
+class MoveSummary(BaseModel):
+    """A planner's move of one operation and the re-plan around it: what moved."""
+
+    plan: PlanSummary
+    moved: list[MovedOperation]
+    promise_changes: list[tuple[str, datetime, datetime]] = Field(
+        description="(order number, promise before, promise after) of each changed promise"
+    )

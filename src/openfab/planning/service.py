@@ -8,14 +8,16 @@ received orders to Planned, all in one transaction with their events.
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections import defaultdict
+from bisect import bisect_left
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from openfab.catalog.service import CatalogService
 from openfab.errors import InvalidInput, NotFound, OpenFabError, Problem
@@ -30,7 +32,7 @@ from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.service import OrderService
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
-from openfab.planning.model import ObjectiveName, ProblemData
+from openfab.planning.model import EXPRESS_WEIGHT, STANDARD_WEIGHT, ObjectiveName, ProblemData
 from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
 from openfab.planning.reschedule import reschedule
 from openfab.planning.schedule import Schedule, ScheduledOperation
@@ -41,8 +43,12 @@ from openfab.planning.schemas import (
     GanttBar,
     GanttPublic,
     GanttRow,
+    GanttWindow,
+    MovedOperation,
+    MoveSummary,
     PlanSummary,
     ScheduleRunPublic,
+    WindowBar,
 )
 from openfab.planning.shopfloor import (
     PlanningOrder,
@@ -58,11 +64,14 @@ from openfab.planning.shopfloor import (
 )
 from openfab.planning.solver import solve
 from openfab.store import Database, UnitOfWork
+from openfab.store.base import new_id
+from openfab.store.events import EventRecord
 from openfab.store.inbox import first_delivery
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
 PLANNABLE = tuple(OPEN_FOR_CAPACITY)
+WINDOW_CACHE = 64  # plans' built operations kept (per run, newest event, filters, reader)
 MAX_DOWNTIME = timedelta(days=14)
 """The longest window one report may book (a longer stop is booked again, deliberately)."""
 MAX_DOWNTIME_AHEAD = timedelta(days=180)
@@ -72,6 +81,10 @@ OBJECTIVE: ObjectiveName = "lead-time"
 re-plan may push any order back as long as the last one ends no later."""
 """Operations planned to start this soon stay put when re-planning: their material is
 staged and their machine is being set up."""
+PATIENCE = 0.25
+"""Share of the time limit the search may go without a better plan before it stops: on
+the plant's re-plans (hundreds of short orders) the repaired plan is usually optimal or
+within a few units of the best found, and later rounds rarely pay."""
 
 
 @dataclass(frozen=True)
@@ -117,20 +130,22 @@ def _scheduled(
     op: ScheduledOperation,
     sequence: int,
     origin: datetime,
-) -> ScheduledOperationRow:
-    """One planned operation as stored, under its order's tenant (for the tenant's Gantt)."""
-    return ScheduledOperationRow(
-        tenant_id=order.tenant_id,
-        run_id=run.id,
-        order_id=order.id,
-        order_number=order.number,
-        sequence=sequence,
-        work_center=work_center_of(op.machine),
-        machine=op.machine,
-        start_at=at(origin, op.start),
-        end_at=at(origin, op.end),
-        reason=str(op.reason or "")[:200],
-    )
+) -> dict[str, Any]:
+    """One planned operation as stored, under its order's tenant (for the tenant's Gantt):
+    the values of its ``ScheduledOperationRow``, for one bulk insert of the plan."""
+    return {
+        "id": new_id(),
+        "tenant_id": order.tenant_id,
+        "run_id": run.id,
+        "order_id": order.id,
+        "order_number": order.number,
+        "sequence": sequence,
+        "work_center": work_center_of(op.machine),
+        "machine": op.machine,
+        "start_at": at(origin, op.start),
+        "end_at": at(origin, op.end),
+        "reason": str(op.reason or "")[:200],
+    }
 
 
 def _check_window(start_at: datetime, end_at: datetime, now: datetime) -> None:
@@ -151,7 +166,7 @@ def planning_order(
     row: SalesOrderRow, now: datetime, material_ready: datetime | None = None
 ) -> PlanningOrder:
     """An open order as the scheduler sees it: it cannot start before it was placed, nor
-    before its last missing material arrives."""
+    before its last missing material arrives; an express order weighs more when late."""
     operations = tuple(
         RoutingOperation(
             sequence=int(op["sequence"]),
@@ -168,6 +183,7 @@ def planning_order(
         due=row.promise_date,
         release=max(now, row.created_at, material_ready or now),
         operations=operations,
+        weight=EXPRESS_WEIGHT if row.express else STANDARD_WEIGHT,
     )
 
 
@@ -182,6 +198,8 @@ class PlanningService:
         self.db = db
         self.catalog = catalog
         self.material_release = material_release
+        self._windows: OrderedDict[tuple[Any, ...], _PlanBars] = OrderedDict()
+        self._windows_lock = threading.Lock()
 
     def plan(
         self,
@@ -219,6 +237,18 @@ class PlanningService:
                 uow.record("schedule.failed", "schedule_run", "-", payload)
             raise
         elapsed = time.perf_counter() - started
+        return self._record(actor, trigger, orders, schedule, origin, elapsed)
+
+    def _record(
+        self,
+        actor: Actor,
+        trigger: str,
+        orders: Sequence[PlanningOrder],
+        schedule: Schedule,
+        origin: datetime,
+        elapsed: float,
+    ) -> PlanSummary:
+        """Write a solved plan, its orders' promises and its event, in one transaction."""
         with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             run = ScheduleRunRow(
                 trigger=trigger[:200],
@@ -258,6 +288,62 @@ class PlanningService:
                 dropped_orders=written.dropped_orders,
             )
 
+    def move_operation(
+        self,
+        actor: Actor,
+        order: str,
+        sequence: int,
+        machine: str,
+        start: datetime | None = None,
+        *,
+        time_limit: float = 5.0,
+        now: datetime | None = None,
+    ) -> MoveSummary:
+        """A planner moves one step of an open order to ``machine`` (of a work center the
+        step may run on), not before ``start`` (default: where it is planned), and the rest
+        of the plan is repaired around it; returns what moved and which promises changed.
+
+        The move holds the step to that machine and start in this re-plan (a hard
+        constraint); later re-plans see it as the plan in force, which their stability
+        term keeps unless moving it pays. No pin is stored beyond that."""
+        actor.require_plant(*SCHEDULERS)
+        now = now or utcnow()
+        centers = self.catalog.reference().work_centers
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
+            rows = self._open_orders(uow)
+            placed = self._placements(uow, {r.id for r in rows})
+            downtime = self._downtime(uow, after=now)
+        target = next((r for r in rows if order in (r.number, r.id)), None)
+        if target is None:
+            raise NotFound(f"no open order {order!r} to move")
+        mine = [
+            p
+            for p in placed
+            if p.order == target.id and split_operation_id(p.operation)[1] == sequence
+        ]
+        at_ = start or (min(p.start for p in mine) if mine else now)
+        _check_move(target, sequence, machine, at_, mine, downtime, now, self.machines())
+        ready = self.material_release([r.id for r in rows]) if self.material_release else {}
+        orders = [planning_order(r, now, ready.get(r.id)) for r in rows]
+        origin = day_start(min([now, *(p.start for p in placed)]))
+        started = time.perf_counter()
+        problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
+        problem = _held(problem, target.id, sequence, machine, minute(origin, at_))
+        moved_to = _moved_placements(mine, machine, at_)
+        previous = [moved_to.get(p.operation, p) for p in placed]
+        schedule = self._solve(problem, previous, origin, now, 0, time_limit)
+        # the plan's event is seen by every brand's staff: the machine, never the order
+        trigger = f"planner moved an operation to {machine} at {at_:%Y-%m-%d %H:%M} UTC"
+        summary = self._record(
+            actor, trigger, orders, schedule, origin, time.perf_counter() - started
+        )
+        numbers = {r.id: r.number for r in rows}
+        return MoveSummary(
+            plan=summary,
+            moved=_moves(placed, schedule, origin, numbers),
+            promise_changes=_promise_changes(rows, schedule, origin),
+        )
+
     def _write(
         self, uow: UnitOfWork, run: ScheduleRunRow, schedule: Schedule, origin: datetime
     ) -> Written:
@@ -267,7 +353,7 @@ class PlanningService:
         rows = {r.id: r for r in self._open_orders(uow)}
         finish: dict[str, datetime] = {}
         dropped: set[str] = set()
-        written = 0
+        values: list[dict[str, Any]] = []
         for op in schedule.operations:
             order_id, sequence = split_operation_id(op.operation)
             order = rows.get(order_id)
@@ -276,8 +362,10 @@ class PlanningService:
                 continue
             end = at(origin, op.end)
             finish[order_id] = max(finish.get(order_id, end), end)
-            uow.session.add(_scheduled(run, order, op, sequence, origin))
-            written += 1
+            values.append(_scheduled(run, order, op, sequence, origin))
+        if values:  # one statement in the plant scope, not an ORM insert per operation
+            uow.session.execute(insert(ScheduledOperationRow), values)
+        written = len(values)
         changes = sum(self._promise(uow, rows[o], end) for o, end in finish.items())
         return Written(operations=written, dropped_orders=len(dropped), promise_changes=changes)
 
@@ -291,10 +379,13 @@ class PlanningService:
         time_limit: float,
     ) -> Schedule:
         """From scratch the first time; afterwards a repair of the plan in force."""
+        patience = PATIENCE * time_limit
         if not problem.orders:
             return Schedule(operations=(), makespan=0, weighted_tardiness=0, objective=0)
         if not placed:
-            return solve(problem, time_limit=time_limit, seed=0, objective=OBJECTIVE)
+            return solve(
+                problem, time_limit=time_limit, seed=0, objective=OBJECTIVE, patience=patience
+            )
         previous = [p.on(origin) for p in placed]
         return reschedule(
             problem,
@@ -303,6 +394,7 @@ class PlanningService:
             frozen=frozen_minutes,
             time_limit=time_limit,
             objective=OBJECTIVE,
+            patience=patience,
         )
 
     def _placements(self, uow: UnitOfWork, open_orders: set[str]) -> list[Placement]:
@@ -502,3 +594,316 @@ class PlanningService:
             public = ScheduleRunPublic.model_validate(run)
             public.trigger = without_people(public.trigger, actor)
             return GanttPublic(run=public, by=by, rows=rows)
+
+    def window(
+        self,
+        actor: Actor,
+        start: datetime,
+        end: datetime,
+        *,
+        order: str = "",
+        product: str = "",
+        brand: str = "",
+    ) -> GanttWindow:
+        """The latest plan's operations that overlap ``[start, end)``, each with its
+        order's product and promise (late: the promise has passed; at risk: the plan
+        finishes after it), and the downtime windows there. Plant staff see every brand's
+        (``brand`` narrows to one), a brand its own, a customer their own. ``order`` is an
+        order number (or id)."""
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            run = self.latest_run(u)
+            downtime = [
+                DowntimePublic.model_validate(r)
+                for r in u.session.scalars(
+                    select(MachineDowntimeRow).where(
+                        MachineDowntimeRow.end_at > start, MachineDowntimeRow.start_at < end
+                    )
+                )
+            ]
+            if run is None:
+                return GanttWindow(run=None, start=start, end=end, bars=[], downtime=downtime)
+            now = utcnow()
+            plan = self._plan_bars(u, run.id, actor, order, product, brand, now)
+            lo = bisect_left(plan.starts, start - plan.longest)
+            bars = [b for b in plan.bars[lo : bisect_left(plan.starts, end)] if b.end_at > start]
+            public = ScheduleRunPublic.model_validate(run)
+            public.trigger = without_people(public.trigger, actor)
+            return GanttWindow(run=public, start=start, end=end, bars=bars, downtime=downtime)
+
+    def _plan_bars(
+        self,
+        u: UnitOfWork,
+        run_id: str,
+        actor: Actor,
+        order: str,
+        product: str,
+        brand: str,
+        now: datetime,
+    ) -> _PlanBars:
+        """Every operation of the plan the reader may see, built once and kept until a new
+        plan run, any event the reader may see (an order's status, a promise) or the next
+        promise passing (``late``): never stale, and each window is a slice of it."""
+        newest = u.session.scalar(select(func.max(EventRecord.seq)))
+        tenant, user = actor.scope.tenant_id, None if actor.is_staff else actor.user_id
+        key = (run_id, newest, order, product, brand, tenant, actor.is_plant, user)
+        with self._windows_lock:
+            kept = self._windows.get(key)
+        if kept is not None and (kept.until is None or now < kept.until):
+            return kept
+        early, late = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+        bars = self._window_bars(u, run_id, early, late, actor, order, product, brand, now)
+        coming = [b.promise_date for b in bars if b.promise_date > now]
+        built = _PlanBars(
+            bars=bars,
+            starts=[b.start_at for b in bars],
+            longest=max((b.end_at - b.start_at for b in bars), default=timedelta(0)),
+            until=min(coming, default=None),
+        )
+        with self._windows_lock:
+            self._windows[key] = built
+            while len(self._windows) > WINDOW_CACHE:
+                self._windows.popitem(last=False)
+        return built
+
+    def _window_bars(
+        self,
+        u: UnitOfWork,
+        run_id: str,
+        start: datetime,
+        end: datetime,
+        actor: Actor,
+        order: str,
+        product: str,
+        brand: str,
+        now: datetime,
+    ) -> list[WindowBar]:
+        """The window's operations read as plain columns in one query (see ``window``)."""
+        op, so = ScheduledOperationRow, SalesOrderRow
+        columns = (op.order_id, op.order_number, op.sequence, op.work_center, op.machine)
+        query = (
+            select(
+                *columns,
+                op.start_at,
+                op.end_at,
+                op.reason,
+                op.tenant_id,
+                so.product_code,
+                so.promise_date,
+                so.status,
+            )
+            .join(so, so.id == op.order_id)
+            .where(op.run_id == run_id, op.end_at > start, op.start_at < end)
+        )
+        if not actor.is_staff:
+            query = query.where(so.customer_id == actor.user_id)
+        if order:
+            query = query.where((so.number == order) | (so.id == order))
+        if product:
+            query = query.where(so.product_code == product)
+        if brand and actor.is_plant:
+            query = query.where(op.tenant_id == brand)
+        found = u.session.execute(query.order_by(op.start_at)).all()
+        finish = self._finishes(u, run_id, {r.order_id for r in found})
+        bars: list[WindowBar] = []
+        for r in found:  # read straight from the table: built without re-validation
+            done = finish.get(r.order_id, r.end_at) + timedelta(days=SHIPPING_DAYS)
+            promise = _aware(r.promise_date)
+            bars.append(
+                WindowBar.model_construct(
+                    order_id=r.order_id,
+                    order_number=r.order_number,
+                    sequence=r.sequence,
+                    work_center=r.work_center,
+                    machine=r.machine,
+                    start_at=_aware(r.start_at),
+                    end_at=_aware(r.end_at),
+                    reason=r.reason,
+                    tenant_id=r.tenant_id,
+                    product=r.product_code,
+                    promise_date=promise,
+                    late=promise < now and r.status in PLANNABLE,
+                    at_risk=_aware(done) > promise,
+                )
+            )
+        return bars
+
+    @staticmethod
+    def _finishes(uow: UnitOfWork, run_id: str, orders: set[str]) -> dict[str, datetime]:
+        """When the plan finishes each of ``orders`` (its last operation's end)."""
+        op = ScheduledOperationRow
+        finishes: dict[str, datetime] = {}
+        ids = sorted(orders)
+        for k in range(0, len(ids), 500):
+            query = select(op.order_id, func.max(op.end_at)).where(
+                op.run_id == run_id, op.order_id.in_(ids[k : k + 500])
+            )
+            for order_id, end in uow.session.execute(query.group_by(op.order_id)):
+                finishes[order_id] = end
+        return finishes
+
+    def plan_span(self, actor: Actor) -> tuple[datetime, datetime] | None:
+        """When the latest plan's operations that ``actor`` may see start and end (None: no
+        plan, or none of theirs): where to look when a window shows nothing."""
+        op = ScheduledOperationRow
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            run = self.latest_run(u)
+            if run is None:
+                return None
+            query = select(func.min(op.start_at), func.max(op.end_at)).where(op.run_id == run.id)
+            if not actor.is_staff:
+                mine = select(SalesOrderRow.id).where(SalesOrderRow.customer_id == actor.user_id)
+                query = query.where(op.order_id.in_(mine))
+            first, last = u.session.execute(query).one()
+            return None if first is None else (_aware(first), _aware(last))
+
+    def order_plan(self, actor: Actor, order_id: str) -> GanttPublic:
+        """One order's operations in the latest plan (the caller must see the order)."""
+        with self.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
+            run = self.latest_run(u)
+            if run is None:
+                return GanttPublic(run=None, by="order", rows=[])
+            query = select(ScheduledOperationRow).where(
+                ScheduledOperationRow.run_id == run.id,
+                ScheduledOperationRow.order_id == order_id,
+            )
+            bars = [
+                GanttBar.model_validate(r)
+                for r in u.session.scalars(query.order_by(ScheduledOperationRow.start_at))
+            ]
+            public = ScheduleRunPublic.model_validate(run)
+            public.trigger = without_people(public.trigger, actor)
+            rows = [GanttRow(key=bars[0].order_number, bars=bars)] if bars else []
+            return GanttPublic(run=public, by="order", rows=rows)
+
+
+@dataclass(frozen=True)
+class _PlanBars:
+    """A plan's operations as one reader sees them, in start order (see ``_plan_bars``)."""
+
+    bars: list[WindowBar]
+    starts: list[datetime]
+    longest: timedelta
+    until: datetime | None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they are UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _check_move(
+    order: SalesOrderRow,
+    sequence: int,
+    machine: str,
+    start: datetime,
+    planned: Sequence[Placement],
+    downtime: Mapping[str, Sequence[tuple[datetime, datetime]]],
+    now: datetime,
+    machines: Sequence[str],
+) -> None:
+    """Every reason the step cannot go there, at once."""
+    problems = []
+    steps = {int(op["sequence"]): op for op in order.configured["routing"]}
+    step = steps.get(sequence)
+    if step is None:
+        known = ", ".join(str(k) for k in sorted(steps))
+        problems.append(Problem("sequence", f"{order.number} has steps {known}"))
+    if machine not in machines:
+        problems.append(Problem("machine", f"no machine {machine!r}"))
+    elif step is not None and work_center_of(machine) not in step["work_centers"]:
+        allowed = ", ".join(step["work_centers"])
+        problems.append(
+            Problem("machine", f"step {sequence} runs on {allowed}, not {work_center_of(machine)}")
+        )
+    if start < now:
+        problems.append(Problem("start", "in the past: a plan starts from now"))
+    if step is not None and not planned:
+        problems.append(Problem("sequence", "not in the plan in force: plan first"))
+    if any(_aware(p.start) <= now for p in planned):
+        problems.append(Problem("sequence", "already started: it cannot move"))
+    length = sum(((p.end - p.start) for p in planned), timedelta())
+    for down_start, down_end in downtime.get(machine, ()):
+        if _aware(down_start) < start + length and _aware(down_end) > start:
+            problems.append(
+                Problem(
+                    "start",
+                    f"{machine} is down {down_start:%m-%d %H:%M}–{down_end:%m-%d %H:%M} UTC",
+                )
+            )
+            break
+    if problems:
+        raise InvalidInput("the operation cannot move there", problems)
+
+
+def _held(problem: ProblemData, order_id: str, sequence: int, machine: str, at: int) -> ProblemData:
+    """The problem with one step's operations held to ``machine``, not before minute ``at``."""
+    prefix = f"{order_id}/{sequence}/"
+    orders = []
+    for work in problem.orders:
+        if work.id != order_id:
+            orders.append(work)
+            continue
+        ops = []
+        for op in work.operations:
+            if op.id.startswith(prefix):
+                modes = tuple(m for m in op.modes if m.machine == machine) or op.modes
+                op = replace(op, modes=modes, release=max(op.release, at))
+            ops.append(op)
+        orders.append(replace(work, operations=tuple(ops)))
+    return replace(problem, orders=tuple(orders))
+
+
+def _moved_placements(
+    planned: Sequence[Placement], machine: str, start: datetime
+) -> dict[str, Placement]:
+    """The step's sub-lots placed back to back on ``machine`` from ``start``."""
+    moved = {}
+    at_ = start
+    for p in sorted(planned, key=lambda p: p.start):
+        end = at_ + (p.end - p.start)
+        moved[p.operation] = replace(p, machine=machine, start=at_, end=end)
+        at_ = end
+    return moved
+
+
+def _moves(
+    before: Sequence[Placement], after: Schedule, origin: datetime, numbers: Mapping[str, str]
+) -> list[MovedOperation]:
+    """Operations whose machine or start changed, largest shift first."""
+    old = {p.operation: p for p in before}
+    moved = []
+    for op in after.operations:
+        was = old.get(op.operation)
+        if was is None:
+            continue
+        start = at(origin, op.start)
+        if was.machine != op.machine or _aware(was.start) != start:
+            order_id, sequence = split_operation_id(op.operation)
+            moved.append(
+                MovedOperation(
+                    order_number=numbers.get(order_id, order_id),
+                    sequence=sequence,
+                    machine_before=was.machine,
+                    machine_after=op.machine,
+                    start_before=_aware(was.start),
+                    start_after=start,
+                )
+            )
+    return sorted(moved, key=lambda m: -abs(m.shift_minutes))
+
+
+def _promise_changes(
+    orders: Sequence[SalesOrderRow], after: Schedule, origin: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    finish: dict[str, datetime] = {}
+    for op in after.operations:
+        order_id, _ = split_operation_id(op.operation)
+        end = at(origin, op.end)
+        finish[order_id] = max(finish.get(order_id, end), end)
+    changes = []
+    for row in orders:
+        if row.id in finish:
+            promise = finish[row.id] + timedelta(days=SHIPPING_DAYS)
+            if promise != _aware(row.promise_date):
+                changes.append((row.number, _aware(row.promise_date), promise))
+    return changes

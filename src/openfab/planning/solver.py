@@ -19,13 +19,19 @@ from dataclasses import dataclass, replace
 
 from openfab.errors import Infeasible, Problem
 from openfab.planning import cpsat, hybrid, lns
-from openfab.planning.compiled import FOREVER, Compiled
+from openfab.planning.compiled import FOREVER, Compiled, earliest_fit
 from openfab.planning.dispatch import RULES, best_dispatch
 from openfab.planning.explain import explain
 from openfab.planning.feasibility import prepare
 from openfab.planning.model import Objective, ObjectiveName, ProblemData
 from openfab.planning.schedule import Schedule, ScheduledOperation
-from openfab.planning.solution import Solution, evaluate, is_feasible, moved_count
+from openfab.planning.solution import (
+    Solution,
+    evaluate,
+    is_feasible,
+    moved_count,
+    order_release,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,8 @@ class Budget:
     work_limit: float | None = None
     seed: int = 0
     workers: int = 2
+    patience: float | None = None
+    """Stop once this many seconds pass without a better schedule (None: use the deadline)."""
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -73,15 +81,18 @@ def solve(
     objective: ObjectiveName | Objective = "makespan",
     workers: int = 2,
     work_limit: float | None = None,
+    patience: float | None = None,
 ) -> Schedule:
     """Schedule ``problem``; return the best schedule found within ``time_limit`` seconds.
 
     ``work_limit`` (CP-SAT deterministic work units, roughly seconds) makes a run exactly
     repeatable for a ``seed`` however loaded the machine is; ``time_limit`` always caps the
-    wall-clock time. Raises ``InvalidInput`` or ``Infeasible`` naming what is wrong.
+    wall-clock time. ``patience`` (seconds) ends the neighbourhood search early once it stops
+    finding better schedules. Raises ``InvalidInput`` or ``Infeasible`` naming what is wrong.
     """
     clock = time.monotonic()
-    budget = Budget(clock + time_limit - reserve(time_limit), work_limit, seed, workers)
+    deadline = clock + time_limit - reserve(time_limit)
+    budget = Budget(deadline, work_limit, seed, workers, patience)
     c = prepare(problem)
     spec = cpsat.Spec(objective=Objective.named(objective))
     return optimise(c, spec, budget)
@@ -117,7 +128,7 @@ def optimise(
     valid = [s for s in starts if is_feasible(c, s, spec.floor, pinned)]
     start = min([start, *valid], key=lambda s: lns.value_of(c, spec, s))
     search = lns.Search(c, spec, start, lns.value_of(c, spec, start))
-    search.lower_bound = trivial_bound(c, spec)
+    search.lower_bound = max(trivial_bound(c, spec), relaxed_bound(c, spec))
     stats["dispatch_value"] = search.value
     log.debug("dispatch %s gives %d", rule, search.value)
     optimal = _search(search, budget)
@@ -130,6 +141,8 @@ def _search(search: lns.Search, budget: Budget) -> bool:
     """The hybrid where it applies, else the phases in turn (see :data:`PHASES`); True when
     proved optimal."""
     begin, total = time.monotonic(), max(0.0, budget.left())
+    if search.value <= search.lower_bound:
+        return True  # the warm start already meets the bound: nothing to search
     if hybrid.applies(search.c, search.base):
         return hybrid.improve(
             search, deadline=budget.deadline, seed=budget.seed, work_limit=budget.work_limit
@@ -150,6 +163,7 @@ def _search(search: lns.Search, budget: Budget) -> bool:
                 workers=budget.workers,
                 work_limit=ROUND_WORK,
                 max_rounds=None if work is None else search.rounds + int(work / ROUND_WORK),
+                patience=budget.patience,
             )
         if search.value <= search.lower_bound:
             return True
@@ -241,6 +255,40 @@ def trivial_bound(c: Compiled, spec: cpsat.Spec) -> int:
         if len(modes) == 1:
             load[modes[0][0]] += modes[0][1]
     return spec.objective.makespan * max(chain, max(load, default=0))
+
+
+def relaxed_bound(c: Compiled, spec: cpsat.Spec) -> int:
+    """Objective lower bound with the machines' capacity relaxed (changeovers too): each
+    operation ends no earlier than its predecessors, release, calendar and fastest mode allow;
+    the makespan term also counts the busiest single-mode machine. Moves cost >= 0.
+
+    On the re-planner's problems (mostly short orders on a plant with room) the repaired plan
+    often meets it: then it is proved optimal and no search runs.
+    """
+    end = [0] * c.num_ops
+    for i in c.topo:
+        pin = spec.pins.get(i)
+        if pin is not None:
+            end[i] = pin.start + c.modes[i][pin.mode][1]
+            continue
+        ready = max([c.release[i], spec.floor, *(end[p] for p in c.preds[i])])
+        end[i] = min(earliest_fit(c.blocked[m], ready, d) + d for m, d in c.modes[i])
+    objective = spec.objective
+    tardiness = flow = 0
+    for j, ops in enumerate(c.order_ops):
+        if not ops:
+            continue
+        done = max(end[i] for i in ops)
+        flow += c.weight[j] * (done - order_release(c, j))
+        due = c.due[j]
+        if due is not None:
+            tardiness += c.weight[j] * max(0, done - due)
+    load = [0] * c.num_machines
+    for modes in c.modes:
+        if len(modes) == 1:
+            load[modes[0][0]] += modes[0][1]
+    makespan = max([*end, *load], default=0)
+    return objective.makespan * makespan + objective.tardiness * tardiness + objective.flow * flow
 
 
 def to_schedule(

@@ -1,17 +1,21 @@
 """The long-running parts of OpenFab, by name: what ``openfab serve`` runs together and
 ``openfab worker NAME`` runs alone (for scale-out, one process per worker and machine).
 
-| worker       | what it does                                                        |
-|--------------|---------------------------------------------------------------------|
-| `events`     | business events out to the bus (MQTT / NATS), per tenant            |
-| `replanning` | re-plans on triggers and on a cadence, then releases due work       |
-| `purchasing` | the purchasing autopilot (MRP, release within limits, late flags)   |
-| `dispatch`   | each machine's dispatch list out to its `$dispatch` topic           |
-| `gateway`    | shop-floor messages in from MQTT / NATS into the MES and the stores |
+| worker       | what it does                                                          |
+|--------------|-----------------------------------------------------------------------|
+| `events`     | business events out to the bus (MQTT / NATS), per tenant              |
+| `replanning` | re-plans on triggers and on a cadence, then releases due work         |
+| `purchasing` | the purchasing autopilot (MRP, release within limits, late flags)     |
+| `dispatch`   | each machine's dispatch list out to its `$dispatch` topic             |
+| `commands`   | setpoints and stops the autopilots ask, out to each machine's `$command` |
+| `gateway`    | shop-floor messages in from MQTT / NATS into the MES and the stores   |
+| `quality`    | scores scans (defects to rework or scrap), SPC alarms, closes the loop |
+| `maintenance`| machine health and RUL from telemetry; orders booked into the plan    |
 
-Relay workers (events, replanning, purchasing, dispatch) follow the event log with a durable
-cursor each; two copies of one never handle the same events (the second is a standby). Two
-gateway copies share the message load (MQTT shared subscription, NATS durable consumer).
+Relay workers (events, replanning, purchasing, dispatch, commands, quality) follow the event log
+with a durable cursor each; two copies of one never handle the same events (the second is a
+standby). Two gateway copies share the message load (MQTT shared subscription, NATS durable
+consumer).
 """
 
 from __future__ import annotations
@@ -22,19 +26,39 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from openfab.autopilot.maintenance import MaintenanceAutopilot
 from openfab.autopilot.purchasing import PurchasingAutopilot
+from openfab.autopilot.quality import QualityAutopilot
 from openfab.autopilot.replanning import ReplanningAutopilot
 from openfab.connect.mqtt import MqttSettings
 from openfab.connect.nats import NatsSettings
 from openfab.gateway.equipment import EquipmentDirectory
+from openfab.lifecycle.worker import PassportWorker
+from openfab.maintenance.worker import MaintenanceWorker
 from openfab.platform import Platform
+from openfab.quality.worker import InspectionWorker
+from openfab.runtime.commands import CommandPublisher, MqttCommandSink, NatsCommandSink
 from openfab.runtime.dispatch import DispatchPublisher, MqttDispatchSink, NatsDispatchSink
 from openfab.runtime.publisher import EventPublisher, InProcessSink, MqttSink, NatsSink
 from openfab.settings import BusKind
 from openfab.store.relay import Relay, RelayThread
 
 log = logging.getLogger(__name__)
-WORKERS = ("events", "replanning", "purchasing", "dispatch", "gateway")
+WORKERS = (
+    "events",
+    "replanning",
+    "purchasing",
+    "dispatch",
+    "commands",
+    "gateway",
+    "quality",
+    "maintenance",
+    "passports",
+)
+
+
+ASSESS_EVERY = 600.0
+"""Seconds between health assessments when no machine stopped (telemetry is no event)."""
 
 
 class Worker(Protocol):
@@ -114,7 +138,13 @@ def build(platform: Platform, names: Sequence[str], *, bus: BusKind) -> list[Wor
         "replanning": lambda: _replanning(platform),
         "purchasing": lambda: [_purchasing(platform)],
         "dispatch": lambda: [_dispatch(platform, bus)] if bus != "inprocess" else [],
+        "commands": lambda: [_commands(platform, bus)] if bus != "inprocess" else [],
         "gateway": lambda: [_gateway_source(platform, bus)] if bus != "inprocess" else [],
+        "quality": lambda: _quality(platform),
+        "maintenance": lambda: _maintenance(platform),
+        "passports": lambda: [
+            RelayWorker("passports", Relay(platform.db, PassportWorker(platform.lifecycle)))
+        ],
     }
     return [worker for name in names for worker in makers[name]()]
 
@@ -151,6 +181,27 @@ def _purchasing(platform: Platform) -> Worker:
     return RelayWorker("purchasing", relay)
 
 
+def _quality(platform: Platform) -> list[Worker]:
+    worker = InspectionWorker(platform.quality, platform.spc)
+    pilot = QualityAutopilot(platform.quality, platform.spc, platform.planning, platform.materials)
+    return [
+        RelayWorker("quality", Relay(platform.db, worker, start="end")),
+        RelayWorker("quality.autopilot", Relay(platform.db, pilot, start="end")),
+    ]
+
+
+def _maintenance(platform: Platform) -> list[Worker]:
+    worker = MaintenanceWorker(platform.maintenance)
+    pilot = MaintenanceAutopilot(
+        platform.maintenance, platform.planning, platform.catalog, platform.materials
+    )
+    return [
+        RelayWorker("maintenance", Relay(platform.db, worker, start="end")),
+        CadenceWorker("maintenance.cadence", platform.maintenance.assess, ASSESS_EVERY),
+        RelayWorker("maintenance.autopilot", Relay(platform.db, pilot, start="end")),
+    ]
+
+
 def _dispatch(platform: Platform, bus: BusKind) -> Worker:
     settings = platform.settings
     sink: MqttDispatchSink | NatsDispatchSink = (
@@ -163,6 +214,20 @@ def _dispatch(platform: Platform, bus: BusKind) -> Worker:
     directory = EquipmentDirectory.load(settings.plant_layout)
     publisher = DispatchPublisher(platform.execution, directory, sink)
     return RelayWorker("dispatch", Relay(platform.db, publisher, start="end"), on_stop=sink.close)
+
+
+def _commands(platform: Platform, bus: BusKind) -> Worker:
+    settings = platform.settings
+    sink: MqttCommandSink | NatsCommandSink = (
+        MqttCommandSink(
+            MqttSettings.from_settings(settings), client_id=f"{settings.client_name}-commands"
+        )
+        if bus == "mqtt"
+        else NatsCommandSink(NatsSettings.from_settings(settings))
+    )
+    directory = EquipmentDirectory.load(settings.plant_layout)
+    publisher = CommandPublisher(directory, sink)
+    return RelayWorker("commands", Relay(platform.db, publisher, start="end"), on_stop=sink.close)
 
 
 def _gateway_source(platform: Platform, bus: BusKind) -> Worker:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, select
+from sqlalchemy import BigInteger, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openfab.store.base import Base, TenantOwned, new_id
@@ -95,20 +95,27 @@ def canonical_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def entry_hash(record: EventRecord) -> str:
-    body = [
-        record.prev_hash,
-        record.event_id,
-        record.type,
-        record.tenant_id,
-        record.entity_type,
-        record.entity_id,
-        record.payload,
-        record.actor,
-        record.occurred_at.isoformat(),
-    ]
+def entry_hash(record: EventRecord | dict[str, Any]) -> str:
+    """The hash of an entry: a stored record, or the row ``seal`` is about to insert."""
+    row = record if isinstance(record, dict) else {k: getattr(record, k) for k in HASHED}
+    body = [row[k] for k in HASHED]
+    body[-1] = body[-1].isoformat()  # occurred_at
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+HASHED = (
+    "prev_hash",
+    "event_id",
+    "type",
+    "tenant_id",
+    "entity_type",
+    "entity_id",
+    "payload",
+    "actor",
+    "occurred_at",
+)
+"""The columns an entry's hash covers, in order (``occurred_at`` last)."""
 
 
 @dataclass
@@ -136,31 +143,35 @@ def _lock_head(session: Session) -> ChainHead:
     return head
 
 
-def seal(session: Session, pending: Sequence[PendingEvent]) -> list[EventRecord]:
+def seal(session: Session, pending: Sequence[PendingEvent]) -> None:
     """Chain ``pending`` after the head, in order, in the caller's transaction (which then
-    commits): the head stays locked only from here to the commit."""
+    commits): the head stays locked only from here to the commit.
+
+    The entries go in as one bulk insert; in a tenant scope ``store.tenancy`` checks that
+    every one names the scope's tenant (and refuses the whole unit otherwise)."""
     if not pending:
-        return []
+        return
     head = _lock_head(session)
-    records = []
+    rows: list[dict[str, Any]] = []
+    seq, prev = head.seq, head.hash
     for event in pending:
-        record = EventRecord(
-            seq=head.seq + 1,
-            event_id=event.event_id,
-            type=event.type,
-            tenant_id=event.tenant_id,
-            entity_type=event.entity_type,
-            entity_id=event.entity_id,
-            payload=event.payload,  # canonical since ``UnitOfWork.record``
-            actor=event.actor,
-            occurred_at=event.occurred_at,
-            prev_hash=head.hash,
-        )
-        record.hash = entry_hash(record)
-        head.seq, head.hash, head.count = record.seq, record.hash, head.count + 1
-        records.append(record)
-    session.add_all(records)
-    return records
+        seq += 1
+        row = {
+            "seq": seq,
+            "event_id": event.event_id,
+            "type": event.type,
+            "tenant_id": event.tenant_id,
+            "entity_type": event.entity_type,
+            "entity_id": event.entity_id,
+            "payload": event.payload,  # canonical since ``UnitOfWork.record``
+            "actor": event.actor,
+            "occurred_at": event.occurred_at,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = entry_hash(row)
+        rows.append(row)
+    head.seq, head.hash, head.count = seq, prev, head.count + len(rows)
+    session.execute(insert(EventRecord), rows)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Every unit of work carries an explicit ``Scope``. In a tenant scope a listener adds
 ``tenant_id = :tenant`` to every ORM query of a ``TenantOwned`` class, another stamps the
 tenant on every new row and refuses rows of another tenant, and statements that would slip past
-the ORM filter (core statements on a tenant table, bulk inserts) are refused. The plant scope
+the ORM filter (core statements on a tenant table) are refused. A bulk insert of tenant rows
+(``session.execute(insert(Model), rows)``) is let through only when every row names the
+scope's tenant: the rows are checked one by one, as the flush checks ORM rows. The plant scope
 runs the shared plant: it reads every tenant's rows (planning needs them) and writes tenant rows
 only when it names their tenant. On PostgreSQL, row-level security is the second wall: each
 transaction sets its scope (``SET LOCAL``) under a role without ``BYPASSRLS`` (migration 0010).
@@ -11,10 +13,11 @@ transaction sets its scope (``SET LOCAL``) under a role without ``BYPASSRLS`` (m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, event
+from sqlalchemy import Connection, Insert, Table, event
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import find_tables
@@ -86,7 +89,7 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     tenant = session_tenant(state.session)
     if tenant is None:
         return
-    _refuse_unfiltered(state)
+    _refuse_unfiltered(state, tenant)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     state.statement = state.statement.options(
@@ -98,18 +101,50 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     )
 
 
-def _refuse_unfiltered(state: ORMExecuteState) -> None:
-    """In a tenant scope, refuse what the ORM filter cannot see: bulk inserts and core
-    statements (``Model.__table__``, ``text``) on a tenant table."""
+def _refuse_unfiltered(state: ORMExecuteState, tenant: str) -> None:
+    """In a tenant scope, refuse what the ORM filter cannot see: core statements
+    (``Model.__table__``, ``text``) on a tenant table, and inserts other than a bulk insert
+    whose every row names ``tenant`` (``_check_bulk_insert``)."""
     statement = state.statement
     assert isinstance(statement, ClauseElement)
     guarded = {t.name for t in find_tables(statement, include_crud=True) if _is_tenant_table(t)}
     if not guarded:
         return
-    orm_enabled = statement._propagate_attrs.get("compile_state_plugin") == "orm"
-    if state.is_insert or not orm_enabled:
+    if state.is_insert:
+        _check_bulk_insert(state, tenant, guarded)
+        return
+    if statement._propagate_attrs.get("compile_state_plugin") != "orm":
         names = ", ".join(sorted(guarded))
         raise Forbidden(f"statement on tenant table(s) {names} bypasses the tenant filter")
+
+
+def _check_bulk_insert(state: ORMExecuteState, tenant: str, guarded: set[str]) -> None:
+    """A plain ``insert(Model)`` executed with its rows as parameters, each naming the scope's
+    tenant, may write a tenant table; anything else is refused: values inlined in the
+    statement (or taken from a SELECT) that no row check sees, an upsert (``ON CONFLICT DO
+    UPDATE`` would change a row that is not new), a row without ``tenant_id`` or with
+    another tenant's."""
+    names = ", ".join(sorted(guarded))
+    statement = state.statement
+    plain = (
+        isinstance(statement, Insert)
+        and not statement._values
+        and not statement._multi_values
+        and statement.select is None
+        and statement._post_values_clause is None  # a dialect's upsert (ON CONFLICT …)
+        and len(guarded) == 1
+    )
+    if not plain:
+        raise Forbidden(f"insert into tenant table(s) {names} bypasses the tenant check")
+    params = state.parameters
+    rows = [params] if isinstance(params, Mapping) else list(params or ())
+    if not rows:
+        raise Forbidden(f"insert into tenant table {names} without rows to check")
+    for row in rows:
+        if not isinstance(row, Mapping) or row.get("tenant_id") != tenant:
+            raise Forbidden(f"a row of tenant table {names} may not be written for another tenant")
+        if any(isinstance(value, ClauseElement) for value in row.values()):
+            raise Forbidden(f"a row of tenant table {names} may carry values, not SQL")
 
 
 @event.listens_for(Session, "before_flush")

@@ -4,7 +4,7 @@ Pure (no database, no network): a layout, a seed and a config in; typed events o
 sink, and a :class:`TwinRun` summary.
 """
 
-from openfab.twin.config import TwinConfig, default_run_id
+from openfab.twin.config import Dispatch, TwinConfig, default_run_id
 from openfab.twin.events import (
     Defect,
     EnergySample,
@@ -40,12 +40,14 @@ from openfab.twin.plan import (
     PurchaseOrder,
     check_plan,
 )
-from openfab.twin.results import MachineStatus, Submitted, TwinRun
+from openfab.twin.results import LOSSES, MachineStatus, Submitted, TwinRun
 from openfab.twin.simulator import Twin
 from openfab.twin.topics import machine_topic, parse_topic, site_topic
 
 __all__ = [
+    "LOSSES",
     "Defect",
+    "Dispatch",
     "EnergySample",
     "EventSink",
     "ListSink",

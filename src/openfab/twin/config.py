@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal, get_args
 
 from openfab.errors import ProblemCollector
+
+Dispatch = Literal["fixed", "fifo", "plan"]
+"""How a free machine picks its next operation (see :attr:`TwinConfig.dispatch`)."""
 
 MAX_RUN_ID = 64
 """Message ids are ``{run_id}-{sequence}`` and the MES keeps 128 characters of them."""
@@ -70,6 +74,20 @@ class TwinConfig:
     """An operation whose machine is free, predecessor done and material on hand starts
     before its planned start: the plan is followed as a sequence per machine, the way a
     dispatcher uses idle time, instead of as a timetable."""
+    dispatch: Dispatch = "fixed"
+    """``fixed``: each operation runs on the machine the plan named, in planned order per
+    machine. ``fifo`` (the non-AI baseline): a ready operation waits in a pool shared by
+    its eligible machines (:attr:`PlannedOperation.alternatives`, else the work center);
+    a machine that frees takes the one whose work order arrived first, planned starts
+    ignored. ``plan``: same pools; a freed machine takes the earliest planned start, but
+    within ``family_window`` of it prefers its own setup family, then ops planned on it;
+    it starts early unless the plan deferred the op (``not_before``)."""
+    family_window: float = 60.0
+    """Minutes of planned start an op of the machine's setup family may jump (``plan``)."""
+    minor_setup_share: float = 0.3
+    """Share of the setup paid between variants of one group (``group/variant``)."""
+    standby_after: float | None = None
+    """Minutes idle without work after which a machine draws standby power (None: never)."""
     sunrise_hour: float = 6.5
     sunset_hour: float = 19.5
 
@@ -97,6 +115,14 @@ class TwinConfig:
             errors.add("scan_size", f"must be within 8..512, got {self.scan_size}")
         if not 0 <= self.repair_restores <= 1:
             errors.add("repair_restores", "must be within 0..1")
+        if self.dispatch not in get_args(Dispatch):
+            errors.add("dispatch", f"must be one of {', '.join(get_args(Dispatch))}")
+        if self.family_window < 0:
+            errors.add("family_window", f"must be >= 0, got {self.family_window}")
+        if not 0 <= self.minor_setup_share <= 1:
+            errors.add("minor_setup_share", "must be within 0..1")
+        if self.standby_after is not None and self.standby_after < 0:
+            errors.add("standby_after", f"must be >= 0, got {self.standby_after}")
         if not 0 <= self.sunrise_hour < self.sunset_hour <= 24:
             errors.add("sunrise_hour", "needs 0 <= sunrise < sunset <= 24")
         errors.raise_if_any("invalid twin configuration")

@@ -13,6 +13,7 @@ import numpy as np
 import simpy
 
 from openfab.twin import physics
+from openfab.twin.dispatch import family_group
 from openfab.twin.events import LotUse, OperationFinished, OperationStarted, UnitProduced
 from openfab.twin.layout import MachineState
 from openfab.twin.scan import place_defect, surface_scan
@@ -40,6 +41,7 @@ class OperationRunner:
         self._drift(m)
         values = m.parameter_values()
         self._count_start(op, now)
+        twin.started(op, m)
         twin.emit(
             OperationStarted(
                 twin.message_id(),
@@ -57,10 +59,12 @@ class OperationRunner:
         )
         kw = m.info.work_center.kw
         energy = 0.0
-        if p.setup_minutes > 0 and (p.family is None or p.family != m.family):
+        setup = self.setup_minutes(m, op)
+        if setup > 0:
             twin.set_state(m, MachineState.SETUP, "changeover", p.id)
-            yield twin.env.timeout(p.setup_minutes)
-            energy += kw[MachineState.SETUP] * p.setup_minutes / 60
+            yield twin.env.timeout(setup)
+            energy += kw[MachineState.SETUP] * setup / 60
+            twin.lose("setup", setup)
         m.family = p.family
         m.load = p.load
         run = self._run_minutes(m, op)
@@ -99,6 +103,17 @@ class OperationRunner:
             twin.release(order.ops[op.index + 1])
         else:
             self._finish(m, order, units)
+
+    def setup_minutes(self, m: MachineSim, op: Op) -> float:
+        """Sequence-dependent changeover: none within a family, ``minor_setup_share`` of
+        it between variants of one ``group/variant`` group, the full setup otherwise."""
+        p = op.plan
+        if p.setup_minutes <= 0 or (p.family is not None and p.family == m.family):
+            return 0.0
+        group = family_group(p.family)
+        if group is not None and group == family_group(m.family):
+            return p.setup_minutes * self.cfg.minor_setup_share
+        return p.setup_minutes
 
     def new_life(self, m: MachineSim) -> None:
         """Fresh failure budgets after a repair or maintenance (Exp(1) thresholds)."""
@@ -183,6 +198,7 @@ class OperationRunner:
         twin.set_state(m, MachineState.DOWN, "failure", operation, expected=cfg.repair_minutes)
         m.failures += 1
         yield twin.env.timeout(minutes)
+        twin.lose("breakdown", minutes)
         m.wear *= 1 - cfg.repair_restores
         self.new_life(m)
         return minutes

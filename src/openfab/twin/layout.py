@@ -54,15 +54,29 @@ class ProcessParameter:
     drift: float = 0.0
 
 
+STANDBY_SHARE = 0.25
+"""Standby power as a share of idle power when a work center does not say."""
+
+
 @dataclass(frozen=True)
 class WorkCenterLayout:
-    """Interchangeable machines with their power draw, wear rate and process parameters."""
+    """Interchangeable machines with their power draw, wear rate and process parameters.
+
+    ``standby_kw``: drawn after ``TwinConfig.standby_after`` minutes idle without work
+    (None: a quarter of the idle power); the machine stays Idle for the MES."""
 
     code: str
     machines: tuple[str, ...]
     kw: Mapping[MachineState, float] = field(default_factory=lambda: dict(DEFAULT_KW))
     wear_rate: float = 0.004
     parameters: tuple[ProcessParameter, ...] = ()
+    standby_kw: float | None = None
+
+    @property
+    def standby_power(self) -> float:
+        if self.standby_kw is not None:
+            return self.standby_kw
+        return STANDBY_SHARE * self.kw[MachineState.IDLE]
 
 
 @dataclass(frozen=True)
@@ -252,12 +266,15 @@ def _work_center(
         )
         if pm.get("tolerance", 1.0) == 0:
             errors.add(f"{ploc}.tolerance", "must be > 0")
+    standby = data.get("standby_kw")
+    standby_kw = None if standby is None else _number(errors, f"{loc}.standby_kw", standby, low=0)
     return WorkCenterLayout(
         code=code,
         machines=machines,
         kw=kw,
         wear_rate=_number(errors, f"{loc}.wear_rate", data.get("wear_rate", 0.004), low=0),
         parameters=tuple(params),
+        standby_kw=standby_kw,
     )
 
 

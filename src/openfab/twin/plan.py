@@ -2,8 +2,9 @@
 
 Times are minutes from the twin's origin (``TwinConfig.origin``), like the scheduler's
 minutes from its planning origin. A work order's operations run in the listed order (a
-routing); the twin starts each when its machine is free, its predecessor is done, its
-planned start has come and its material is on hand.
+routing); the twin starts each when a machine is free, its predecessor is done, its material
+is on hand and, by ``TwinConfig.dispatch``, its planned start has come on its planned
+machine (``fixed``) or an eligible machine picks it from a shared pool (``fifo``, ``plan``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ class PlannedOperation:
 
     ``start``/``end`` are planned minutes; the run time is ``end - start - setup_minutes``
     (as planned; the twin's actual time varies). ``load`` scales wear and failure hazard
-    (1 = nominal). ``family`` skips the setup when the machine is already set up for it.
+    (1 = nominal). ``family`` skips the setup when the machine is already set up for it;
+    ``group/variant`` families pay ``TwinConfig.minor_setup_share`` of it between variants.
+    ``alternatives``: other machines that may run it under pooled dispatch (none: the
+    planned machine's work center). ``not_before``: the plan deferred it (e.g. into solar
+    hours); it does not start earlier in any dispatch mode.
     """
 
     id: str
@@ -43,17 +48,30 @@ class PlannedOperation:
     family: str | None = None
     load: float = 1.0
     materials: tuple[MaterialNeed, ...] = ()
+    alternatives: tuple[str, ...] = ()
+    not_before: float | None = None
 
 
 @dataclass(frozen=True)
 class PlannedWorkOrder:
-    """A work order (ISA-95 JobOrder) making ``quantity`` serial units of ``product``."""
+    """A work order (ISA-95 JobOrder) making ``quantity`` serial units of ``product``.
+
+    ``released``: the minute the order arrived (FIFO dispatch order; None: the first
+    operation's planned start)."""
 
     id: str
     product: str
     operations: tuple[PlannedOperation, ...]
     quantity: int = 1
     due: float | None = None
+    released: float | None = None
+
+    @property
+    def arrival(self) -> float:
+        """When the order arrived, for first-come-first-served dispatch."""
+        if self.released is not None:
+            return self.released
+        return self.operations[0].start if self.operations else 0.0
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,11 @@ def _check_operation(
 ) -> None:
     if op.machine not in machines:
         errors.add(loc, f"unknown machine {op.machine}", "unknown")
+    for alt in op.alternatives:
+        if alt not in machines:
+            errors.add(loc, f"unknown alternative machine {alt}", "unknown")
+    if op.not_before is not None and op.not_before < 0:
+        errors.add(loc, f"not_before must be >= 0, got {op.not_before:g}")
     if op.start < 0 or op.end <= op.start:
         errors.add(loc, f"needs 0 <= start < end, got [{op.start:g}, {op.end:g})")
     if op.setup_minutes < 0 or op.setup_minutes >= op.end - op.start:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from openfab.twin.layout import MachineState
+
+LOSSES = ("waiting for a machine", "waiting for material", "setup", "breakdown", "maintenance")
+"""The causes in :attr:`TwinRun.lost_minutes`, in this order."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,12 @@ class TwinRun:
     """Operations found short of material (one ``MaterialShortage`` event each)."""
     material_blocked_minutes: float = 0.0
     """Minutes operations waited, ready, for material (those still waiting up to ``until``)."""
+    lost_minutes: Mapping[str, float] = field(default_factory=dict)
+    """Operation-minutes lost, by cause (:data:`LOSSES`): ready but waiting for a machine,
+    for material, in setup, down with a breakdown, waiting while its machine was maintained
+    (waits of operations still waiting count up to ``until``)."""
+    setup_minutes: float = 0.0
+    """Setup minutes actually spent (sequence-dependent: none within a family)."""
 
     @property
     def units_in_process(self) -> int:

@@ -24,6 +24,7 @@ from openfab.errors import InvalidInput, Problem
 from openfab.execution.oee import NO_WORK  # the MES reads Idle "no work" as no loss
 from openfab.twin import physics
 from openfab.twin.config import TwinConfig, default_run_id
+from openfab.twin.dispatch import PooledDispatch
 from openfab.twin.energy import SolarProfile
 from openfab.twin.events import (
     EventSink,
@@ -42,7 +43,7 @@ from openfab.twin.plan import (
     PurchaseOrder,
     check_plan,
 )
-from openfab.twin.results import MachineStatus, Submitted, TwinRun
+from openfab.twin.results import LOSSES, MachineStatus, Submitted, TwinRun
 from openfab.twin.sampling import energy_process, telemetry_process
 from openfab.twin.state import MachineSim, Op, OpStatus, WorkOrderState
 from openfab.twin.topics import machine_topic, site_topic
@@ -98,6 +99,10 @@ class Twin:
         self.delay_minutes = 0.0
         self.blocked_minutes = 0.0
         self._blocked: set[Op] = set()
+        self._waiting: set[Op] = set()
+        self.lost: dict[str, float] = dict.fromkeys(LOSSES, 0.0)
+        self.setup_total = 0.0
+        self.dispatch = PooledDispatch(self) if self.cfg.dispatch != "fixed" else None
         self._stop_when: Callable[[TwinEvent], bool] | None = None
         self._halted = False
         self._auto_lots = 0
@@ -235,7 +240,22 @@ class Twin:
             pv_kwh=self.energy["pv"],
             material_shortages=self.counts[MaterialShortage.kind],
             material_blocked_minutes=self.blocked_minutes + self._still_blocked(),
+            lost_minutes=self._lost_minutes(),
+            setup_minutes=self.setup_total,
         )
+
+    def _lost_minutes(self) -> dict[str, float]:
+        """Operation-minutes lost by cause; the waits still going on count up to now."""
+        lost = dict(self.lost)
+        lost["waiting for material"] = self.blocked_minutes + self._still_blocked()
+        now = self.now
+        for op in self._waiting:
+            if op.ready_at is not None and op.ready_at < now:
+                blocked = op.blocked_minutes
+                if op.blocked_since is not None:
+                    blocked += now - op.blocked_since
+                lost["waiting for a machine"] += max(0.0, now - op.ready_at - blocked)
+        return lost
 
     def _still_blocked(self) -> float:
         """Minutes the operations blocked right now have waited so far."""
@@ -288,6 +308,7 @@ class Twin:
         self.account(m)
         previous, m.state = m.state, state
         m.idle_reason = reason if state is MachineState.IDLE else ""
+        m.no_work_since = self.now if m.idle_reason == NO_WORK else None
         m.code = physics.STATE_INDEX[state]
         now = self.now
         self.emit(
@@ -304,15 +325,71 @@ class Twin:
             )
         )
 
+    def set_idle(self, m: MachineSim, reason: str) -> None:
+        self.set_state(m, MachineState.IDLE, reason)
+
     def wake(self, m: MachineSim) -> None:
         if not m.wakeup.triggered:
             m.wakeup.succeed()
 
     def release(self, op: Op) -> None:
-        """``op`` may start once its planned start comes: queue it on its machine."""
+        """``op`` may start once its gates pass: queue it on its machine, or in its pool."""
+        self._mark_released(op)
+        if self.dispatch is not None:
+            self.dispatch.release(op)
+            return
         m = self.machines[op.plan.machine]
         m.push(op)
         self.wake(m)
+
+    def _mark_released(self, op: Op) -> None:
+        """When ``op`` is ready by the plan's gates (for the time-lost account)."""
+        now = self.now
+        if op.released_at is None:
+            op.released_at = now
+        ready = op.released_at
+        if op.index == 0:  # an order does not wait before it arrived
+            ready = max(ready, op.order.plan.arrival)
+        if op.plan.not_before is not None:
+            ready = max(ready, op.plan.not_before)
+        if self.dispatch is None and not self.cfg.start_early:
+            ready = max(ready, op.plan.start)
+        op.ready_at = ready
+        self._waiting.add(op)
+
+    def started(self, op: Op, m: MachineSim) -> None:
+        """``op`` starts on ``m``: its wait since ready splits into material, maintenance
+        of ``m``, and waiting for a machine."""
+        self._waiting.discard(op)
+        now = self.now
+        ready = now if op.ready_at is None else op.ready_at
+        wait = max(0.0, now - ready)
+        rest = max(0.0, wait - op.blocked_minutes)
+        maintenance = min(rest, _overlap(m.maintained, ready, now))
+        self.lost["maintenance"] += maintenance
+        self.lost["waiting for a machine"] += rest - maintenance
+
+    def lose(self, cause: str, minutes: float) -> None:
+        """Count operation-minutes lost to setup or a breakdown."""
+        self.lost[cause] += minutes
+        if cause == "setup":
+            self.setup_total += minutes
+
+    def claim(self, op: Op) -> bool:
+        """Reserve ``op``'s material; short of it, ``op`` is blocked (the caller parks it)."""
+        if self.reserve_materials(op, op.order.plan.quantity):
+            if op.blocked_since is not None:
+                waited = self.now - op.blocked_since
+                self.blocked_minutes += waited
+                op.blocked_minutes += waited
+                op.blocked_since = None
+                self._blocked.discard(op)
+            return True
+        op.status = OpStatus.BLOCKED
+        if op.blocked_since is None:
+            op.blocked_since = self.now
+            self._blocked.add(op)
+        return False
 
     def reserve_materials(self, op: Op, units: int) -> bool:
         """Whether the material for ``op`` is on hand (received on demand with auto stock)."""
@@ -326,6 +403,8 @@ class Twin:
                 self._auto_lots += 1
                 self._receive(need.material, f"AUTO-{self._auto_lots}", wanted - have, None, None)
                 continue
+            if ok:
+                op.short_of = need.material
             ok = False
             if not op.shortage_reported:
                 op.shortage_reported = True
@@ -354,15 +433,21 @@ class Twin:
     # -- processes ---------------------------------------------------------------------
 
     def _machine_loop(self, m: MachineSim) -> Process:
+        pooled = self.dispatch
         while True:
             if m.maintenance and m.maintenance[0][0] <= self.now:
+                if pooled is not None:
+                    pooled.hand_over(m)
                 yield from self._maintain(m)
                 continue
-            op = self._next_op(m)
+            op = self._next_op(m) if pooled is None else self._next_pooled(m, pooled)
             if op is None:
-                self.set_state(m, MachineState.IDLE, idle_reason(m))
+                reason = idle_reason(m) if pooled is None else pooled.idle_reason(m)
+                self.set_state(m, MachineState.IDLE, reason)
                 m.wakeup = self.env.event()
+                m.parked, m.parked_since = True, self.now
                 yield m.wakeup
+                m.parked = False
                 continue
             yield from self.runner.execute(m, op)
 
@@ -372,22 +457,23 @@ class Twin:
             if start > self.now and not self.cfg.start_early:
                 self._wake_at(m, start)
                 return None
+            not_before = op.plan.not_before
+            if not_before is not None and not_before > self.now:
+                self._wake_at(m, not_before)
+                return None
             m.pop()
-            units = op.order.plan.quantity
-            if self.reserve_materials(op, units):
-                if op.blocked_since is not None:
-                    self.blocked_minutes += self.now - op.blocked_since
-                    op.blocked_since = None
-                    self._blocked.discard(op)
+            if self.claim(op):
                 return op
-            op.status = OpStatus.BLOCKED
-            if op.blocked_since is None:
-                op.blocked_since = self.now
-                self._blocked.add(op)
             m.blocked.append(op)
         if m.maintenance:
             self._wake_at(m, m.maintenance[0][0])
         return None
+
+    def _next_pooled(self, m: MachineSim, pooled: PooledDispatch) -> Op | None:
+        op = pooled.take(m)
+        if op is None and m.maintenance:
+            self._wake_at(m, m.maintenance[0][0])
+        return op
 
     def _wake_at(self, m: MachineSim, minute: float) -> None:
         if minute in m.wake_times:
@@ -403,8 +489,10 @@ class Twin:
     def _maintain(self, m: MachineSim) -> Process:
         start, end = m.maintenance.pop(0)
         duration = end - start
+        began = self.now
         self.set_state(m, MachineState.MAINTENANCE, "preventive", expected=duration)
         yield self.env.timeout(duration)
+        m.maintained.append((began, self.now))
         m.wear = 0.0
         m.offsets = dict.fromkeys(m.offsets, 0.0)
         self.runner.new_life(m)
@@ -415,8 +503,17 @@ class Twin:
 
     def _unaccounted(self, m: MachineSim) -> float:
         """Energy drawn since the last state change or sample (read-only)."""
+        if m.no_work_since is not None and self.cfg.standby_after is not None:
+            return self._idle_kwh(m, m.no_work_since + self.cfg.standby_after)
         kwh = m.info.work_center.kw[m.state] * (self.now - m.since) / 60
         return kwh * m.load if m.state is MachineState.RUNNING else kwh
+
+    def _idle_kwh(self, m: MachineSim, standby_from: float) -> float:
+        """Idle without work: idle power until ``standby_from``, standby power after."""
+        wc, now = m.info.work_center, self.now
+        switch = min(max(m.since, standby_from), now)
+        idle = wc.kw[MachineState.IDLE] * (switch - m.since)
+        return (idle + wc.standby_power * (now - switch)) / 60
 
     def account(self, m: MachineSim) -> None:
         kwh = self._unaccounted(m)
@@ -461,9 +558,10 @@ class Twin:
             if op is None or op.status in (OpStatus.RUNNING, OpStatus.DONE):
                 kept += 1
                 continue
-            old = self.machines[op.plan.machine]
-            if op in old.blocked:
-                old.blocked.remove(op)
+            if self.dispatch is None:
+                old = self.machines[op.plan.machine]
+                if op in old.blocked:
+                    old.blocked.remove(op)
             op.plan = planned
             updated += 1
             if op.status is not OpStatus.WAITING:
@@ -486,7 +584,7 @@ class Twin:
                 qty = min(size, left)
                 left -= qty
                 self._receive(po.material, f"{po.id}-L{k + 1}", qty, po.id, po.supplier)
-            self._unblock()
+            self._unblock(po.material)
 
         if arrival <= self.now:
             arrive(self.env.event())  # stock on hand: there before anything starts
@@ -510,7 +608,10 @@ class Twin:
             )
         )
 
-    def _unblock(self) -> None:
+    def _unblock(self, material: str) -> None:
+        if self.dispatch is not None:
+            self.dispatch.unblock(material)
+            return
         for m in self.machines.values():
             if m.blocked:
                 waiting, m.blocked = m.blocked, []
@@ -523,6 +624,16 @@ class Twin:
         m.maintenance.append((window.start, window.end))
         m.maintenance.sort()
         self._wake_at(m, window.start)
+
+
+def _overlap(spells: list[tuple[float, float]], start: float, end: float) -> float:
+    """Minutes of [start, end) covered by ``spells`` (sorted, latest last)."""
+    total = 0.0
+    for a, b in reversed(spells):
+        if b <= start:
+            break
+        total += max(0.0, min(b, end) - max(a, start))
+    return total
 
 
 def idle_reason(m: MachineSim) -> str:

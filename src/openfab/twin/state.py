@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -13,10 +14,14 @@ from openfab.twin.events import Defect, LotUse
 from openfab.twin.layout import MachineInfo, MachineState
 from openfab.twin.plan import PlannedOperation, PlannedWorkOrder
 
+if TYPE_CHECKING:
+    from openfab.twin.dispatch import Pool
+
 
 class OpStatus(Enum):
     WAITING = "waiting"  # for its predecessor
-    QUEUED = "queued"  # on its machine's queue
+    DEFERRED = "deferred"  # predecessor done, but the plan says not before a minute (pools)
+    QUEUED = "queued"  # on its machine's queue (or in its pool)
     BLOCKED = "blocked"  # ready but short of material
     RUNNING = "running"
     DONE = "done"
@@ -42,6 +47,16 @@ class Op:
     shortage_reported: bool = False
     blocked_since: float | None = None
     """Minute it was first found short of material (None: never or no longer blocked)."""
+    blocked_minutes: float = 0.0
+    short_of: str | None = None
+    """The material it was last found short of (it waits for that one's arrival)."""
+    """Minutes it waited for material, over all its blocked spells that ended."""
+    released_at: float | None = None
+    """Minute its predecessor finished (or its order arrived): when it could first start."""
+    ready_at: float | None = None
+    """Minute it may start by the plan's gates (planned start in a timetable, not_before)."""
+    pool: Pool | None = None
+    """The pool it waits in under pooled dispatch."""
 
 
 @dataclass(eq=False)
@@ -80,6 +95,15 @@ class MachineSim:
     wake_times: set[float] = field(default_factory=set)
     failures: int = 0
     maintenances: int = 0
+    maintained: list[tuple[float, float]] = field(default_factory=list)
+    """Maintenance spells done, [start, end) (what ready operations waited for)."""
+    parked: bool = False
+    """Idle in its loop, waiting for ``wakeup``."""
+    parked_since: float = 0.0
+    no_work_since: float | None = None
+    """Minute it went Idle with no work (standby power after a while), None otherwise."""
+    pools: list[Pool] = field(default_factory=list)
+    """The pools it takes work from under pooled dispatch."""
     running_minutes: float = 0.0
     pushes: int = 0
 

@@ -8,6 +8,7 @@ scales to the screen (a tablet scrolls it sideways).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from markupsafe import Markup
 from openfab.identity.actor import Actor
 from openfab.planning.gantt import Bar, colour
 from openfab.planning.schemas import GanttPublic
+from openfab.planning.shopfloor import work_center_of
 from openfab.platform import Platform
 from openfab.store.types import utcnow
 
@@ -25,9 +27,14 @@ ROW, LABEL, WIDTH, AXIS = 26, 170, 1100, 28
 _CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
 
+_CONTROL_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def escape(text: str) -> str:
     """Escaped for XML, control characters dropped (XML 1.0 forbids them)."""
-    return _escape(text.translate(_CONTROL))
+    if _CONTROL_CHAR.search(text):
+        text = text.translate(_CONTROL)
+    return _escape(text)
 
 
 @dataclass(frozen=True)
@@ -187,3 +194,210 @@ def order_gantt(platform: Platform, actor: Actor, order_number: str) -> Markup:
     ]
     in_order = [b.row for b in sorted(bars, key=lambda b: b.start)]  # the routing's order
     return gantt_svg(bars, rows=list(dict.fromkeys(in_order)), now=utcnow(), title=order_number)
+
+
+# -- the planner's Gantt -------------------------------------------------------------------
+TICK_MINUTES = (15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
+PLANNER_LABEL = 240  # room for a work center's name
+GROUP_ROW = 24
+
+
+def tick_step(span: timedelta, *, most: int = 12) -> timedelta:
+    """The smallest step from ``TICK_MINUTES`` that puts at most ``most`` ticks in ``span``
+    (so labels never overlap at any zoom)."""
+    minutes = span.total_seconds() / 60
+    return timedelta(minutes=next((m for m in TICK_MINUTES if minutes / m <= most), 10080))
+
+
+def window_ticks(start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """Ticks on round moments of the step, each labelled by what changes at that zoom:
+    the time of day (with the date at midnight and on the first tick), or the date."""
+    step = tick_step(end - start)
+    base = start.replace(minute=0, second=0, microsecond=0)
+    if step >= timedelta(days=1):
+        base = base.replace(hour=0)
+    tick = base
+    ticks: list[tuple[datetime, str]] = []
+    while tick <= end:
+        if tick >= start:
+            daily = step >= timedelta(days=1)
+            first_or_midnight = not ticks or (tick.hour == 0 and tick.minute == 0)
+            label = (
+                f"{tick:%m-%d}"
+                if daily
+                else (f"{tick:%m-%d %H:%M}" if first_or_midnight else f"{tick:%H:%M}")
+            )
+            ticks.append((tick, label))
+        tick += step
+    return ticks
+
+
+@dataclass(frozen=True)
+class PlannerBar:
+    """A bar as the planner's chart draws it."""
+
+    machine: str
+    start: datetime
+    end: datetime
+    order_number: str
+    sequence: int
+    title: str
+    late: bool = False
+    at_risk: bool = False
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    """A machine row, or a work center's summary row (``machine`` empty) that stands for
+    its machines while it is collapsed."""
+
+    key: str
+    label: str
+    center: str
+    machine: str = ""
+    expanded: bool = False
+    toggle: str = ""  # the link that opens or closes the center
+
+
+def planner_gantt_svg(
+    rows: Sequence[ChartRow],
+    bars: Sequence[PlannerBar],
+    windows: Sequence[Window],
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    highlight: str = "",
+    title: str,
+    label_now: str,
+    order_link: str = "/factory/orders/",
+    busy: str = "operations",
+) -> Markup:
+    """Rows of machines (or collapsed work centers) over ``[start, end)``; bars clipped to
+    the window and linked to their order, late ones outlined red, at-risk ones amber, the
+    ``highlight`` order's path drawn over everything else faded; the now-line."""
+    if not rows:
+        return Markup("")
+    span = max((end - start).total_seconds(), 60.0)
+    plot = WIDTH - PLANNER_LABEL - 10
+    height = ROW * len(rows) + AXIS
+
+    def x(moment: datetime) -> float:
+        seconds = min(max((moment - start).total_seconds(), 0.0), span)
+        return PLANNER_LABEL + seconds / span * plot
+
+    lane = {r.key: i for i, r in enumerate(rows)}
+    of_machine: dict[str, str] = {}
+    for r in rows:
+        if r.machine:
+            of_machine[r.machine] = r.key
+    centers = {r.center: r.key for r in rows if not r.machine}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
+        f'class="gantt planner" role="group" aria-label="{escape(title)}" font-size="12">'
+        f"<title>{escape(title)}</title>"
+    ]
+    for r, i in ((r, lane[r.key]) for r in rows):
+        y = ROW * i
+        fill = "#eef1f5" if not r.machine else ("#f6f7f9" if i % 2 else "#ffffff")
+        parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{ROW}" fill="{fill}"/>')
+        label = f"{'▾' if r.expanded else '▸'} {r.label}" if not r.machine else f"   {r.label}"
+        label = label if len(label) <= 34 else label[:33] + "…"
+        text = f'<text x="6" y="{y + 17}" class="row-label">{escape(label)}</text>'
+        if r.toggle:
+            text = f'<a href="{escape(r.toggle)}" class="row-toggle">{text}</a>'
+        parts.append(text)
+    bottom = ROW * len(rows)
+    for tick, label in window_ticks(start, end):
+        tx = x(tick)
+        parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="0" y2="{bottom}" stroke="#dde1e6"/>')
+        if tx <= WIDTH - 70:
+            parts.append(f'<text x="{tx + 2:.1f}" y="{bottom + 18}" class="tick">{label}</text>')
+    for w in windows:
+        key = of_machine.get(w.row) or centers.get(work_center_of(w.row))
+        if key is None or w.end <= start or w.start >= end:
+            continue
+        left, right = x(w.start), x(w.end)
+        parts.append(
+            f'<rect x="{left:.1f}" y="{ROW * lane[key] + 1}" width="{max(right - left, 2):.1f}" '
+            f'height="{ROW - 2}" class="window" fill="url(#hatch)">'
+            f"<title>{escape(w.row)} · {escape(w.reason)}: "
+            f"{w.start:%m-%d %H:%M}–{w.end:%m-%d %H:%M} UTC</title></rect>"
+        )
+    ordered = sorted(bars, key=lambda b: b.order_number == highlight)  # highlight on top
+    colours: dict[str, str] = {}
+    placed = [
+        (b, of_machine.get(b.machine) or centers.get(work_center_of(b.machine)))
+        for b in ordered
+        if not (b.end <= start or b.start >= end)
+    ]
+    crowded = _crowded(placed, set(centers.values()))
+    spans: dict[str, list[list[float]]] = {}
+    for b, key in placed:
+        if key is None:
+            continue
+        left, right = x(b.start), x(b.end)
+        if key in crowded and not (b.late or b.at_risk or b.order_number == highlight):
+            _merge(spans.setdefault(key, []), left, right)  # drawn below as busy spans
+            continue
+        fill = colours.get(b.order_number) or colours.setdefault(
+            b.order_number, colour(b.order_number)
+        )
+        classes = ["bar"]
+        if b.late:
+            classes.append("late")
+        elif b.at_risk:
+            classes.append("at-risk")
+        if highlight:
+            classes.append("path" if b.order_number == highlight else "faded")
+        parts.append(
+            f'<a href="{escape(order_link + b.order_number)}" class="bar-link">'
+            f'<rect x="{left:.1f}" y="{ROW * lane[key] + 4}" width="{max(right - left, 2):.1f}"'
+            f' height="{ROW - 8}" rx="2" fill="{fill}"'
+            f' class="{" ".join(classes)}" data-order="{escape(b.order_number)}">'
+            f"<title>{escape(b.title)}</title></rect></a>"
+        )
+    for key, runs in spans.items():
+        parts.extend(
+            f'<rect x="{a:.1f}" y="{ROW * lane[key] + 6}" width="{max(b - a, 2):.1f}" '
+            f'height="{ROW - 12}" class="busy" fill="#8795a6"><title>{int(n)} × {escape(busy)}'
+            "</title></rect>"
+            for a, b, n in runs
+        )
+    if start <= now <= end:
+        nx = x(now)
+        parts.append(
+            f'<line x1="{nx:.1f}" x2="{nx:.1f}" y1="0" y2="{bottom}" class="now-line" '
+            f'stroke="#d0021b" stroke-width="2"><title>{escape(label_now)}</title></line>'
+        )
+    parts.append(
+        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fde2e1"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#d0021b" stroke-width="2"/></pattern></defs>'
+        "</svg>"
+    )
+    return Markup("".join(parts))
+
+
+CROWDED = 60
+"""A closed work center's row with more bars than this in the window shows its busy spans
+instead (thousands of overlapping bars draw nothing readable and cost the page seconds);
+late, at-risk and highlighted bars stay on top, linked."""
+
+
+def _crowded(placed: Sequence[tuple[PlannerBar, str | None]], summaries: set[str]) -> set[str]:
+    counts: dict[str, int] = {}
+    for _, key in placed:
+        if key in summaries:
+            counts[key] = counts.get(key, 0) + 1
+    return {k for k, n in counts.items() if n > CROWDED}
+
+
+def _merge(runs: list[list[float]], left: float, right: float) -> None:
+    """Add ``[left, right]`` to a row's spans (bars arrive in start order), joining it to the
+    last span when they touch within a pixel; each span counts its bars."""
+    if runs and left <= runs[-1][1] + 1:
+        runs[-1][1] = max(runs[-1][1], right)
+        runs[-1][2] += 1
+    else:
+        runs.append([left, right, 1])

@@ -31,13 +31,14 @@ def choices_from_form(definition: ProductDefinition, form: Mapping[str, Any]) ->
         if not text:
             choices[group.code] = None
         elif group.kind == "numeric":
-            choices[group.code] = _number(text)
+            choices[group.code] = number_of(text)
         else:
             choices[group.code] = text
     return choices
 
 
-def _number(text: str) -> int | float | str:
+def number_of(text: str) -> int | float | str:
+    """A form's number as an int or float; text that is no finite number stays text."""
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -55,6 +56,9 @@ class OptionView:
     selected: bool
     possible: bool
     reasons: tuple[str, ...] = ()
+    enabled: bool = True
+    """False only for an option no valid product contains with the other answers (guided
+    selling) — or, after a conflict, with any answers: what would repair it stays open."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class GroupView:
     high: Decimal | None = None
     step: Decimal | None = None
     unit: str | None = None
+    price_per_unit: Decimal = Decimal(0)
     feasible_min: Decimal | None = None
     feasible_max: Decimal | None = None
     reasons: tuple[str, ...] = ()
@@ -89,11 +94,18 @@ class Summary:
     messages: tuple[str, ...] = ()
 
 
+def invalid_summary(summary: Summary) -> Summary:
+    """A field holds a value the product cannot take: no price, no date (a stale one
+    would mislead), the fields say what is wrong."""
+    return Summary(state="invalid", missing=summary.missing, messages=summary.messages)
+
+
 @dataclass(frozen=True)
 class ConfiguratorView:
     groups: tuple[GroupView, ...]
     summary: Summary
     choices: Mapping[str, Any] = field(default_factory=dict)
+    quantity_problem: Problem | None = None
 
 
 def _selected(group: OptionGroup, value: Any) -> set[str]:
@@ -107,9 +119,14 @@ def group_views(
     choices: Mapping[str, Any],
     left: OptionsLeft | None,
     problems: Sequence[Problem] = (),
+    *,
+    reachable: frozenset[str] | None = None,
 ) -> tuple[GroupView, ...]:
     """Each group with its options' states; "missing" is the normal state of a form being
-    filled in, so it is not flagged per group (the summary lists what is still open)."""
+    filled in, so it is not flagged per group (the summary lists what is still open).
+
+    ``reachable`` (given after a conflict): the options some valid product contains; those
+    stay enabled, so the customer can pick the answer that repairs the conflict."""
     views = []
     for group in definition.option_groups:
         status = _status(left, group.code)
@@ -125,6 +142,7 @@ def group_views(
                 reasons=tuple(r.message for r in by_code[o.code].reasons)
                 if o.code in by_code
                 else (),
+                enabled=_enabled(o.code, by_code, reachable),
             )
             for o in group.options
         )
@@ -145,6 +163,7 @@ def group_views(
                 high=group.high,
                 step=group.step,
                 unit=group.unit,
+                price_per_unit=group.price_per_unit,
                 feasible_min=status.feasible_min if status else None,
                 feasible_max=status.feasible_max if status else None,
                 reasons=numeric_reasons,
@@ -156,6 +175,12 @@ def group_views(
             )
         )
     return tuple(views)
+
+
+def _enabled(code: str, by_code: Mapping[str, Any], reachable: frozenset[str] | None) -> bool:
+    if reachable is not None:
+        return code in reachable
+    return bool(by_code[code].possible) if code in by_code else True
 
 
 def _status(left: OptionsLeft | None, code: str) -> Any:
@@ -202,6 +227,9 @@ def summary_of(
         currency=cheapest.currency if cheapest else "",
         lead_time_days=cheapest.lead_time_days if cheapest else None,
         promise_date=promise_date,
+        breakdown=tuple((line.label, line.amount) for line in cheapest.price_breakdown)
+        if cheapest
+        else (),
         missing=missing,
         messages=tuple(dict.fromkeys(messages)),
     )

@@ -7,7 +7,9 @@ and never carry another tenant's order data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
@@ -31,6 +33,10 @@ from openfab.web.registry import KpiValue
 # Plant events (no tenant) that staff of every tenant may see: they carry no customer data.
 PLATFORM_FEED = ("schedule.", "machine.", "purchase_order.")
 DECISION_TYPES = (
+    "quality.setpoint_requested",
+    "quality.maintenance_requested",
+    "quality.lot_quarantined",
+    "quality.inspection_tightened",
     "schedule.planned",
     "schedule.failed",
     "purchase_order.released",
@@ -148,6 +154,18 @@ class FeedEvent:
     def fields(self) -> tuple[tuple[str, str], ...]:
         return _fields(self.payload)
 
+    @property
+    def link(self) -> tuple[str, str] | None:
+        """(page, label) of the order, work order or unit the event is about."""
+        number, work, serial = (str(self.payload.get(k) or "") for k in REF_FIELDS)
+        if self.entity_type == "sales_order" and number:
+            return f"/factory/orders/{number}", number
+        if work:
+            return f"/factory/work-orders?q={work}", work
+        if serial:
+            return f"/factory/units/{serial}", serial
+        return None
+
 
 SUMMARY_FIELDS = (
     "number",
@@ -207,17 +225,49 @@ def recent_events(
     limit: int = 50,
 ) -> list[FeedEvent]:
     """The tenant's events, newest first (the tenancy filter scopes the query); the plant's
-    staff read the plant's own."""
+    staff read the plant's own. ``entity_id`` is an entity's id or a reference its events
+    name: an SO or WO number, a serial."""
     query = select(EventRecord)
-    if actor.is_plant:
+    if actor.is_plant and not entity_id:  # a reference finds every brand's work on it
         query = query.where(EventRecord.tenant_id.is_(None))
     if type_prefix:
         query = query.where(EventRecord.type.startswith(type_prefix, autoescape=True))
     if entity_id:
-        query = query.where(EventRecord.entity_id == entity_id)
+        query = query.where(_about(entity_id))
     with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
         rows = uow.session.scalars(query.order_by(EventRecord.seq.desc()).limit(limit)).all()
         return _feed(rows, actor)
+
+
+REF_FIELDS = ("number", "work_order", "serial")
+"""Payload fields that name an order, a work order or a unit: a reference finds its events."""
+
+
+def _about(ref: str) -> ColumnElement[bool]:
+    """Events whose entity is ``ref`` (an id) or whose payload names it (an SO or WO number,
+    a serial)."""
+    named = [EventRecord.payload[f].as_string() == ref for f in REF_FIELDS]
+    return or_(EventRecord.entity_id == ref, *named)
+
+
+def events_about(
+    platform: Platform,
+    actor: Actor,
+    *,
+    ids: Sequence[str] = (),
+    refs: Sequence[str] = (),
+    limit: int = 50,
+) -> list[FeedEvent]:
+    """Events about an order and its work: ``ids`` of entities, ``refs`` of numbers named
+    in payloads, newest first, in the actor's scope (the plant's staff: every brand's, with
+    no brand's people named)."""
+    terms: list[ColumnElement[bool]] = [EventRecord.entity_id.in_(list(ids))] if ids else []
+    terms += [_about(r) for r in refs]
+    if not terms:
+        return []
+    query = select(EventRecord).where(or_(*terms)).order_by(EventRecord.seq.desc()).limit(limit)
+    with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as uow:
+        return _feed(uow.session.scalars(query).all(), actor)
 
 
 def _own_events(actor: Actor) -> list[ColumnElement[bool]]:
@@ -270,13 +320,52 @@ def last_seq(platform: Platform) -> int:
 
 # -- KPIs ----------------------------------------------------------------------------------
 def orders_today(platform: Platform, actor: Actor) -> KpiValue:
-    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
-    return KpiValue(str(platform.orders.placed_since(actor, midnight)))
+    """Orders placed on the plant's current day (the day of its newest activity when it has
+    been quiet: a demo's simulated week that ended)."""
+    window = plant_window(platform)
+    midnight = window.end.replace(hour=0, minute=0, second=0, microsecond=0)
+    return KpiValue(str(platform.orders.placed_since(actor, midnight)), detail=as_of(window))
+
+
+TILE_READS: ContextVar[dict[Any, Any] | None] = ContextVar("tile_reads", default=None)
+"""Reads shared by the tiles of one rendering (set by the dashboard around its tiles)."""
 
 
 def _shipments(platform: Platform, actor: Actor, days: int = 30) -> Sequence[Shipment]:
-    """(placed, shipped, promised) of the tenant's orders shipped in the last ``days`` days."""
-    return platform.orders.shipments(actor, utcnow() - timedelta(days=days))
+    """(placed, shipped, promised) of the tenant's orders shipped in the ``days`` days before
+    the plant's window end. Two tiles read them and the query joins the event log (about
+    100 ms with a week of 1,000 orders a day): one read serves both in one rendering."""
+    shared = TILE_READS.get()
+    key = ("shipments", id(platform), actor.name, days)
+    if shared is not None and key in shared:
+        rows: list[Shipment] = shared[key]
+        return rows
+    end = plant_window(platform).end
+    # read from the hour before the window's start and cut here, kept across renderings
+    # until any event is appended (a shipment is one): never stale
+    start = end - timedelta(days=days)
+    since = start.replace(minute=0, second=0, microsecond=0)
+    kept_key = (
+        id(platform),
+        actor.scope.tenant_id,
+        actor.is_staff,
+        actor.user_id,
+        since,
+        last_seq(platform),
+    )
+    kept = _SHIPMENTS.get(kept_key)
+    if kept is None:
+        kept = list(platform.orders.shipments(actor, since))
+        if len(_SHIPMENTS) >= 32:
+            _SHIPMENTS.clear()
+        _SHIPMENTS[kept_key] = kept
+    rows = [s for s in kept if start <= s.shipped <= end]
+    if shared is not None:
+        shared[key] = rows
+    return rows
+
+
+_SHIPMENTS: dict[tuple[Any, ...], list[Shipment]] = {}
 
 
 def order_to_ship(platform: Platform, actor: Actor) -> KpiValue:
@@ -284,7 +373,9 @@ def order_to_ship(platform: Platform, actor: Actor) -> KpiValue:
     if not rows:
         return KpiValue(None, hint="kpi.hint.no_shipments")
     days = mean((shipped - placed).total_seconds() / 86400 for placed, shipped, _ in rows)
-    return KpiValue(f"{days:.1f} d", detail=f"n={len(rows)}")
+    return KpiValue(
+        f"{days:.1f} d", detail=f"n={len(rows)} {as_of(plant_window(platform))}".strip()
+    )
 
 
 def on_time(platform: Platform, actor: Actor) -> KpiValue:
@@ -292,7 +383,7 @@ def on_time(platform: Platform, actor: Actor) -> KpiValue:
     if not rows:
         return KpiValue(None, hint="kpi.hint.no_shipments")
     share = sum(1 for _, shipped, promised in rows if shipped <= promised) / len(rows)
-    return KpiValue(f"{share:.0%}", detail=f"n={len(rows)}")
+    return KpiValue(f"{share:.0%}", detail=f"n={len(rows)} {as_of(plant_window(platform))}".strip())
 
 
 @dataclass(frozen=True)
@@ -336,3 +427,183 @@ def not_yet(hint: str) -> Any:
         return KpiValue(None, hint=hint)
 
     return compute
+
+
+# -- the plant's current window -------------------------------------------------------------
+QUIET = timedelta(hours=1)
+"""A plant whose newest event is older than this is quiet (a demo's simulated week that has
+ended, a stopped line): its tiles are computed up to that event, and say so."""
+STALE = timedelta(minutes=30)
+"""A machine whose last state report is older than this (at the plant's window end) may
+no longer be in it: its state is shown as stale."""
+
+
+@dataclass(frozen=True)
+class PlantWindow:
+    """Where the plant's "now" is: the platform clock's, or its newest event's when it has
+    been quiet for longer than ``QUIET``."""
+
+    end: datetime
+    quiet: bool
+
+
+def plant_window(platform: Platform) -> PlantWindow:
+    now = utcnow()
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
+        newest = uow.session.scalar(
+            select(EventRecord.occurred_at).order_by(EventRecord.seq.desc()).limit(1)
+        )
+    if newest is None:
+        return PlantWindow(now, False)
+    newest = newest if newest.tzinfo else newest.replace(tzinfo=now.tzinfo)
+    if now - newest > QUIET:
+        return PlantWindow(newest, True)
+    return PlantWindow(now, False)
+
+
+def as_of(window: PlantWindow) -> str:
+    """A tile's note of when its window ends, when that is not now."""
+    return f"@ {window.end:%m-%d %H:%M} UTC" if window.quiet else ""
+
+
+def stale(state: MachineState, end: datetime) -> bool:
+    """Whether the machine's last report is older than ``STALE`` at ``end``."""
+    if state.since is None or state.source != "execution":
+        return False
+    since = state.since if state.since.tzinfo else state.since.replace(tzinfo=end.tzinfo)
+    return end - since > STALE
+
+
+# -- decisions in plain words ---------------------------------------------------------------
+TRIGGER = re.compile(r"^autopilot: (?P<what>.+?)(?: \(events #(?P<first>\d+)–#(?P<last>\d+)\))?$")
+KIND = re.compile(r"(\d+)× ([\w.]+)")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One cause of a decision, as a message key and its values."""
+
+    key: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PromiseMove:
+    number: str
+    before: datetime
+    after: datetime
+
+    @property
+    def hours(self) -> float:
+        return (self.after - self.before).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class Explained:
+    """A plan decision told plainly: why, and the reader's promises it moved."""
+
+    event: FeedEvent
+    reasons: list[Reason]
+    moves: list[PromiseMove]
+    tardiness_hours: float | None
+
+
+def reasons(platform: Platform, trigger: str) -> list[Reason]:
+    """The causes a plan's trigger names: each kind of event counted, a machine's stop named
+    (plant events, which every brand's staff may read), a planner's request or move."""
+    found = TRIGGER.match(trigger)
+    if found is None:
+        if trigger.startswith("requested by") or trigger == "manual":
+            return [Reason("why.requested", {})]
+        if trigger.startswith("planner moved"):
+            return [Reason("why.moved", {"detail": trigger.removeprefix("planner moved ")})]
+        return [Reason("why.other", {"trigger": trigger})]
+    out = []
+    for count, kind in KIND.findall(found["what"]):
+        out.append(
+            Reason(
+                f"why.{kind}" if kind in KNOWN_KINDS else "why.events",
+                {"count": int(count), "kind": kind},
+            )
+        )
+    if found["what"] == "cadence":
+        out.append(Reason("why.cadence", {}))
+    if found["first"]:
+        out += _machine_reasons(platform, int(found["first"]), int(found["last"]))
+    return out
+
+
+KNOWN_KINDS = (
+    "order.placed",
+    "order.status_changed",
+    "machine.down",
+    "machine.state_changed",
+    "material.late",
+    "purchase_order.received",
+    "operation.started",
+    "operation.finished",
+)
+
+
+def _machine_reasons(platform: Platform, first: int, last: int) -> list[Reason]:
+    with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.seq.between(first, last),
+                EventRecord.tenant_id.is_(None),
+                EventRecord.type.in_(("machine.down", "machine.state_changed")),
+            )
+            .limit(5)
+        ).all()
+        return [
+            Reason(
+                "why.machine",
+                {"machine": r.entity_id, "reason": str(r.payload.get("reason") or "")[:80]},
+            )
+            for r in rows
+        ]
+
+
+def promise_moves(platform: Platform, reader: Actor, seq: int, orders: int) -> list[PromiseMove]:
+    """The reader's orders whose promise the plan recorded at ``seq`` changed (its promise
+    events are written in the same transaction, just before it), largest change first."""
+    low = seq - orders - 5
+    with platform.db.unit(reader.scope, actor=reader.name, readonly=True) as uow:
+        rows = uow.session.scalars(
+            select(EventRecord)
+            .where(
+                EventRecord.seq.between(low, seq - 1),
+                EventRecord.type.in_(("order.promise_changed", "order.status_changed")),
+            )
+            .order_by(EventRecord.seq)
+        ).all()
+    moves = []
+    for r in rows:
+        after, before = r.payload.get("promise_date"), r.payload.get("previous_promise_date")
+        if not after or not before or after == before:
+            continue
+        moves.append(
+            PromiseMove(
+                str(r.payload.get("number", "")),
+                datetime.fromisoformat(str(before)),
+                datetime.fromisoformat(str(after)),
+            )
+        )
+    return sorted(moves, key=lambda m: -abs(m.hours))
+
+
+def explained(platform: Platform, reader: Actor, limit: int = 10) -> list[Explained]:
+    """The decisions panel's entries, each with its reasons and the reader's moved promises."""
+    out = []
+    for d in decisions(platform, reader, limit):
+        trigger = str(d.payload.get("trigger") or d.payload.get("reason") or "")
+        moves = (
+            promise_moves(platform, reader, d.seq, int(d.payload.get("orders", 0) or 0))
+            if d.type == "schedule.planned"
+            else []
+        )
+        tardiness = d.payload.get("weighted_tardiness")
+        hours = float(tardiness) / 60 if isinstance(tardiness, int | float) else None
+        out.append(Explained(d, reasons(platform, trigger) if trigger else [], moves, hours))
+    return out

@@ -63,6 +63,16 @@ def pick_language(cookie: str | None, accept: str | None) -> str:
     return DEFAULT
 
 
+def format_quantity(value: object, unit: str | None, lang: str = DEFAULT) -> str:
+    """A number with its (already translated) unit: ``3 pcs``, in Korean ``3개`` (a
+    Korean counter is written against the number)."""
+    if not unit:
+        return str(value)
+    if lang == "ko" and any("\uac00" <= c <= "\ud7a3" for c in unit):
+        return f"{value}{unit}"
+    return f"{value} {unit}"
+
+
 class Translator:
     def __init__(self, lang: str) -> None:
         self.lang = lang if lang in LANGUAGES else DEFAULT
@@ -84,7 +94,15 @@ class Translator:
             return found or english
         head, sep, tail = english.partition(": ")
         if sep and head in known:
-            return f"{known[head]}: {known.get(tail, tail)}"
+            return f"{known[head]}: {known.get(tail) or self._measure(tail)}"
+        return english
+
+    def _measure(self, english: str) -> str:
+        """``"4 pcs"`` with its unit translated (``4개``); other text as written."""
+        number, sep, unit = english.partition(" ")
+        known = texts(self.lang)
+        if sep and unit in known and number.replace(".", "", 1).isdigit():
+            return format_quantity(number, known[unit], self.lang)
         return english
 
     def problem(self, problem: Problem) -> str:

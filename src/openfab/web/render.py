@@ -19,14 +19,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from openfab.errors import OpenFabError, Problem
 from openfab.identity.actor import Actor
 from openfab.web import registry
-from openfab.web.i18n import LANG_COOKIE, Translator, pick_language
+from openfab.web.i18n import LANG_COOKIE, Translator, format_quantity, pick_language
 from openfab.web.session import (
     CSRF_FIELD,
     LoginRequired,
@@ -41,22 +42,59 @@ log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def format_time(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+CURRENCY_KO = {"EUR": "유로", "USD": "달러", "KRW": "원"}
 
 
-def format_money(value: Decimal | str | float | None, currency: str = "") -> str:
+def format_time(value: datetime | None, lang: str = "en") -> str:
     if value is None:
         return "—"
-    return f"{Decimal(str(value)):,.2f} {currency}".strip()
+    if lang == "ko":
+        return f"{value.year}년 {value.month}월 {value.day}일 {value:%H:%M} UTC"
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def format_money(value: Decimal | str | float | None, currency: str = "", lang: str = "en") -> str:
+    """``1,234.50 EUR``; in Korean the currency's Korean name follows the number
+    (``1,234.50유로``), as Korean shops write prices."""
+    if value is None:
+        return "—"
+    number = f"{Decimal(str(value)):,.2f}"
+    if lang == "ko" and currency:
+        return f"{number}{CURRENCY_KO.get(currency, ' ' + currency)}"
+    return f"{number} {currency}".strip()
+
+
+@pass_context
+def _dt_filter(context: Context, value: datetime | None) -> str:
+    return format_time(value, str(context.get("lang", "en")))
+
+
+@pass_context
+def _money_filter(context: Context, value: Decimal | str | float | None, currency: str = "") -> str:
+    return format_money(value, currency, str(context.get("lang", "en")))
+
+
+@pass_context
+def _qty_filter(context: Context, value: object, unit: str | None = None) -> str:
+    t = context.get("t")
+    shown = t.text(unit) if isinstance(t, Translator) and unit else unit
+    return format_quantity(value, shown, str(context.get("lang", "en")))
+
+
+@pass_context
+def _count_filter(context: Context, value: object) -> str:
+    """A count of pieces: ``3`` in English tables, ``3개`` in Korean."""
+    return format_quantity(value, "개", "ko") if context.get("lang") == "ko" else str(value)
 
 
 env = Environment(
     loader=PackageLoader("openfab.web", "templates"),
     autoescape=select_autoescape(default=True),
 )
-env.filters["dt"] = format_time
-env.filters["money"] = format_money
+env.filters["dt"] = _dt_filter
+env.filters["money"] = _money_filter
+env.filters["qty"] = _qty_filter
+env.filters["count"] = _count_filter
 
 
 def translator(request: Request) -> Translator:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from openfab.errors import Conflict, InvalidInput, NotFound
 from openfab.models import metadata
 from openfab.planning.mrp import orm
 from openfab.planning.mrp.schemas import MoveCreate, MoveKind
 from openfab.platform import Platform
+from openfab.store.tenancy import Scope
 from tests.conftest import PLANT, TenantPeople
 
 MINE = {
@@ -87,3 +90,22 @@ def test_no_sequence_of_moves_makes_stock_negative(
         assert expected >= 0
     lots = {x.lot: x.quantity for x in platform.materials.stock(PLANT, "cell_holder")[0].lots}
     assert lots.get(lot, Decimal(0)) == expected
+
+
+def test_a_receipt_without_a_purchase_order_keeps_its_supplier(platform: Platform) -> None:
+    """Opening stock or a consignment: the delivery note's supplier is the lot's origin; an
+    unknown supplier, or a supplier on anything but a receipt, is refused by name."""
+    platform.materials.install_sample_suppliers(PLANT)
+    lot = f"S-{uuid.uuid4().hex[:8]}"
+    receipt = MoveCreate(kind=MoveKind.RECEIVE, material="spare_kit_packaging", lot=lot,
+                         quantity=Decimal(1), unit="pcs", supplier="MaintPro")  # fmt: skip
+    platform.materials.move(PLANT, receipt)
+    with platform.db.unit(Scope.plant(), actor="system:test", readonly=True) as uow:
+        row = uow.session.scalars(select(orm.MaterialLotRow).where(orm.MaterialLotRow.lot == lot))
+        assert row.one().supplier == "MaintPro"
+    unknown = receipt.model_copy(update={"supplier": "NoSuchCo", "lot": f"{lot}-x"})
+    on_scrap = receipt.model_copy(update={"kind": MoveKind.SCRAP})
+    for bad in (unknown, on_scrap):
+        with pytest.raises(InvalidInput) as refused:
+            platform.materials.move(PLANT, bad)
+        assert [p.loc for p in refused.value.problems] == ["supplier"]

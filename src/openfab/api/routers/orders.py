@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -10,10 +11,11 @@ from openfab.orders.schemas import (
     OrderCreate,
     OrderDetail,
     OrderPublic,
-    OrdersPublic,
+    OrdersFound,
     OrderTracking,
     OrderTransition,
 )
+from openfab.orders.search import OrderQuery
 from openfab.orders.states import OrderStatus
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -37,8 +39,34 @@ def list_orders(
     status: OrderStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
-) -> OrdersPublic:
-    return platform.orders.list(actor, status=status, limit=limit, offset=offset)
+    q: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="Part of the order number; of the customer's name or e-mail (a "
+            "brand's staff) or of the brand (the plant's staff)",
+        ),
+    ] = "",
+    product: Annotated[str, Query(max_length=64, description="Product code")] = "",
+    late: Annotated[
+        bool | None, Query(description="Only orders open past their promise (or on time)")
+    ] = None,
+    placed_from: Annotated[date | None, Query(description="Placed on or after (UTC day)")] = None,
+    placed_to: Annotated[date | None, Query(description="Placed on or before (UTC day)")] = None,
+) -> OrdersFound:
+    """The caller's orders (a brand's, a customer's own, or the plant's every brand's),
+    newest first, found by number or customer and filtered."""
+    query = OrderQuery(
+        q=q,
+        status=(status,) if status else (),
+        product=product,
+        late=late,
+        placed_from=placed_from,
+        placed_to=placed_to,
+        limit=limit,
+        offset=offset,
+    )
+    return platform.orders.search(actor, query)
 
 
 @router.get("/{order_id}", operation_id="get_order")

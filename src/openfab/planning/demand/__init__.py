@@ -10,6 +10,9 @@ over the lead time and the planner's service level.
 >>> plan = sensing.forecast(history, horizon_days=56, service_level=0.95)      # doctest: +SKIP
 >>> demand = to_forecast_demand(plan, planning_bom(orders), offset_days=7)     # doctest: +SKIP
 >>> problem = problem.with_demand_sensing(tuple(demand), safety_stocks(plan, bom))  # doctest: +SKIP
+
+Before there is history, the planner's expected use per material and day is the prior
+(:class:`DemandPrior`): the forecast starts there and history takes over as it accumulates.
 """
 
 from openfab.planning.demand.configured import (
@@ -24,6 +27,7 @@ from openfab.planning.demand.configured import (
     to_forecast_demand,
 )
 from openfab.planning.demand.model import Bucket, DemandObservation, DemandPlan, SeriesForecast
+from openfab.planning.demand.prior import DemandPrior, blend, history_weight
 from openfab.planning.demand.sensing import DemandSensing
 
 __all__ = [
@@ -31,9 +35,12 @@ __all__ = [
     "ConfiguredOrder",
     "DemandObservation",
     "DemandPlan",
+    "DemandPrior",
     "DemandSensing",
     "PlanningBom",
     "SeriesForecast",
+    "blend",
+    "history_weight",
     "material_forecast",
     "material_history",
     "option_history",

@@ -146,7 +146,7 @@ def stock(
 @mrp_app.command("move")
 @handled
 def move(
-    kind: Annotated[str, typer.Argument(help="Receive, Issue, Return, Scrap or Count.")],
+    kind: Annotated[str, typer.Argument(help="Receive, Issue, Return, Scrap, Count or Consume.")],
     material: str,
     lot: str,
     quantity: Annotated[str, typer.Argument(help="Quantity (for Count: the counted stock).")],

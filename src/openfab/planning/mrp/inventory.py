@@ -15,7 +15,7 @@ from sqlalchemy import select
 from openfab.catalog.orm import MaterialRow
 from openfab.errors import Conflict, InvalidInput, NotFound, Problem
 from openfab.orders.orm import SalesOrderRow
-from openfab.planning.mrp.orm import AllocationRow, InventoryMoveRow, MaterialLotRow
+from openfab.planning.mrp.orm import AllocationRow, InventoryMoveRow, MaterialLotRow, SupplierRow
 from openfab.planning.mrp.schemas import MoveCreate, MoveKind, MovePublic
 from openfab.planning.mrp.units import UnitMismatch, convert
 from openfab.store import UnitOfWork
@@ -33,6 +33,7 @@ EVENT = {
     MoveKind.RETURN: "inventory.returned",
     MoveKind.SCRAP: "inventory.scrapped",
     MoveKind.COUNT: "inventory.counted",
+    MoveKind.CONSUME: "inventory.consumed",
 }
 
 
@@ -59,6 +60,11 @@ def check_move(uow: UnitOfWork, data: MoveCreate) -> tuple[MaterialRow, Decimal]
         )
     elif data.kind != MoveKind.COUNT and data.quantity <= 0:
         problems.append(Problem("quantity", f"must be > 0, got {data.quantity}"))
+    if data.supplier is not None and (
+        data.kind != MoveKind.RECEIVE or uow.session.get(SupplierRow, data.supplier) is None
+    ):
+        why = "names a receipt's supplier" if data.kind != MoveKind.RECEIVE else "unknown"
+        problems.append(Problem("supplier", f"{data.supplier!r}: {why}", "not_found"))
     if data.kind in (MoveKind.ISSUE, MoveKind.RETURN) and not data.order_id:
         problems.append(Problem("order_id", f"a {data.kind} names the work order", "missing"))
     elif data.order_id and not order_exists(uow, data.order_id):
@@ -85,8 +91,11 @@ def apply_move(
     data: MoveCreate,
     *,
     purchase_order_id: str | None = None,
+    bulk: list[dict[str, object]] | None = None,
 ) -> MovePublic:
-    """Change the lot, write the move and its event (the caller's transaction)."""
+    """Change the lot, write the move and its event (the caller's transaction); the move's
+    row is appended to ``bulk`` when given, for a caller that inserts a batch's moves in one
+    statement (before its commit)."""
     material, quantity = check_move(uow, data)
     lot = _locked_lot(uow, data)
     if lot is None:
@@ -101,6 +110,7 @@ def apply_move(
             quantity=ZERO,
             unit=material.unit,
             purchase_order_id=purchase_order_id,
+            supplier=data.supplier if data.kind == MoveKind.RECEIVE else None,
         )
         uow.session.add(lot)
         uow.session.info[LOTS][data.material, data.lot, data.location] = lot
@@ -109,22 +119,25 @@ def apply_move(
     lot.updated_at = utcnow()
     if data.kind == MoveKind.ISSUE and data.order_id:
         _release_allocation(uow, data.material, data.order_id, -delta)
-    move = InventoryMoveRow(
-        id=new_id(),
-        kind=data.kind.value,
-        material=data.material,
-        lot=data.lot,
-        location=data.location,
-        quantity=delta,
-        unit=material.unit,
-        order_id=data.order_id,
-        purchase_order_id=purchase_order_id,
-        reason=data.reason,
-        actor=uow.actor,
-        moved_at=utcnow(),
-    )
-    uow.session.add(move)
-    public = MovePublic.model_validate(move)
+    row: dict[str, object] = {
+        "id": new_id(),
+        "kind": data.kind.value,
+        "material": data.material,
+        "lot": data.lot,
+        "location": data.location,
+        "quantity": delta,
+        "unit": material.unit,
+        "order_id": data.order_id,
+        "purchase_order_id": purchase_order_id,
+        "reason": data.reason,
+        "actor": uow.actor,
+        "moved_at": utcnow(),
+    }
+    public = MovePublic.model_validate(row)
+    if bulk is None:
+        uow.session.add(InventoryMoveRow(**row))
+    else:
+        bulk.append(row)
     payload = public.model_dump(mode="json") | {"lot_quantity": str(lot.quantity)}
     uow.record(EVENT[data.kind], "material_lot", lot.id, payload)
     return public

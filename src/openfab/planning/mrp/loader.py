@@ -37,6 +37,7 @@ from openfab.planning.mrp.model import (
     WorkOrderDemand,
 )
 from openfab.planning.mrp.orm import (
+    QUARANTINE,
     AllocationRow,
     InventoryMoveRow,
     MaterialLotRow,
@@ -94,7 +95,11 @@ def load_problem(
         forecasts=tuple(forecasts),
         stock=tuple(
             StockLot(r.material, r.lot, r.quantity, r.unit, r.location)
-            for r in session.scalars(select(MaterialLotRow).where(MaterialLotRow.quantity != 0))
+            for r in session.scalars(
+                select(MaterialLotRow).where(
+                    MaterialLotRow.quantity != 0, MaterialLotRow.location != QUARANTINE
+                )
+            )
         ),
         allocations=tuple(
             Allocation(r.material, r.order_id, r.quantity, r.unit)

@@ -63,6 +63,10 @@ class MaterialPolicyRow(Base):
     safety_stock: Mapped[Decimal] = mapped_column(Quantity, default=Decimal(0))
 
 
+QUARANTINE = "QUARANTINE"
+"""The location of lots on hold (quality): neither promised, planned with nor issued."""
+
+
 class MaterialLotRow(Timestamped, Base):
     """A quantity of one material with one identity at one location (ISA-95 MaterialLot)."""
 
@@ -78,6 +82,8 @@ class MaterialLotRow(Timestamped, Base):
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     unit: Mapped[str] = mapped_column(String(16))
     purchase_order_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    supplier: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Who delivered a lot received without a purchase order (its order names it otherwise)."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

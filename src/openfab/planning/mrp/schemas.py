@@ -21,6 +21,8 @@ class MoveKind(StrEnum):
     RETURN = "Return"
     SCRAP = "Scrap"
     COUNT = "Count"
+    CONSUME = "Consume"
+    """Used by the plant itself, for no sales order: a maintenance's spare parts."""
 
 
 class PurchaseStatus(StrEnum):
@@ -102,6 +104,9 @@ class MoveCreate(RequestModel):
     unit: str = Field(min_length=1, max_length=16)
     order_id: str | None = Field(None, max_length=36)
     reason: str = Field("", max_length=200)
+    supplier: str | None = Field(
+        None, max_length=64, description="A receipt without a purchase order: who delivered it."
+    )
 
 
 class MovePublic(BaseModel):

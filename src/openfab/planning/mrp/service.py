@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from decimal import Decimal
@@ -19,17 +19,20 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select, union_all
 
 from openfab.catalog.orm import MaterialRow
 from openfab.catalog.service import CatalogService
 from openfab.errors import Conflict, InvalidInput, NotFound, OpenFabError, Problem
 from openfab.identity.actor import BRAND_STAFF, SCHEDULERS, STOCK_KEEPERS, Actor
+from openfab.orders.orm import SalesOrderRow
+from openfab.orders.promise import MaterialSupply
 from openfab.planning.mrp.engine import plan as plan_materials
-from openfab.planning.mrp.inventory import apply_move, order_exists
+from openfab.planning.mrp.inventory import ORDERS, apply_move, order_exists
 from openfab.planning.mrp.loader import OrderRef, load_problem
 from openfab.planning.mrp.model import ForecastDemand
 from openfab.planning.mrp.orm import (
+    QUARANTINE,
     AllocationRow,
     InventoryMoveRow,
     MaterialLotRow,
@@ -65,7 +68,7 @@ from openfab.planning.mrp.schemas import (
 from openfab.planning.mrp.units import UnitMismatch, convert
 from openfab.store import Database, UnitOfWork
 from openfab.store.base import new_id
-from openfab.store.inbox import first_delivery
+from openfab.store.inbox import InboxRow, first_delivery
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
@@ -75,10 +78,17 @@ never make the autopilot buy a warehouse."""
 ZERO = Decimal(0)
 
 
+DemandSource = Callable[[], Iterable[ForecastDemand]]
+"""Independent demand another domain adds to every MRP run (maintenance spare parts)."""
+
+
 class MaterialService:
     def __init__(self, db: Database, catalog: CatalogService) -> None:
         self.db = db
         self.catalog = catalog
+        self.demand_sources: list[DemandSource] = []
+        self._master: dict[str, tuple[str, int]] = {}  # available(): units and lead times
+        self._master_until = float("-inf")
 
     # -- suppliers and policies ------------------------------------------------------------
     def install_sample_suppliers(self, actor: Actor) -> int:
@@ -140,6 +150,7 @@ class MaterialService:
         actor.require_plant(*SCHEDULERS)
         now = utcnow()
         today = today or now.date()
+        forecasts = [*forecasts, *(d for source in self.demand_sources for d in source())]
         with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
             loaded = load_problem(
                 uow, today=today, now=now, forecasts=forecasts, safety_stock=safety_stock
@@ -299,6 +310,67 @@ class MaterialService:
                 if order in wanted and day is not None
             }
 
+    def available(
+        self, materials: Iterable[str], uow: UnitOfWork | None = None
+    ) -> dict[str, MaterialSupply]:
+        """Free stock (on hand less allocated, in the material's unit) and resupply lead time
+        (the preferred active supplier's, else the material's own) of each known material,
+        for the order desk's available-to-promise; read in ``uow`` when given (the plant's
+        stock is plant-level, readable from any scope). Unknown materials are left out."""
+        wanted = sorted(set(materials))
+        if not wanted:
+            return {}
+        if uow is None:
+            with self.db.unit(Scope.plant(), actor="system:materials", readonly=True) as own:
+                return self.available(wanted, own)
+        session = uow.session
+        master = self._supply_master(session, wanted)
+        if not master:
+            return {}
+        stock = union_all(
+            select(MaterialLotRow.material, MaterialLotRow.unit, MaterialLotRow.quantity).where(
+                MaterialLotRow.material.in_(wanted),
+                MaterialLotRow.quantity > 0,
+                MaterialLotRow.location != QUARANTINE,
+            ),
+            select(AllocationRow.material, AllocationRow.unit, -AllocationRow.quantity).where(
+                AllocationRow.material.in_(wanted)
+            ),
+        )
+        free: dict[str, Decimal] = defaultdict(Decimal)
+        for code, unit, quantity in session.execute(stock):
+            free[code] += convert(Decimal(str(quantity)), unit, master[code][0])
+        return {code: MaterialSupply(free[code], u, days) for code, (u, days) in master.items()}
+
+    def _supply_master(self, session: Any, wanted: list[str]) -> dict[str, tuple[str, int]]:
+        """Unit and resupply lead time per material (master data: reread every 30 s)."""
+        now = time.monotonic()
+        if self._master_until < now:
+            master: dict[str, tuple[str, int]] = {}
+            preferred: dict[str, tuple[int, Decimal]] = {}
+            query = (
+                select(
+                    MaterialRow.code,
+                    MaterialRow.unit,
+                    MaterialRow.lead_time_days,
+                    SupplierItemRow.lead_time_days,
+                    SupplierItemRow.priority,
+                    SupplierItemRow.price,
+                    SupplierRow.active,
+                )
+                .outerjoin(SupplierItemRow, SupplierItemRow.material == MaterialRow.code)
+                .outerjoin(SupplierRow, SupplierRow.code == SupplierItemRow.supplier)
+            )
+            for code, unit, own, days, priority, price, active in session.execute(query):
+                master.setdefault(code, (unit, int(own)))
+                if days is None or not active:
+                    continue
+                if code not in preferred or (priority, price) < preferred[code]:
+                    preferred[code] = (priority, price)
+                    master[code] = (unit, int(days))
+            self._master, self._master_until = master, now + 30.0
+        return {code: self._master[code] for code in wanted if code in self._master}
+
     # -- purchase orders -------------------------------------------------------------------
     def purchase_orders(
         self, actor: Actor, *, status: PurchaseStatus | None = None
@@ -452,11 +524,71 @@ class MaterialService:
             return late
 
     # -- inventory -------------------------------------------------------------------------
+    def quarantine_lot(self, actor: Actor, material: str, lot: str, reason: str) -> Decimal:
+        """Put every stock of ``lot`` on hold (location ``QUARANTINE``): the order desk does
+        not promise from it, MRP does not plan with it and the floor cannot draw it. Returns
+        the quantity held (0 when nothing of it is in stock, or it is held already)."""
+        actor.require_plant(*STOCK_KEEPERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            rows = list(
+                uow.session.scalars(
+                    select(MaterialLotRow).where(
+                        MaterialLotRow.material == material,
+                        MaterialLotRow.lot == lot,
+                        MaterialLotRow.location != QUARANTINE,
+                        MaterialLotRow.quantity > 0,
+                    )
+                )
+            )
+            held = sum((r.quantity for r in rows), Decimal(0))
+            for row in rows:
+                row.location = QUARANTINE
+            if rows:
+                uow.record(
+                    "material.lot_quarantined",
+                    "material_lot",
+                    rows[0].id,
+                    {"material": material, "lot": lot, "quantity": str(held), "reason": reason},
+                )
+        return held
+
     def move(self, actor: Actor, data: MoveCreate) -> MovePublic:
         """One inventory move (receive, issue to a work order, return, scrap, count)."""
         actor.require_plant(*STOCK_KEEPERS)
         with self.db.unit(Scope.plant(), actor=actor.name) as uow:
             return apply_move(uow, data)
+
+    def consume(
+        self, actor: Actor, material: str, quantity: Decimal, *, reason: str, message_key: str
+    ) -> Decimal:
+        """Take ``quantity`` of ``material`` for the plant's own use (no sales order), from
+        its oldest usable lots; returns what was taken (less when the stock is short; the
+        shortfall is the caller's to report). Once per ``message_key``."""
+        actor.require_plant(*STOCK_KEEPERS)
+        taken = ZERO
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            if not first_delivery(uow, message_key, "stock.consume"):
+                return ZERO
+            lots = uow.session.scalars(
+                select(MaterialLotRow)
+                .where(
+                    MaterialLotRow.material == material,
+                    MaterialLotRow.quantity > 0,
+                    MaterialLotRow.location != QUARANTINE,
+                )
+                .order_by(MaterialLotRow.created_at, MaterialLotRow.lot)
+            ).all()
+            for lot in lots:
+                take = min(lot.quantity, quantity - taken)
+                if take <= 0:
+                    break
+                move = MoveCreate(
+                    kind=MoveKind.CONSUME, material=material, lot=lot.lot,
+                    location=lot.location, quantity=take, unit=lot.unit, reason=reason[:200],
+                )  # fmt: skip
+                apply_move(uow, move)
+                taken += take
+        return taken
 
     def book(
         self, actor: Actor, moves: Sequence[MoveCreate], *, message_key: str | None = None
@@ -480,13 +612,21 @@ class MaterialService:
         actor.require_plant(*STOCK_KEEPERS)
         if not messages:
             return 0
-        booked = 0
         with self.db.unit(Scope.plant(), actor=actor.name) as uow, uow.session.no_autoflush:
-            for key, data in messages:
-                if first_delivery(uow, key, "stock.moves"):
-                    apply_move(uow, data)
-                    booked += 1
-        return booked
+            seen = _applied_keys(uow, [key for key, _ in messages])
+            _known_orders(uow, {d.order_id for _, d in messages if d.order_id})
+            inbox: list[dict[str, object]] = []
+            moves: list[dict[str, object]] = []
+            for key, data in messages:  # in order: a lot's moves apply one after the other
+                if key in seen:
+                    continue
+                seen.add(key)
+                inbox.append({"key": key[:200], "type": "stock.moves", "applied_at": utcnow()})
+                apply_move(uow, data, bulk=moves)
+            for model, rows in ((InboxRow, inbox), (InventoryMoveRow, moves)):
+                if rows:  # plant tables, in the same transaction as the lots and events
+                    uow.session.execute(insert(model), rows)
+        return len(inbox)
 
     def allocate(self, actor: Actor, data: AllocationCreate) -> StockPublic:
         """Reserve free stock for a work order; more than is free is refused."""
@@ -570,6 +710,32 @@ class MaterialService:
             if material is not None:
                 query = query.where(InventoryMoveRow.material == material)
             return [MovePublic.model_validate(m) for m in uow.session.scalars(query)]
+
+
+KEY_CHUNK = 500
+"""Message keys (or order ids) looked up per statement."""
+
+
+def _applied_keys(uow: UnitOfWork, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the inbox holds: a batch's redeliveries, read in a few statements."""
+    wanted = sorted(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), KEY_CHUNK):
+        chunk = wanted[start : start + KEY_CHUNK]
+        found.update(uow.session.scalars(select(InboxRow.key).where(InboxRow.key.in_(chunk))))
+    return found
+
+
+def _known_orders(uow: UnitOfWork, order_ids: set[str]) -> None:
+    """Read which of ``order_ids`` exist in a few statements, for ``order_exists`` (which
+    then asks the database only about the ones not found)."""
+    known: set[str] = uow.session.info.setdefault(ORDERS, set())
+    wanted = sorted(order_ids - known)
+    for start in range(0, len(wanted), KEY_CHUNK):
+        chunk = wanted[start : start + KEY_CHUNK]
+        known.update(
+            uow.session.scalars(select(SalesOrderRow.id).where(SalesOrderRow.id.in_(chunk)))
+        )
 
 
 def _check_safety_stock(material: MaterialRow, quantity: Decimal) -> None:

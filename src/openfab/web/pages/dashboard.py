@@ -17,7 +17,7 @@ from openfab.errors import NotFound, OpenFabError
 from openfab.identity.actor import SCHEDULERS, STAFF, Actor
 from openfab.platform import Platform
 from openfab.web import dashboard_data as data
-from openfab.web.charts import plant_gantt
+from openfab.web.pages.workbench import gantt_view
 from openfab.web.registry import (
     Kpi,
     KpiValue,
@@ -54,12 +54,16 @@ def _platform(request: Request) -> Platform:
 
 def kpi_values(platform: Platform, actor: Actor) -> list[tuple[Kpi, KpiValue]]:
     values = []
-    for kpi in kpis():
-        try:
-            value = kpi.compute(platform, actor)
-        except OpenFabError:
-            value = KpiValue(None, hint="kpi.hint.unavailable")
-        values.append((kpi, value))
+    token = data.TILE_READS.set({})  # tiles that read the same rows read them once
+    try:
+        for kpi in kpis():
+            try:
+                value = kpi.compute(platform, actor)
+            except OpenFabError:
+                value = KpiValue(None, hint="kpi.hint.unavailable")
+            values.append((kpi, value))
+    finally:
+        data.TILE_READS.reset(token)
     return values
 
 
@@ -76,6 +80,7 @@ def dashboard(request: Request, actor: StaffDep) -> Response:
         request,
         "dashboard/index.html",
         kpis=kpi_values(platform, actor),
+        links=kpi_links(platform),
         sections=sections,
         last_seq=data.last_seq(platform),
     )
@@ -83,7 +88,10 @@ def dashboard(request: Request, actor: StaffDep) -> Response:
 
 @router.get("/dashboard/kpis")
 def kpi_tiles(request: Request, actor: StaffDep) -> Response:
-    return render(request, "dashboard/_kpis.html", kpis=kpi_values(_platform(request), actor))
+    platform = _platform(request)
+    return render(
+        request, "dashboard/_kpis.html", kpis=kpi_values(platform, actor), links=kpi_links(platform)
+    )
 
 
 @router.get("/dashboard/panels/{key}")
@@ -170,19 +178,18 @@ async def _events(
 
 # -- panels --------------------------------------------------------------------------------
 def gantt_context(platform: Platform, actor: Actor) -> dict[str, Any]:
-    plan = platform.planning.gantt(actor, by="machine")
+    """The planner's Gantt over its default window (now − 2 h … now + 48 h), one row per
+    work center; the full page (/factory/gantt) zooms, filters and opens work centers."""
     return {
-        "run": plan.run,
-        "orders": len({b.order_number for r in plan.rows for b in r.bars}),
-        "can_plan": actor.is_plant and bool(actor.roles & set(SCHEDULERS)),
-        "chart_factory": lambda t, every=False: plant_gantt(
+        "view_for": lambda t: gantt_view(
             platform,
             actor,
+            {},
             title=t("gantt.title"),
             label_now=t("gantt.now"),
-            every_machine=every,
-            plan=plan,
+            busy=t("wb.gantt.busy"),
         ),
+        "can_plan": actor.is_plant and bool(actor.roles & set(SCHEDULERS)),
     }
 
 
@@ -192,7 +199,20 @@ def machines_context(platform: Platform, actor: Actor) -> dict[str, Any]:
 
 
 def decisions_context(platform: Platform, actor: Actor) -> dict[str, Any]:
-    return {"decisions": data.decisions(platform, actor)}
+    """Each decision with its causes in words and the reader's promises it moved."""
+    return {"decisions": data.explained(platform, actor)}
+
+
+def kpi_links(platform: Platform) -> dict[str, str]:
+    """Where each tile leads: the orders behind it, the machines, the units."""
+    day = data.plant_window(platform).end.date().isoformat()
+    return {
+        "orders_today": f"/factory/orders?placed_from={day}&placed_to={day}",
+        "order_to_ship": "/factory/orders?status=Shipped",
+        "on_time": "/factory/orders?late=yes",
+        "oee": "/dashboard#panel-machines",
+        "first_pass_yield": "/factory/units",
+    }
 
 
 def events_context(platform: Platform, actor: Actor) -> dict[str, Any]:

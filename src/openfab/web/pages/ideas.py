@@ -99,8 +99,14 @@ def detail(request: Request, actor: ActorDep, idea_id: str) -> Response:
     idea = platform.ideas.get(actor, idea_id)
     can_promote = bool(actor.roles & {Role.PLANNER, Role.ADMIN})
     products = _products(platform, actor) if can_promote else []
+    names = {p.code: p.name for p in platform.catalog.list_products(actor).data}
     return render(
-        request, "ideas/detail.html", idea=idea, can_promote=can_promote, products=products
+        request,
+        "ideas/detail.html",
+        idea=idea,
+        can_promote=can_promote,
+        products=products,
+        names=names,
     )
 
 

@@ -9,19 +9,24 @@ reader without write rights gets no suggestion button (and a refusal if they pos
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Depends, Form, Request, Response
 from markupsafe import Markup
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
-from openfab.errors import InvalidInput
+from openfab.errors import Conflict, InvalidInput, Problem
 from openfab.identity.actor import Actor
 from openfab.lab.schemas import (
     ExperimentPublic,
     ModelReportPublic,
+    StudyCreate,
     StudyDetail,
     SuggestionPublic,
     SuggestionRequest,
@@ -32,7 +37,7 @@ from openfab.platform import Platform
 from openfab.web.charts import escape
 from openfab.web.pages.ideas import invalid
 from openfab.web.registry import WebPage, register_page
-from openfab.web.render import WebRoute, render
+from openfab.web.render import WebRoute, redirect, render
 from openfab.web.session import require_actor
 
 router = APIRouter(prefix="/lab", route_class=WebRoute, include_in_schema=False)
@@ -48,12 +53,183 @@ def _platform(request: Request) -> Platform:
 @router.get("")
 def studies(request: Request, actor: ActorDep) -> Response:
     listed = _platform(request).lab.list_studies(actor)
-    return render(request, "lab/list.html", studies=listed.data)
+    can_write = bool(actor.roles & set(LAB_WRITERS))
+    return render(request, "lab/list.html", studies=listed.data, can_write=can_write)
+
+
+EXAMPLE = """name: cathode-slurry
+description: Solid content and mixing time of an NMP-free slurry
+parameters:
+  - {name: solids, type: continuous, low: 0.4, high: 0.7, unit: "-"}
+  - {name: minutes, type: integer, low: 10, high: 90, unit: min}
+  - {name: binder, type: categorical, values: [PVDF, CMC]}
+objectives:
+  - {name: capacity, goal: maximize, unit: mAh/g}
+  - {name: viscosity, goal: minimize, unit: Pa s}
+"""
+MAX_DOCUMENT = 20_000
+
+
+def read_document(text: str) -> dict[str, Any]:
+    """A study document typed in the form: YAML (JSON is YAML too). A syntax error names
+    its line; a document that is not a mapping says so."""
+    if len(text) > MAX_DOCUMENT:
+        raise InvalidInput(
+            "the study is too long", [Problem("document", f"at most {MAX_DOCUMENT} characters")]
+        )
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "document"
+        problem = str(getattr(exc, "problem", None) or exc)
+        raise InvalidInput("the study is not valid YAML", [Problem(where, problem)]) from exc
+    if not isinstance(loaded, dict):
+        raise InvalidInput(
+            "the study is not valid",
+            [Problem("document", "expected name, parameters and objectives", "wrong_type")],
+        )
+    return loaded
+
+
+def _require_writer(actor: Actor) -> None:
+    actor.require(*LAB_WRITERS)
+
+
+@router.get("/new")
+def new_study(request: Request, actor: ActorDep) -> Response:
+    _require_writer(actor)
+    return render(request, "lab/edit.html", study=None, document=EXAMPLE, problems=[])
+
+
+@router.post("/new")
+def create_study(
+    request: Request,
+    actor: ActorDep,
+    document: Annotated[str, Form(max_length=MAX_DOCUMENT)] = "",
+) -> Response:
+    """A study from its document; every problem comes back on the form, the text kept."""
+    platform = _platform(request)
+    try:
+        created = platform.lab.create_study(actor, StudyCreate(definition=read_document(document)))
+    except (InvalidInput, Conflict) as exc:
+        return render(
+            request,
+            "lab/edit.html",
+            status=exc.status,
+            study=None,
+            document=document,
+            problems=exc.problems or [Problem("document", exc.detail)],
+        )
+    return redirect(request, f"/lab/{created.id}?created=1")
+
+
+@router.get("/{study_id}/edit")
+def edit_study(request: Request, actor: ActorDep, study_id: str) -> Response:
+    _require_writer(actor)
+    detail = _platform(request).lab.get_study(actor, study_id)
+    text = yaml.safe_dump(detail.definition, sort_keys=False, allow_unicode=True)
+    return render(request, "lab/edit.html", study=detail, document=text, problems=[])
+
+
+@router.post("/{study_id}/edit")
+def save_study(
+    request: Request,
+    actor: ActorDep,
+    study_id: str,
+    document: Annotated[str, Form(max_length=MAX_DOCUMENT)] = "",
+) -> Response:
+    platform = _platform(request)
+    try:
+        definition = read_document(document)
+        platform.lab.update_study(actor, study_id, StudyCreate(definition=definition))
+    except (InvalidInput, Conflict) as exc:
+        detail = platform.lab.get_study(actor, study_id)  # 404 before 422 for a stranger
+        return render(
+            request,
+            "lab/edit.html",
+            status=exc.status,
+            study=detail,
+            document=document,
+            problems=exc.problems or [Problem("document", exc.detail)],
+        )
+    return redirect(request, f"/lab/{study_id}?saved=1")
+
+
+@router.post("/{study_id}/results")
+async def upload_results(request: Request, actor: ActorDep, study_id: str) -> Response:
+    """Results as a CSV file (or pasted): all rows or none; a bad row is named by its line
+    in the file (line 1 is the header)."""
+    platform = _platform(request)
+    form = await request.form()
+    upload, pasted = form.get("file"), str(form.get("csv") or "")
+    text = pasted
+    if isinstance(upload, StarletteUpload) and upload.filename:
+        raw = await upload.read(MAX_CSV + 1)
+        if len(raw) > MAX_CSV:
+            raise InvalidInput("the file is too large", [Problem("file", "at most 2 MB")])
+        text = raw.decode("utf-8-sig", errors="replace")
+    try:
+        added = await run_in_threadpool(platform.lab.import_csv, actor, study_id, text)
+    except InvalidInput as exc:
+        platform.lab.get_study(actor, study_id)
+        problems = [csv_line(p) for p in exc.problems]
+        return _study_page(
+            request, actor, study_id, status=422, upload_problems=problems, csv_text=pasted
+        )
+    return redirect(request, f"/lab/{study_id}?added={added.count}#runs-h")
+
+
+MAX_CSV = 2 * 1024 * 1024
+ROW = re.compile(r"^row (\d+)(\.|$)")
+
+
+def csv_line(problem: Problem) -> Problem:
+    """``row 3.capacity`` (the third data row) as ``line 4: capacity`` — what an editor
+    showing the file calls it."""
+    found = ROW.match(problem.loc)
+    if found is None:
+        return problem
+    rest = problem.loc[found.end() :]
+    loc = f"line {int(found.group(1)) + 1}" + (f": {rest}" if rest else "")
+    return Problem(loc, problem.msg, problem.code)
+
+
+@router.get("/{study_id}/models")
+def models_panel(request: Request, actor: ActorDep, study_id: str) -> Response:
+    """The surrogates' report, fetched after the page has painted: fitting and cross-
+    validating them takes seconds to a minute on the first view of new results (they are
+    remembered after), so the study page no longer waits for it."""
+    models, models_error = _models(_platform(request), actor, study_id)
+    return render(
+        request,
+        "lab/_models.html",
+        study_id=study_id,
+        models=models,
+        models_error=models_error,
+        deferred=False,
+    )
 
 
 @router.get("/{study_id}")
-def study(request: Request, actor: ActorDep, study_id: str) -> Response:
-    return _study_page(request, actor, study_id)
+def study(
+    request: Request,
+    actor: ActorDep,
+    study_id: str,
+    created: int = 0,
+    saved: int = 0,
+    added: int = -1,
+) -> Response:
+    notice = (
+        translate(request, "lab.created_notice")
+        if created
+        else translate(request, "lab.saved_notice")
+        if saved
+        else translate(request, "lab.added_notice").format(count=added)
+        if added >= 0
+        else ""
+    )
+    return _study_page(request, actor, study_id, notice=notice)
 
 
 @router.post("/{study_id}/suggest")
@@ -96,12 +272,16 @@ def _study_page(
     suggestion: SuggestionPublic | None = None,
     form: dict[str, str] | None = None,
     error: InvalidInput | None = None,
+    notice: str = "",
+    upload_problems: Sequence[Problem] = (),
+    csv_text: str = "",
 ) -> Response:
+    """The study without its surrogates' report (``/models`` fills that in after the page
+    has painted; it took 21 s on a first view of new results, blocking the page)."""
     platform = _platform(request)
     detail = platform.lab.get_study(actor, study_id)
     parsed = parse_study(detail.definition)
     runs = platform.lab.list_experiments(actor, study_id).data
-    models, models_error = _models(platform, actor, study_id)
     chart = Markup("")
     if len(parsed.objectives) > 1:
         front = {e.id for e in platform.lab.pareto(actor, study_id).data}
@@ -115,9 +295,15 @@ def _study_page(
         objectives=parsed.objectives,
         properties=parsed.properties,
         runs=runs,
-        models=models,
-        models_error=models_error,
         suggestion=suggestion,
+        notice=notice,
+        upload_problems=list(upload_problems),
+        csv_text=csv_text,
+        csv_header=",".join(
+            [p["name"] for p in detail.definition.get("parameters", [])]
+            + list(parsed.properties)
+            + ["status", "note"]
+        ),
         can_write=bool(actor.roles & set(LAB_WRITERS)),
         form=form or {"n": "4", "seed": "0"},
         problems=error.problems if error else [],

@@ -15,8 +15,8 @@ from openfab.execution.schemas import OeeReport
 from openfab.execution.states import MachineState
 from openfab.identity.actor import PLANT_ROLES, Actor
 from openfab.platform import Platform
-from openfab.store.types import utcnow
 from openfab.web import dashboard_data as data
+from openfab.web.pages import dashboard as _placeholders  # noqa: F401  (registered first)
 from openfab.web.registry import Kpi, KpiValue, Panel, register_kpi, register_panel
 
 OEE_WINDOW = timedelta(hours=24)
@@ -36,7 +36,7 @@ def oee_report(platform: Platform, actor: Actor) -> OeeReport:
     cached = _oee_cache.get(id(platform))
     if cached is not None and time.monotonic() - cached[0] < OEE_CACHE_SECONDS:
         return cached[1]
-    end = utcnow()
+    end = data.plant_window(platform).end  # a quiet plant (an ended demo): its last day
     report = platform.execution.oee(actor, start=end - OEE_WINDOW, end=end, now=end)
     _oee_cache[id(platform)] = (time.monotonic(), report)
     return report
@@ -49,7 +49,8 @@ def oee(platform: Platform, actor: Actor) -> KpiValue:
     if plant is None or (plant.running_seconds <= 0 and plant.total_count == 0):  # no data
         return KpiValue(None, hint="kpi.hint.execution")
     detail = f"A {plant.availability:.0%} · P {plant.performance:.0%} · Q {plant.quality:.0%}"
-    return KpiValue(f"{plant.oee:.0%}", detail=detail)
+    note = data.as_of(data.plant_window(platform))
+    return KpiValue(f"{plant.oee:.0%}", detail=f"{detail} {note}".strip())
 
 
 def machine_health(platform: Platform, actor: Actor) -> dict[str, float]:
@@ -71,8 +72,15 @@ def machines(platform: Platform, actor: Actor) -> dict[str, Any]:
         health = machine_health(platform, actor)
     except OpenFabError:
         health = {}
-    states = data.machine_states(platform, health=health)
-    return {"machines": states, "centers": data.by_work_center(platform, states)}
+    window = data.plant_window(platform)
+    states = data.machine_states(platform, window.end, health=health)
+    stale = {s.machine for s in states if data.stale(s, window.end)}
+    return {
+        "machines": states,
+        "centers": data.by_work_center(platform, states),
+        "stale": stale,
+        "window": window,
+    }
 
 
 def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
@@ -80,7 +88,7 @@ def first_pass_yield(platform: Platform, actor: Actor) -> KpiValue:
     time (no rework, no scrap), from the shop floor's serial units."""
     if not actor.is_staff:
         return KpiValue(None, hint="kpi.hint.unavailable")
-    since = utcnow() - OEE_WINDOW
+    since = data.plant_window(platform).end - OEE_WINDOW
     with platform.db.unit(actor.scope, actor=actor.name, readonly=True) as u:
         total, good = reads.first_pass(u, since)
     if not total:
@@ -97,7 +105,7 @@ def _energy(platform: Platform) -> data.PlantEnergy | None:
     cached = _energy_cache.get(id(platform))
     if cached is not None and time.monotonic() - cached[0] < OEE_CACHE_SECONDS:
         return cached[1]
-    totals = data.plant_energy(platform, utcnow() - ENERGY_WINDOW)
+    totals = data.plant_energy(platform, data.plant_window(platform).end - ENERGY_WINDOW)
     _energy_cache[id(platform)] = (time.monotonic(), totals)
     return totals
 
@@ -132,12 +140,20 @@ def solar_share(platform: Platform, actor: Actor) -> KpiValue:
 
 
 def purchase_orders(platform: Platform, actor: Actor) -> dict[str, Any]:
+    """Open purchase orders first; with none, when material planning last ran (so an empty
+    panel says "nothing to buy", not "not running")."""
     try:
         orders = platform.materials.purchase_orders(actor).data
     except OpenFabError:
-        return {"orders": None, "count": 0}
+        return {"orders": None, "count": 0, "last_run": None}
     open_first = sorted(orders, key=lambda o: (o.status in ("Received", "Cancelled"), o.due_date))
-    return {"orders": open_first[:PO_SHOWN], "count": len(orders)}
+    last_run = None
+    if not orders:
+        try:
+            last_run = platform.materials.material_plan(actor).run
+        except OpenFabError:
+            last_run = None
+    return {"orders": open_first[:PO_SHOWN], "count": len(orders), "last_run": last_run}
 
 
 register_panel(

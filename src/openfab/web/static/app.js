@@ -16,15 +16,25 @@
       feed.classList.remove("on");
       if (status) status.textContent = feed.getAttribute("data-label-off");
     };
+    // The events panel is re-rendered on every change, which empties its list: keep the
+    // newest lines here and draw them again after each swap.
+    var recent = [];
+    function drawRecent() {
+      var list = document.getElementById("live-events");
+      if (!list) return;
+      list.textContent = "";
+      recent.forEach(function (line) {
+        var item = document.createElement("li");
+        item.textContent = line;
+        list.appendChild(item);
+      });
+    }
+    document.body.addEventListener("htmx:afterSwap", drawRecent);
     source.addEventListener("openfab", function (message) {
       var event = JSON.parse(message.data);
-      var list = document.getElementById("live-events");
-      if (list) {
-        var item = document.createElement("li");
-        item.textContent = "#" + event.seq + " " + event.at + " " + event.type + " " + event.summary;
-        list.insertBefore(item, list.firstChild);
-        while (list.children.length > 8) list.removeChild(list.lastChild);
-      }
+      recent.unshift("#" + event.seq + " " + event.at + " " + event.type + " " + event.summary);
+      recent = recent.slice(0, 8);
+      drawRecent();
       if (status) status.textContent = feed.getAttribute("data-label-live") + " · #" + event.seq;
       clearTimeout(timer);
       timer = setTimeout(function () {

@@ -1,0 +1,208 @@
+"""Close the quality loop by itself: each decision an event with its reasons.
+
+- An SPC alarm on a process parameter re-centres it: a ``quality.setpoint_requested``
+  command to the machine the signal came from (its target, what was seen, the rule). A
+  second alarm on the same machine and parameter within ``COOLDOWN`` means re-centring did
+  not hold: the machine is stopped for maintenance (downtime booked, so the planner moves
+  its work) with ``quality.maintenance_requested``.
+- Rejects rising (``REJECT_RATE`` of the last ``RECENT`` inspected units, at least
+  ``MIN_REJECTS``) start a root-cause analysis over the last day (at most once per
+  ``ANALYSE_EVERY``); its strongest credible cause decides: a machine → stop it for
+  maintenance; a lot → quarantine it in the stores; a process value range → re-centre that
+  parameter; tool wear → maintenance. With a credible cause, inspection is also tightened
+  (``quality.inspection_tightened``: the model's limit lowered); without one the rejects may
+  be the detector's own false rejects, and a tighter limit would only add to them.
+
+A subject (a machine and parameter, a lot …) gets one decision per ``COOLDOWN``, recorded in
+``quality_decision`` with the event, so a storm of alarms is one action, not fifty.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from openfab.connect.bus import EventMessage
+from openfab.errors import OpenFabError
+from openfab.identity.actor import Actor
+from openfab.planning.mrp.service import MaterialService
+from openfab.planning.schemas import DowntimeCreate
+from openfab.planning.service import PlanningService
+from openfab.quality.control import ProcessControl
+from openfab.quality.schemas import CausePublic
+from openfab.quality.service import QualityService
+from openfab.store.types import utcnow
+
+log = logging.getLogger(__name__)
+ACTOR = Actor.system("quality-autopilot")
+COOLDOWN = timedelta(hours=8)
+RECENT = 100
+REJECT_RATE = 0.06
+MIN_REJECTS = 5
+STOP = timedelta(minutes=90)
+"""How long a machine stops for a quality-driven maintenance."""
+TIGHTEN = 0.9
+"""Each tightening lowers the inspection limit by this factor (not below ``FLOOR``)."""
+FLOOR = 0.8
+"""Of the model's own calibrated limit: tighter than this would reject good units en masse."""
+ANALYSE_EVERY = timedelta(hours=1)
+
+
+class QualityAutopilot:
+    name = "autopilot.quality"
+    patterns = ("quality.spc_alarm", "unit.inspected")
+
+    def __init__(
+        self,
+        quality: QualityService,
+        spc: ProcessControl,
+        planning: PlanningService,
+        materials: MaterialService,
+    ) -> None:
+        self.quality = quality
+        self.spc = spc
+        self.planning = planning
+        self.materials = materials
+        self._analysed: datetime | None = None
+
+    def handle(self, events: Sequence[EventMessage]) -> int:
+        """Decisions taken for this batch."""
+        taken = 0
+        for event in events:
+            if event.type == "quality.spc_alarm":
+                taken += self._on_alarm(event.payload)
+        if any(e.type == "unit.inspected" and e.payload.get("verdict") == "defect" for e in events):
+            taken += self._on_rejects()
+        return taken
+
+    # -- SPC alarms ----------------------------------------------------------------------------
+    def _on_alarm(self, alarm: dict[str, Any]) -> int:
+        key, machine = str(alarm.get("characteristic", "")), str(alarm.get("machine", ""))
+        spec = self.spc.spec(key)
+        if spec is None or not machine:
+            return 0  # a figure no setting moves (a surface roughness): inspection watches it
+        parameter = key.rpartition(".")[2]
+        why = f"{alarm.get('rule')}: {alarm.get('message')}"
+        subject = f"{machine}/{parameter}"
+        if self.quality.decided_recently("setpoint", subject, COOLDOWN):
+            return self._maintenance(machine, f"re-centring {parameter} did not hold; {why}")
+        return self.quality.decide(
+            ACTOR,
+            "setpoint",
+            subject,
+            "quality.setpoint_requested",
+            {
+                "machine": machine,
+                "parameter": parameter,
+                "target": spec.target,
+                "observed": alarm.get("value"),
+                "reason": why,
+            },
+        )
+
+    # -- rejects -------------------------------------------------------------------------------
+    def _on_rejects(self) -> int:
+        now = utcnow()
+        if self._analysed is not None and now - self._analysed < ANALYSE_EVERY:
+            return 0
+        rejects, inspected = self.quality.recent_rejects(RECENT)
+        if inspected < RECENT // 2 or rejects < MIN_REJECTS or rejects < REJECT_RATE * inspected:
+            return 0
+        self._analysed = now
+        share = f"{rejects} of the last {inspected} units rejected"
+        try:
+            report = self.quality.causes(ACTOR, days=1)
+        except OpenFabError as exc:
+            log.warning("no root-cause analysis: %s", exc.detail)
+            return 0
+        credible = [c for c in report.causes if c.confidence != "low"]
+        if not credible:
+            return 0
+        return self._act_on(credible[0], share) + self._tighten(share)
+
+    def _act_on(self, cause: CausePublic, share: str) -> int:
+        why = f"{share}; {cause.sentence}"
+        factor, level = cause.factor, cause.level
+        if factor.endswith(" machine") and level:
+            return self._maintenance(level, why)
+        if factor.endswith(" lot") and level:
+            return self._quarantine(factor.removesuffix(" lot"), level, why)
+        if factor.endswith("hours since maintenance"):
+            return self.quality.decide(
+                ACTOR,
+                "maintenance-policy",
+                factor,
+                "quality.maintenance_requested",
+                {
+                    "machine": "",
+                    "step": factor.removesuffix(" hours since maintenance"),
+                    "reason": why,
+                },
+            )
+        spec = self.spc.spec(factor)
+        if spec is not None:
+            return self.quality.decide(
+                ACTOR,
+                "setpoint",
+                f"*/{factor.rpartition('.')[2]}",
+                "quality.setpoint_requested",
+                {
+                    "machine": "",
+                    "parameter": factor.rpartition(".")[2],
+                    "target": spec.target,
+                    "observed": None,
+                    "reason": why,
+                },
+            )
+        return 0
+
+    def _maintenance(self, machine: str, why: str) -> int:
+        if self.quality.decided_recently("maintenance", machine, COOLDOWN):
+            return 0
+        now = utcnow()
+        try:
+            self.planning.report_downtime_once(
+                ACTOR,
+                DowntimeCreate(
+                    machine=machine, start_at=now, end_at=now + STOP, reason=f"quality: {why}"[:200]
+                ),
+                message_key=f"quality-stop/{machine}/{now:%Y%m%d%H%M}",
+            )
+        except OpenFabError as exc:
+            log.warning("cannot stop %s: %s", machine, exc.detail)
+            return 0
+        return self.quality.decide(
+            ACTOR,
+            "maintenance",
+            machine,
+            "quality.maintenance_requested",
+            {"machine": machine, "minutes": STOP.total_seconds() / 60, "reason": why},
+        )
+
+    def _quarantine(self, material: str, lot: str, why: str) -> int:
+        if self.quality.decided_recently("quarantine", f"{material}/{lot}", COOLDOWN):
+            return 0
+        held = self.materials.quarantine_lot(ACTOR, material, lot, why[:200])
+        return self.quality.decide(
+            ACTOR,
+            "quarantine",
+            f"{material}/{lot}",
+            "quality.lot_quarantined",
+            {"material": material, "lot": lot, "quantity": str(held), "reason": why},
+        )
+
+    def _tighten(self, why: str) -> int:
+        if self.quality.decided_recently("inspection", "*", COOLDOWN):
+            return 0
+        changed = self.quality.tighten(ACTOR, factor=TIGHTEN, floor=FLOOR)
+        if not changed:
+            return 0
+        return self.quality.decide(
+            ACTOR,
+            "inspection",
+            "*",
+            "quality.inspection_tightened",
+            {"models": changed, "factor": TIGHTEN, "reason": why},
+        )

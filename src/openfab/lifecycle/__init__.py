@@ -1,0 +1,1 @@
+"""Product lifecycle: battery passport, field health, end of life back into stock."""

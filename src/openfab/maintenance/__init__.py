@@ -1,0 +1,1 @@
+"""Maintenance: equipment health, remaining useful life and maintenance that plans itself."""

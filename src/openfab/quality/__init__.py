@@ -1,0 +1,1 @@
+"""Quality: visual inspection, statistical process control, root causes and the closed loop."""

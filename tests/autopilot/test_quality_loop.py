@@ -1,0 +1,109 @@
+"""The quality loop closes by itself: an SPC alarm re-centres the parameter and, if that does
+not hold, stops the machine for maintenance; a lot behind the defects is quarantined; rising
+rejects tighten inspection; each decision once per cool-down, with its reasons; on both
+databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from openfab.autopilot.quality import ACTOR, FLOOR, QualityAutopilot
+from openfab.platform import Platform
+from openfab.quality.schemas import CausePublic
+from openfab.store.events import EventMessage
+from openfab.store.types import utcnow
+from tests.conftest import PLANT
+from tests.execution.conftest import in_stores
+
+pytestmark = pytest.mark.xdist_group("quality")
+
+
+@pytest.fixture(autouse=True)
+def plant(platform: Platform) -> None:
+    platform.catalog.install_reference_data(PLANT)  # the sample plant's machines and materials
+
+
+def pilot(platform: Platform) -> QualityAutopilot:
+    return QualityAutopilot(platform.quality, platform.spc, platform.planning, platform.materials)
+
+
+def alarm(machine: str) -> EventMessage:
+    return EventMessage(
+        seq=1,
+        event_id=uuid.uuid4().hex,
+        type="quality.spc_alarm",
+        tenant_id=None,
+        entity_type="characteristic",
+        entity_id="paint.film_thickness_um",
+        payload={
+            "characteristic": "paint.film_thickness_um",
+            "rule": "nelson-1",
+            "value": 91.2,
+            "machine": machine,
+            "message": "point 41 (91.2) is above the limit 86.1",
+        },
+        actor="system:quality-spc",
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def cause(factor: str, level: str) -> CausePublic:
+    return CausePublic(
+        rank=1, suspect=f"{factor} {level}", factor=factor, level=level, low=None, high=None,
+        sentence=f"Units {factor} {level} failed 9 of 12 (75 %) vs 0 of 12 elsewhere.",
+        confidence="high", test="Fisher exact", p_value=1e-4, q_value=1e-3,
+        effect="risk ratio", effect_size=19.0, ci_low=2.1, ci_high=170.0,
+        exposed_units=12, exposed_defects=9, other_units=12, other_defects=0, inseparable=[],
+    )  # fmt: skip
+
+
+def test_an_alarm_recentres_then_a_second_one_stops_the_machine(platform: Platform) -> None:
+    machine = "paint_line-1"
+    assert machine in platform.execution.machines()
+    loop = pilot(platform)
+    assert loop.handle([alarm(machine)]) == 1
+    first = platform.quality.decisions(PLANT, 5)[0]
+    assert first.event_type == "quality.setpoint_requested" and machine in first.subject
+    assert "nelson-1" in first.reason
+    assert loop.handle([alarm(machine)]) == 1  # re-centring did not hold
+    second = platform.quality.decisions(PLANT, 5)[0]
+    assert (second.event_type, second.subject) == ("quality.maintenance_requested", machine)
+    booked = platform.planning.downtime_since(utcnow() - timedelta(minutes=5))
+    assert any(d.machine == machine and "quality" in d.reason for d in booked)
+    assert loop.handle([alarm(machine)]) == 0  # one stop per cool-down
+
+
+def test_a_lot_behind_the_defects_is_quarantined_and_no_longer_available(
+    platform: Platform,
+) -> None:
+    lot = f"LOT-Q-{uuid.uuid4().hex[:8]}"
+    in_stores(platform, lot)
+    before = platform.materials.available(["steel_coil_dc01"])["steel_coil_dc01"].available
+    loop = pilot(platform)
+    assert loop._act_on(cause("steel_coil_dc01 lot", lot), "9 of the last 60 rejected") == 1
+    after = platform.materials.available(["steel_coil_dc01"])["steel_coil_dc01"].available
+    assert before - after == 1000
+    decision = platform.quality.decisions(PLANT, 1)[0]
+    assert decision.event_type == "quality.lot_quarantined" and lot in decision.subject
+    assert loop._act_on(cause("steel_coil_dc01 lot", lot), "again") == 0
+
+
+def test_tightening_lowers_the_limit_once_and_never_below_the_floor(
+    platform: Platform,
+) -> None:
+    from tests.quality.test_inline_inspection import QUALITY, trained_model
+
+    platform.quality.install_model(QUALITY, trained_model(), name="tighten-test", product="")
+    loop = pilot(platform)
+    limits = {m.name: m.threshold for m in platform.quality.models(PLANT) if m.active}
+    assert loop._tighten("9 of the last 60 rejected") == 1
+    tightened = {m.name: m.threshold for m in platform.quality.models(PLANT) if m.active}
+    assert all(tightened[n] < limits[n] for n in limits)
+    assert loop._tighten("again") == 0  # once per cool-down
+    for _ in range(30):  # a planner-less plant cannot tighten without end
+        platform.quality.tighten(ACTOR, factor=0.5, floor=FLOOR)
+    floor = {m.name: m.threshold for m in platform.quality.models(PLANT) if m.active}
+    assert all(floor[n] >= FLOOR * limits[n] - 1e-6 for n in limits)

@@ -1,0 +1,123 @@
+"""Maintenance plans itself: a machine whose failure is near gets a maintenance order with
+its evidence, booked into the plan as planned downtime before the predicted failure, at the
+cheapest gap the plan leaves; entering maintenance closes the order."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from openfab.autopilot.maintenance import STOP, MaintenanceAutopilot, choose_window
+from openfab.maintenance.schemas import MachineHealthPublic
+from openfab.planning.mrp.schemas import MoveCreate, MoveKind
+from openfab.platform import Platform
+from openfab.store.events import EventMessage
+from openfab.store.types import utcnow
+from tests.conftest import PLANT
+from tests.maintenance.telemetry import own, store, wearing_readings
+
+pytestmark = pytest.mark.xdist_group("maintenance")
+__all__ = ["own"]
+MACHINE = "paint_line-2"
+
+
+def event(type_: str, payload: dict[str, object], entity: str = "machines") -> EventMessage:
+    return EventMessage(
+        seq=1, event_id=uuid.uuid4().hex, type=type_, tenant_id=None, entity_type="machine",
+        entity_id=entity, payload=payload, actor="system:test", occurred_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
+def health(rul: float, lower: float, p: float = 0.5) -> MachineHealthPublic:
+    return MachineHealthPublic(
+        machine=MACHINE, work_center="paint_line", assessed_at=utcnow(), health=0.9, drift=0.4,
+        alarm=True, rul_hours=rul, rul_lower=lower, rul_upper=rul * 1.5, failure_probability=p,
+        windows=80, readings=5000, cleaning={},
+    )  # fmt: skip
+
+
+def test_the_order_lands_in_the_plan_before_the_predicted_failure(own: Platform) -> None:
+    start = utcnow() - timedelta(hours=40)
+    store(own, wearing_readings(MACHINE, start, 40, wear_to=0.95, seed=7))
+    pilot = MaintenanceAutopilot(own.maintenance, own.planning, own.catalog)
+    done = own.maintenance.assess()
+    assert MACHINE in done.at_risk
+    opened = pilot.handle([event("maintenance.assessed", {"at_risk": done.at_risk})])
+    assert opened >= 1
+    order = next(o for o in own.maintenance.orders(PLANT) if o.machine == MACHINE)
+    assert order.status == "Planned" and order.downtime_id
+    assert order.window_start is not None and order.window_end is not None
+    assert order.evidence["windows"] > 0 and "failure risk" in order.reason
+    assert order.spare_parts == "spare parts to MRP: 1 x spare_kit_paint_line"
+    health_now = own.maintenance.latest(MACHINE)
+    assert health_now is not None and health_now.rul_lower is not None
+    predicted = health_now.assessed_at + timedelta(hours=max(health_now.rul_lower, 0))
+    assert order.window_end <= max(predicted, order.window_start + STOP)
+    booked = own.planning.downtime_since(utcnow() - timedelta(minutes=1))
+    window = next(d for d in booked if d.id == order.downtime_id)
+    assert window.machine == MACHINE and "predictive maintenance" in window.reason
+    # one order per machine at a time
+    assert pilot.handle([event("maintenance.assessed", {"at_risk": [MACHINE]})]) == 0
+    # the machine is maintained: the order is done
+    maintained = event("machine.state_changed", {"state": "Maintenance",
+                                                 "at": utcnow().isoformat()}, MACHINE)  # fmt: skip
+    assert pilot.handle([maintained]) == 1
+    assert own.maintenance.orders(PLANT, status="Done")[0].machine == MACHINE
+
+
+def test_spare_parts_go_through_mrp_and_are_taken_when_the_machine_is_maintained(
+    own: Platform,
+) -> None:
+    """The order's kit is independent demand in the next MRP run (a purchase is planned when
+    the stock will not cover it) and is consumed from stock at the maintenance."""
+    store(own, wearing_readings(MACHINE, utcnow() - timedelta(hours=40), 40, wear_to=0.95, seed=7))
+    own.materials.install_sample_suppliers(PLANT)
+    pilot = MaintenanceAutopilot(own.maintenance, own.planning, own.catalog, own.materials)
+    own.maintenance.assess()
+    [assessed] = own.audit.list_events(PLANT, type_prefix="maintenance.assessed").data
+    assert (
+        assessed.payload["calls"][MACHINE]["chance"]
+        >= assessed.payload["calls"][MACHINE]["threshold"]
+    )
+    assert pilot.handle([event("maintenance.assessed", assessed.payload)]) == 1
+    [order] = own.maintenance.orders(PLANT)
+    assert "passes the break-even" in order.reason and order.evidence["call"]
+    own.materials.run(PLANT, trigger="test")
+    planned = own.materials.purchase_orders(PLANT).data
+    assert [(p.material, p.quantity) for p in planned] == [("spare_kit_paint_line", 1)]
+    receipt = MoveCreate(kind=MoveKind.RECEIVE, material="spare_kit_paint_line", lot="KIT-1",
+                         quantity=Decimal(2), unit="pcs")  # fmt: skip
+    own.materials.move(PLANT, receipt)
+    own.materials.run(PLANT, trigger="test")
+    assert own.materials.purchase_orders(PLANT).data == []  # the shelf covers it
+    maintained = event("machine.state_changed", {"state": "Maintenance",
+                                                 "at": utcnow().isoformat()}, MACHINE)  # fmt: skip
+    assert pilot.handle([maintained]) == 1
+    assert pilot.handle([maintained]) == 0  # redelivered: nothing closed, nothing taken twice
+    [stock] = own.materials.stock(PLANT, "spare_kit_paint_line")
+    assert stock.on_hand == 1
+    assert own.maintenance.spare_part_demand() == []
+
+
+def test_the_cheapest_window_is_a_gap_in_the_plan_before_the_failure() -> None:
+    now = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    h = timedelta(hours=1)
+    bars = [(now, now + 3 * h), (now + 5 * h, now + 9 * h), (now + 9.25 * h, now + 20 * h)]
+    start, cost, _ = choose_window(health(rul=14, lower=10), bars, now)
+    assert start == now + 3 * h  # the two-hour idle gap: nothing displaced
+    assert cost < 60
+    # the failure is due before the gap: stop now, whatever it displaces
+    start, _, _ = choose_window(health(rul=1.5, lower=1.0, p=0.99), bars, now)
+    assert start < now + h
+
+
+def test_a_healthy_plant_opens_no_order(own: Platform) -> None:
+    store(own, wearing_readings(MACHINE, utcnow() - timedelta(hours=24), 24, wear_from=0.1,
+                                wear_to=0.1, seed=8))  # fmt: skip
+    pilot = MaintenanceAutopilot(own.maintenance, own.planning, own.catalog)
+    done = own.maintenance.assess()
+    assert pilot.handle([event("maintenance.assessed", {"at_risk": done.at_risk})]) == 0
+    assert own.maintenance.orders(PLANT) == []
