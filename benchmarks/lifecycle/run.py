@@ -2,9 +2,10 @@
 element of e-bike packs by route.
 
 SOH: packs start within +-2 % of their rated capacity and age with known calendar/cycle
-parameters (drawn per pack), a temperature and a usage pace; monthly field reports measure capacity with noise. After each report the engine
-estimates SOH with its 90 % interval; we report the mean absolute error against the true SOH
-and how often the interval holds it, by noise level.
+parameters (drawn per pack), a temperature and a usage pace; monthly field reports measure
+capacity with noise. After each report the engine estimates SOH with its 90 % interval; we
+report the mean absolute error against the true SOH and how often the interval holds it,
+by noise level.
 
 Recovery: the pure engine on each pack layout of the catalog's corners (cell type, S x P,
 casing), by route, against the 95 % target.
