@@ -34,6 +34,9 @@ from openfab.planning.mrp.model import ForecastDemand
 
 QUANTUM = Decimal("0.001")
 NEGLIGIBLE = 1e-9
+MAX_BUILD_FACTOR = 3.0
+"""Units built per unit ordered never counts above this (a yield under a third is a process
+to stop, not material to buy for)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,57 @@ class ConfiguredOrder:
                 options.update(value)
         bom = {line.material: float(line.quantity) for line in configured.bom}
         return cls(day, configured.product, quantity, frozenset(options), numbers, bom)
+
+
+@dataclass(frozen=True)
+class ProductYield:
+    """Units a product's finished work orders started and how many came out good."""
+
+    started: float
+    good: float
+
+    @property
+    def build_factor(self) -> float:
+        """Units started per good unit: scrap is remade, so material per unit ordered is
+        BOM × started / good (yield-adjusted gross requirements), capped; 1 without data."""
+        if self.started <= 0 or self.good <= 0:
+            return 1.0 if self.started <= 0 else MAX_BUILD_FACTOR
+        return min(max(self.started / self.good, 1.0), MAX_BUILD_FACTOR)
+
+
+def with_build_factors(
+    orders: Iterable[ConfiguredOrder], factors: Mapping[str, float]
+) -> list[ConfiguredOrder]:
+    """Each order's BOM scaled by its product's build factor: what the plant will draw for
+    it, scrap remade, rather than what one good unit needs."""
+    out = []
+    for order in orders:
+        factor = factors.get(order.product, 1.0)
+        if factor == 1.0:
+            out.append(order)
+            continue
+        bom = {m: q * factor for m, q in order.bom.items()}
+        out.append(
+            ConfiguredOrder(
+                order.day, order.product, order.quantity, order.options, order.numbers, bom
+            )
+        )
+    return out
+
+
+def material_build_factors(
+    orders: Iterable[ConfiguredOrder], factors: Mapping[str, float]
+) -> dict[str, float]:
+    """Each material's build factor: its products' factors weighted by how much of the
+    material their orders used (for forecasts, such as the planner's prior, kept per material)."""
+    drawn: dict[str, float] = defaultdict(float)
+    needed: dict[str, float] = defaultdict(float)
+    for order in orders:
+        factor = factors.get(order.product, 1.0)
+        for material, amount in order.bom.items():
+            needed[material] += amount * order.quantity
+            drawn[material] += amount * order.quantity * factor
+    return {m: drawn[m] / q for m, q in sorted(needed.items()) if q > 0}
 
 
 def option_key(product: str, option: str) -> str:

@@ -80,6 +80,12 @@ class DemandPrior:
     def __bool__(self) -> bool:
         return any(q > 0 for q in self.per_day.values())
 
+    def scaled(self, factors: Mapping[str, float]) -> DemandPrior:
+        """The prior with each material's use multiplied by its factor (the plant's measured
+        units built per unit ordered, scrap remade); materials without a factor as they were."""
+        per_day = {m: q * factors.get(m, 1.0) for m, q in self.per_day.items()}
+        return DemandPrior(per_day, self.credibility_days, self.cv, self.min_history_days)
+
     def weight(self, days: float) -> float:
         """The history's weight in the forecast after ``days`` of history."""
         return history_weight(days, self.credibility_days)

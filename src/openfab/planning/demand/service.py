@@ -19,19 +19,24 @@ from statistics import NormalDist
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from openfab.catalog.service import CatalogService
 from openfab.errors import InvalidInput, Problem, ProblemCollector
+from openfab.execution.orm import WorkOrderRow
+from openfab.execution.states import WorkOrderStatus
 from openfab.identity.actor import SCHEDULERS, STOCK_KEEPERS, Actor
 from openfab.orders.orm import SalesOrderRow
 from openfab.planning.demand.configured import (
     ConfiguredOrder,
+    ProductYield,
+    material_build_factors,
     material_history,
     option_history,
     planning_bom,
     safety_stocks,
     to_forecast_demand,
+    with_build_factors,
 )
 from openfab.planning.demand.model import DemandPlan
 from openfab.planning.demand.orm import ExpectedUseRow
@@ -47,6 +52,9 @@ from openfab.store.types import utcnow
 
 NEED_AFTER_ORDER_DAYS = 1
 """An order's material is needed about a day after it is placed (when it is planned)."""
+YIELD_DAYS = 28
+"""Work orders finished within this many days tell each product's current yield."""
+FINISHED = (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED)
 
 
 class DemandService:
@@ -116,6 +124,37 @@ class DemandService:
             ).all()
             return [configured_order(r) for r in rows if r.created_at.date() < today]
 
+    def yields(self, *, today: date, days: int = YIELD_DAYS) -> dict[str, ProductYield]:
+        """Per product: units started and good in the work orders finished in the last
+        ``days`` days before ``today`` (make-ups for scrap are work orders too)."""
+        since = datetime.combine(today - timedelta(days=days), time(0), tzinfo=UTC)
+        until = datetime.combine(today, time(0), tzinfo=UTC)
+        query = (
+            select(
+                WorkOrderRow.product_code,
+                func.sum(WorkOrderRow.quantity),
+                func.sum(WorkOrderRow.quantity_good),
+            )
+            .where(
+                WorkOrderRow.status.in_(FINISHED),
+                WorkOrderRow.completed_at >= since,
+                WorkOrderRow.completed_at < until,
+            )
+            .group_by(WorkOrderRow.product_code)
+        )
+        with self.db.unit(Scope.plant(), actor="system:demand", readonly=True) as uow:
+            rows = uow.session.execute(query).all()
+        return {str(p): ProductYield(float(s or 0), float(g or 0)) for p, s, g in rows}
+
+    def drawn_history(
+        self, *, days: int, today: date
+    ) -> tuple[list[ConfiguredOrder], dict[str, float]]:
+        """The order history with each BOM scaled to what the plant draws for it (scrap
+        remade, by each product's measured yield), and each material's build factor."""
+        orders = self.history(days=days, today=today)
+        factors = {p: y.build_factor for p, y in self.yields(today=today).items()}
+        return with_build_factors(orders, factors), material_build_factors(orders, factors)
+
     def forecast(
         self,
         actor: Actor,
@@ -127,7 +166,7 @@ class DemandService:
     ) -> tuple[DemandPlan, list[ConfiguredOrder]]:
         actor.require_plant(*SCHEDULERS)
         today = today or utcnow().date()
-        orders = self.history(days=history_days, today=today)
+        orders, _ = self.drawn_history(days=history_days, today=today)
         return self._sense(orders, horizon_days, service_level, today), orders
 
     def _lead_times(self) -> dict[str, int]:
@@ -156,12 +195,14 @@ class DemandService:
         today: date | None = None,
     ) -> MaterialPlanRunPublic:
         """MRP with the forecast demand and forecast-error safety stock (see module doc),
-        the planner's prior blended in. Without order history the prior alone is the
-        forecast; without history and prior, raises ``InvalidInput`` (nothing to forecast)."""
+        the planner's prior blended in; both count what the plant draws per unit ordered
+        (each product's measured yield: scrapped units are remade). Without order history
+        the prior alone is the forecast; without history and prior, raises ``InvalidInput``
+        (nothing to forecast)."""
         actor.require_plant(*SCHEDULERS)
         today = today or utcnow().date()
-        orders = self.history(days=history_days, today=today)
-        prior = self.prior()
+        orders, factors = self.drawn_history(days=history_days, today=today)
+        prior = self.prior().scaled(factors)
         forecasts: list[ForecastDemand] = []
         stocks: dict[str, Decimal] = {}
         if orders or not prior:

@@ -2,8 +2,10 @@
 scheduled start, stock, allocations, open purchase orders, suppliers and policies.
 
 A work order's material is needed at the start of its first scheduled operation; an open
-order the scheduler has not placed yet needs it now (the conservative answer). Material
-already issued to an order (issues less returns) no longer counts as its requirement.
+order the scheduler has not placed yet needs it now (the conservative answer). An order
+needs material for every unit it builds — its quantity, or more once make-up work orders
+remake scrapped units — and material already issued to it (issues less returns) no longer
+counts as its requirement.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from openfab.catalog.orm import MaterialRow
+from openfab.execution.orm import WorkOrderRow
+from openfab.execution.states import WorkOrderStatus
 from openfab.orders.orm import SalesOrderRow
 from openfab.orders.states import OPEN_FOR_CAPACITY
 from openfab.planning.mrp.model import (
@@ -50,6 +54,8 @@ from openfab.planning.orm import ScheduledOperationRow, ScheduleRunRow
 from openfab.store import UnitOfWork
 
 ZERO = Decimal(0)
+DROPPED = (WorkOrderStatus.CANCELLED, WorkOrderStatus.ABORTED)
+"""Work orders that build nothing (their units are not the order's)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,15 @@ def load_problem(
     )
     starts = _first_starts(uow)
     issued = _issued(uow)
+    built = _units_built(uow)
     work_orders = tuple(
-        _work_order(row, starts.get(row.id, now), issued.get(row.id, {})) for row in rows
+        _work_order(
+            row,
+            starts.get(row.id, now),
+            issued.get(row.id, {}),
+            max(row.quantity, built.get(row.id, 0)),
+        )
+        for row in rows
     )
     problem = MrpProblem(
         today=today,
@@ -137,6 +150,16 @@ def _first_starts(uow: UnitOfWork) -> dict[str, datetime]:
     return {str(order): start for order, start in uow.session.execute(query)}
 
 
+def _units_built(uow: UnitOfWork) -> dict[str, int]:
+    """Units each order's live work orders build (make-ups for scrap included)."""
+    query = (
+        select(WorkOrderRow.order_id, func.sum(WorkOrderRow.quantity))
+        .where(WorkOrderRow.status.not_in(DROPPED))
+        .group_by(WorkOrderRow.order_id)
+    )
+    return {str(order): int(units or 0) for order, units in uow.session.execute(query)}
+
+
 def _issued(uow: UnitOfWork) -> dict[str, dict[str, tuple[Decimal, str]]]:
     """Net quantity issued to each order per material (issues are negative moves)."""
     totals: dict[str, dict[str, tuple[Decimal, str]]] = defaultdict(dict)
@@ -151,13 +174,13 @@ def _issued(uow: UnitOfWork) -> dict[str, dict[str, tuple[Decimal, str]]]:
 
 
 def _work_order(
-    row: SalesOrderRow, need: datetime, issued: Mapping[str, tuple[Decimal, str]]
+    row: SalesOrderRow, need: datetime, issued: Mapping[str, tuple[Decimal, str]], units: int
 ) -> WorkOrderDemand:
-    """Whole-order quantities (BOM per unit × order quantity) less what was issued."""
+    """Whole-order quantities (BOM per unit × units built) less what was issued."""
     components = []
     for line in row.configured.get("bom", []):
         material = str(line["material"])
-        quantity = Decimal(str(line["quantity"])) * row.quantity
+        quantity = Decimal(str(line["quantity"])) * units
         done, unit = issued.get(material, (ZERO, str(line["unit"])))
         if unit == line["unit"]:
             quantity -= done
