@@ -98,7 +98,7 @@ def expected_use(
     *,
     orders_per_day: float,
     seed: int,
-    samples: int = 120,
+    samples: int = 500,
 ) -> dict[str, float]:
     """Material per day at ``orders_per_day``: the mean configured BOM of ``samples`` random
     customer wishes (a stream of its own, so the run's orders stay the same) times the mean
