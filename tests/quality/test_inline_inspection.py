@@ -71,13 +71,15 @@ def scan_message(
     return message if work_order is None else {**message, "work_order": work_order}
 
 
-def built(platform: Platform, tenant: TenantPeople, quantity: int = 2) -> list[str]:
-    """A work order run through every operation over the gateway: its units' serials."""
+def built(platform: Platform, tenant: TenantPeople, quantity: int = 2) -> tuple[str, list[str]]:
+    """A work order run through every operation over the gateway: its number and its units'
+    serials."""
     work_order = released(platform, tenant, quantity=quantity)
     for path, message in run_all(platform, work_order):
         result = platform.gateway.receive(path, json.dumps(message), transport="test")
         assert result.dead_lettered == 0, result.problems
-    return platform.execution.work_order_serials(PLANT, [work_order.number])[work_order.number]
+    number = work_order.number
+    return number, platform.execution.work_order_serials(PLANT, [number])[number]
 
 
 def test_a_scan_round_trips_through_its_encoding() -> None:
@@ -99,11 +101,11 @@ def test_scans_flow_from_the_camera_to_verdicts_and_dispositions(
     platform: Platform, tenant: TenantPeople, model: bytes
 ) -> None:
     platform.quality.install_model(QUALITY, model, name="surface-test")
-    good, bad = built(platform, tenant)
+    number, (good, bad) = built(platform, tenant)
     path = path_of(sorted(platform.execution.machines())[0])
-    sent = [
-        scan_message(good, defective=False, seed=11),
-        scan_message(bad, defective=True, seed=12),
+    sent = [  # serials are per brand: the camera names the work order too
+        scan_message(good, defective=False, seed=11, work_order=number),
+        scan_message(bad, defective=True, seed=12, work_order=number),
     ]
     result = platform.gateway.receive(path, json.dumps(sent), transport="test")
     assert (result.applied, result.dead_lettered) == (2, 0), result.problems
@@ -115,7 +117,7 @@ def test_scans_flow_from_the_camera_to_verdicts_and_dispositions(
         relay.drain()
     finally:
         relay.close()
-    verdicts = platform.quality.verdicts(PLANT)
+    verdicts = {s.serial: s.verdict for s in platform.quality.scans(tenant.planner)}
     assert (verdicts[good], verdicts[bad]) == ("ok", "defect")
     unit = platform.execution.get_unit(tenant.planner, bad)
     assert unit.status == UnitStatus.SCRAPPED or unit.reworked

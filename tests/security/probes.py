@@ -270,6 +270,8 @@ def probe(world: World, brand: Brand, operation_id: str, order: JSON | None = No
     op = OPERATIONS[operation_id]
     url = fill(op.path, path_values(world, brand, op, order))
     params = PARAMS[operation_id](world) if operation_id in PARAMS else {}
+    if "serial" in op.path_parameters and any(q["name"] == "tenant" for q in op.query_parameters):
+        params["tenant"] = brand.tenant_id  # serials are per brand: the plant names whose
     request = Probe(op.method, url, params=params)
     content = op.spec.get("requestBody", {}).get("content", {})
     if operation_id == "login":
