@@ -35,7 +35,7 @@ from openfab.store import EventRecord
 from openfab.store.events import EventMessage
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
-from tests.conftest import make_tenant
+from tests.conftest import PLANT, make_tenant
 
 CONTRACTS = Path(__file__).parents[2] / "docs" / "contracts"
 DIRECTORY = EquipmentDirectory.load()
@@ -203,6 +203,33 @@ def test_an_acknowledgement_goes_through_the_gateway_and_is_recorded_once(
         ).all()
     assert len(rows) == 1
     assert rows[0].payload["status"] == "rejected" and rows[0].payload["machine"] == machine
+
+
+def test_the_quality_decision_shows_the_machines_answer(platform: Platform) -> None:
+    make_tenant(platform)
+    machine = sorted(platform.execution.machines())[0]
+    path = platform.gateway.directory.path_of(machine)
+    assert path is not None
+    subject = f"{machine}/probe-{uuid.uuid4().hex[:6]}"
+    body = {"machine": machine, "parameter": "speed", "target": 1.0, "reason": "drift"}
+    platform.quality.decide(PLANT, "setpoint", subject, "quality.setpoint_requested", body)
+    waiting = next(d for d in platform.quality.decisions(PLANT, 200) if d.subject == subject)
+    assert waiting.acknowledgement is None
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
+        command_id = uow.session.scalars(
+            select(EventRecord.event_id).where(EventRecord.entity_id == waiting.id)
+        ).one()
+    ack = {
+        "message_id": f"ack-{command_id[:8]}",
+        "type": "command.acknowledged",
+        "at": utcnow().isoformat(),
+        "command_id": command_id,
+        "status": "accepted",
+    }
+    assert platform.gateway.receive(path, json.dumps(ack), transport="test").applied == 1
+    answered = next(d for d in platform.quality.decisions(PLANT, 200) if d.subject == subject)
+    assert (answered.acknowledgement, answered.acknowledged_by) == ("accepted", machine)
+    assert answered.acknowledged_at is not None
 
 
 def test_an_acknowledgement_names_every_problem() -> None:

@@ -8,10 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from openfab.platform import Platform
 from openfab.quality.worker import InspectionWorker
+from openfab.store import EventRecord
 from openfab.store.relay import Relay
+from openfab.store.tenancy import Scope
+from openfab.store.types import utcnow
 from tests.conftest import PLANT, TenantPeople, make_plant_staff
 from tests.execution.conftest import released
 from tests.gateway.conftest import path_of, run_all
@@ -65,6 +69,35 @@ def test_the_quality_page_shows_rejects_charts_and_causes(
     client.http.cookies.set("lang", "ko")
     korean = client.http.get("/dashboard/quality", headers={"Accept-Language": "ko"})
     assert "통계적 공정 관리" in korean.text
+
+
+def test_a_decision_shows_whether_the_machine_accepted_its_command(
+    platform: Platform, tenant: TenantPeople, web_app: object
+) -> None:
+    machine = sorted(platform.execution.machines())[0]
+    body = {"machine": machine, "parameter": "speed", "target": 1.0, "reason": "drift"}
+    subject = f"{machine}/speed-web"
+    platform.quality.decide(PLANT, "setpoint", subject, "quality.setpoint_requested", body)
+    staff = make_plant_staff(platform)
+    client = signed_in(web_app, staff.email("quality"))
+    assert 'data-ack="waiting"' in client.http.get("/dashboard/quality").text
+    decision = next(d for d in platform.quality.decisions(PLANT, 200) if d.subject == subject)
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
+        command_id = uow.session.scalars(
+            select(EventRecord.event_id).where(EventRecord.entity_id == decision.id)
+        ).one()
+    ack = {
+        "message_id": f"ack-{command_id[:8]}",
+        "type": "command.acknowledged",
+        "at": utcnow().isoformat(),
+        "command_id": command_id,
+        "status": "rejected",
+        "reason": "interlock",
+    }
+    platform.gateway.receive(path_of(machine), json.dumps(ack), transport="test")
+    client.http.cookies.set("lang", "ko")
+    korean = client.http.get("/dashboard/quality", headers={"Accept-Language": "ko"}).text
+    assert 'data-ack="rejected"' in korean and "명령을 거부했습니다: interlock" in korean
 
 
 def test_brands_do_not_see_the_quality_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True)
@@ -115,3 +115,11 @@ class QualityDecisionPublic(BaseModel):
     reason: str
     decided_by: str
     decided_at: datetime
+    acknowledgement: str | None = Field(
+        default=None,
+        description="The machine's answer to the command this decision sent: accepted or "
+        "rejected (None: no answer yet, or a decision that sends no command)",
+    )
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledgement_reason: str = ""

@@ -47,7 +47,7 @@ from openfab.quality.schemas import (
 )
 from openfab.quality.vision.inspector import VisionInspector
 from openfab.quality.vision.types import Inspection, Scan
-from openfab.store import Database, UnitOfWork
+from openfab.store import Database, EventRecord, UnitOfWork
 from openfab.store.base import new_id
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
@@ -267,12 +267,18 @@ class QualityService:
     def decisions(self, actor: Actor, limit: int = 20) -> list[QualityDecisionPublic]:
         actor.require_plant(*PLANT_ROLES)
         with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
-            rows = uow.session.scalars(
-                select(QualityDecisionRow)
-                .order_by(QualityDecisionRow.decided_at.desc())
-                .limit(limit)
+            rows = list(
+                uow.session.scalars(
+                    select(QualityDecisionRow)
+                    .order_by(QualityDecisionRow.decided_at.desc())
+                    .limit(limit)
+                )
             )
-            return [QualityDecisionPublic.model_validate(r) for r in rows]
+            answers = _acknowledgements(uow, [r.id for r in rows])
+            return [
+                QualityDecisionPublic.model_validate(r).model_copy(update=answers.get(r.id, {}))
+                for r in rows
+            ]
 
     def recent_rejects(self, last: int) -> tuple[int, int]:
         """(rejected, inspected) among the last ``last`` judged scans."""
@@ -622,3 +628,40 @@ def _name_problems(name: str, product: str) -> list[Problem]:
     if len(product) > 64:
         problems.append(Problem("product", "at most 64 characters"))
     return problems
+
+
+def _acknowledgements(uow: UnitOfWork, decisions: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each decision's latest answer from the machine its command went to: the command's id
+    is the id of the event that announced the decision (``runtime.commands``)."""
+    if not decisions:
+        return {}
+    announced = dict(
+        uow.session.execute(
+            select(EventRecord.event_id, EventRecord.entity_id).where(
+                EventRecord.entity_type == "quality_decision",
+                EventRecord.entity_id.in_(decisions),
+            )
+        ).all()
+    )
+    if not announced:
+        return {}
+    answers: dict[str, dict[str, Any]] = {}
+    acks = select(EventRecord.entity_id, EventRecord.payload).where(
+        EventRecord.type == "machine.command_acknowledged",
+        EventRecord.entity_id.in_(list(announced)),
+    )
+    for command_id, payload in uow.session.execute(acks.order_by(EventRecord.seq)):
+        answers[announced[command_id]] = {
+            "acknowledgement": str(payload.get("status", "")),
+            "acknowledged_by": payload.get("machine"),
+            "acknowledged_at": _moment(payload.get("at")),
+            "acknowledgement_reason": str(payload.get("reason") or ""),
+        }
+    return answers
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
