@@ -22,7 +22,7 @@ import pytest
 
 from openfab.identity.actor import BRAND_ROLES, PLANT_ROLES, Role
 from tests.security.conftest import MATERIAL, Caller, World
-from tests.security.probes import OPERATIONS, PARAMS, Operation, Probe, probe
+from tests.security.probes import OPERATIONS, Operation, Probe, probe
 from tests.security.test_route_matrix import POLICY, may_call
 
 pytestmark = pytest.mark.xdist_group("security")
@@ -63,8 +63,7 @@ def _obvious(world: World, op: Operation) -> dict[str, Any]:
 
 def _variants(world: World, operation_id: str, request: Probe) -> list[Probe]:
     op = OPERATIONS[operation_id]
-    required = PARAMS[operation_id](world) if operation_id in PARAMS else {}
-    obvious = Probe(request.method, request.url, params={**required, **_obvious(world, op)})
+    obvious = Probe(request.method, request.url, params={**request.params, **_obvious(world, op)})
     return [request, obvious]
 
 
