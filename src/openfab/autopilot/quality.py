@@ -5,13 +5,16 @@
   second alarm on the same machine and parameter within ``COOLDOWN`` means re-centring did
   not hold: the machine is stopped for maintenance (downtime booked, so the planner moves
   its work) with ``quality.maintenance_requested``.
-- Rejects rising (``REJECT_RATE`` of the last ``RECENT`` inspected units, at least
-  ``MIN_REJECTS``) start a root-cause analysis over the last day (at most once per
-  ``ANALYSE_EVERY``); its strongest credible cause decides: a machine → stop it for
-  maintenance; a lot → quarantine it in the stores; a process value range → re-centre that
-  parameter; tool wear → maintenance. With a credible cause, inspection is also tightened
-  (``quality.inspection_tightened``: the model's limit lowered); without one the rejects may
-  be the detector's own false rejects, and a tighter limit would only add to them.
+- Rejects rising — the share among the last ``RECENT`` inspected units above the upper
+  limit of a p-chart on the plant's own usual share (the ``USUAL`` units before them), and
+  at least ``REJECT_RATE`` and ``MIN_REJECTS`` — start a root-cause analysis over the last
+  day (at most once per ``ANALYSE_EVERY``). A plant whose usual reject level is high is not
+  stopped again and again for it: only a rise is news. Its strongest credible cause decides:
+  a machine → stop it for maintenance; a lot → quarantine it in the stores; a process value
+  range → re-centre that parameter; tool wear → maintenance. With a credible cause,
+  inspection is also tightened (``quality.inspection_tightened``: the model's limit
+  lowered); without one the rejects may be the detector's own false rejects, and a tighter
+  limit would only add to them.
 
 A subject (a machine and parameter, a lot …) gets one decision per ``COOLDOWN``, recorded in
 ``quality_decision`` with the event, so a storm of alarms is one action, not fifty.
@@ -20,6 +23,7 @@ A subject (a machine and parameter, a lot …) gets one decision per ``COOLDOWN`
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +43,11 @@ log = logging.getLogger(__name__)
 ACTOR = Actor.system("quality-autopilot")
 COOLDOWN = timedelta(hours=8)
 RECENT = 100
+USUAL = 2000
+"""Judged units before the recent ones that tell the plant's usual reject share."""
+MIN_USUAL = 200
+"""Fewer judged units than this before the recent ones: no usual level yet, the floor
+``REJECT_RATE`` alone decides."""
 REJECT_RATE = 0.06
 MIN_REJECTS = 5
 STOP = timedelta(minutes=90)
@@ -107,11 +116,13 @@ class QualityAutopilot:
         now = utcnow()
         if self._analysed is not None and now - self._analysed < ANALYSE_EVERY:
             return 0
-        rejects, inspected = self.quality.recent_rejects(RECENT)
-        if inspected < RECENT // 2 or rejects < MIN_REJECTS or rejects < REJECT_RATE * inspected:
+        rejects, inspected, usual_rejects, usual = self.quality.recent_rejects(RECENT, USUAL)
+        if not rejects_rising(rejects, inspected, usual_rejects, usual):
             return 0
         self._analysed = now
         share = f"{rejects} of the last {inspected} units rejected"
+        if usual >= MIN_USUAL:
+            share += f" (usually {usual_rejects / usual:.1%})"
         try:
             report = self.quality.causes(ACTOR, days=1)
         except OpenFabError as exc:
@@ -206,3 +217,16 @@ class QualityAutopilot:
             "quality.inspection_tightened",
             {"models": changed, "factor": TIGHTEN, "reason": why},
         )
+
+
+def rejects_rising(rejects: int, inspected: int, usual_rejects: int, usual: int) -> bool:
+    """Whether ``rejects`` of the last ``inspected`` units is a rise: enough units and
+    rejects, at least ``REJECT_RATE``, and — once ``MIN_USUAL`` units tell the usual share
+    p — above the p-chart's upper limit p + 3 √(p (1 − p) / n)."""
+    if inspected < RECENT // 2 or rejects < MIN_REJECTS or rejects < REJECT_RATE * inspected:
+        return False
+    if usual < MIN_USUAL:
+        return True
+    p = usual_rejects / usual
+    upper = p + 3.0 * math.sqrt(p * (1.0 - p) / inspected)
+    return rejects / inspected > upper

@@ -280,18 +280,25 @@ class QualityService:
                 for r in rows
             ]
 
-    def recent_rejects(self, last: int) -> tuple[int, int]:
-        """(rejected, inspected) among the last ``last`` judged scans."""
+    def recent_rejects(self, last: int, before: int = 0) -> tuple[int, int, int, int]:
+        """(rejected, inspected) among the last ``last`` judged scans, then among the
+        ``before`` judged scans ahead of those (the plant's usual level to compare with)."""
         with self.db.unit(Scope.plant(), actor=ACTOR.name, readonly=True) as uow:
             verdicts = list(
                 uow.session.scalars(
                     select(UnitScanRow.verdict)
                     .where(UnitScanRow.verdict.is_not(None))
                     .order_by(UnitScanRow.inspected_at.desc())
-                    .limit(last)
+                    .limit(last + before)
                 )
             )
-        return sum(v == "defect" for v in verdicts), len(verdicts)
+        recent, earlier = verdicts[:last], verdicts[last:]
+        return (
+            sum(v == "defect" for v in recent),
+            len(recent),
+            sum(v == "defect" for v in earlier),
+            len(earlier),
+        )
 
     def tighten(self, actor: Actor, *, factor: float, floor: float) -> list[dict[str, Any]]:
         """Lower every active model's limit by ``factor``, not below ``floor`` times its own
