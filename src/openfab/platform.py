@@ -95,7 +95,7 @@ class Platform:
             demand=DemandService(db, catalog, materials),
             lab=LabService(db, catalog),
             quality=quality,
-            spc=ProcessControl(db, directory.specs),
+            spc=ProcessControl(db, directory.specs, directory.machine_specs),
             gateway=Gateway(db, execution, materials, planning, directory, quality, lifecycle),
             maintenance=maintenance,
             lifecycle=lifecycle,

@@ -9,11 +9,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from openfab.autopilot.quality import ACTOR, FLOOR, QualityAutopilot
 from openfab.platform import Platform
 from openfab.quality.schemas import CausePublic
+from openfab.store import EventRecord
 from openfab.store.events import EventMessage
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from tests.conftest import PLANT
 from tests.execution.conftest import in_stores
@@ -30,16 +33,16 @@ def pilot(platform: Platform) -> QualityAutopilot:
     return QualityAutopilot(platform.quality, platform.spc, platform.planning, platform.materials)
 
 
-def alarm(machine: str) -> EventMessage:
+def alarm(machine: str, characteristic: str = "paint.film_thickness_um") -> EventMessage:
     return EventMessage(
         seq=1,
         event_id=uuid.uuid4().hex,
         type="quality.spc_alarm",
         tenant_id=None,
         entity_type="characteristic",
-        entity_id="paint.film_thickness_um",
+        entity_id=characteristic,
         payload={
-            "characteristic": "paint.film_thickness_um",
+            "characteristic": characteristic,
             "rule": "nelson-1",
             "value": 91.2,
             "machine": machine,
@@ -74,6 +77,28 @@ def test_an_alarm_recentres_then_a_second_one_stops_the_machine(platform: Platfo
     booked = platform.planning.downtime_since(utcnow() - timedelta(minutes=5))
     assert any(d.machine == machine and "quality" in d.reason for d in booked)
     assert loop.handle([alarm(machine)]) == 0  # one stop per cool-down
+
+
+def test_a_setpoint_aims_at_the_machines_own_work_center_setting(platform: Platform) -> None:
+    """Screw torque is 4.5 N·m on one line and 2.2 on another: re-centring a machine aims
+    at its own line's setting, never at the other's (that would make every unit defective);
+    a machine without the parameter gets no setpoint."""
+    own = platform.gateway.directory.machine_specs
+    targets = {
+        own[m]["screw_torque_nm"].target: m for m in sorted(own) if "screw_torque_nm" in own[m]
+    }
+    assert len(targets) >= 2, "the sample plant sets screw torque differently on two lines"
+    loop = pilot(platform)
+    for target, machine in sorted(targets.items()):
+        assert loop.handle([alarm(machine, "assemble.screw_torque_nm")]) == 1
+        decision = platform.quality.decisions(PLANT, 5)[0]
+        with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
+            payload = uow.session.scalars(
+                select(EventRecord.payload).where(EventRecord.entity_id == decision.id)
+            ).one()
+        assert (payload["machine"], payload["target"]) == (machine, target)
+    without = next(m for m in sorted(own) if "screw_torque_nm" not in own[m])
+    assert loop.handle([alarm(without, "assemble.screw_torque_nm")]) == 0
 
 
 def test_a_lot_behind_the_defects_is_quarantined_and_no_longer_available(

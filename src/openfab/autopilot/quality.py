@@ -89,9 +89,9 @@ class QualityAutopilot:
     # -- SPC alarms ----------------------------------------------------------------------------
     def _on_alarm(self, alarm: dict[str, Any]) -> int:
         key, machine = str(alarm.get("characteristic", "")), str(alarm.get("machine", ""))
-        spec = self.spc.spec(key)
-        if spec is None or not machine:
-            return 0  # a figure no setting moves (a surface roughness): inspection watches it
+        spec = self.spc.machine_spec(machine, key) if machine else None
+        if spec is None:
+            return 0  # a figure no setting of this machine moves: inspection watches it
         parameter = key.rpartition(".")[2]
         why = f"{alarm.get('rule')}: {alarm.get('message')}"
         subject = f"{machine}/{parameter}"

@@ -30,7 +30,10 @@ class ParameterSpec:
 class EquipmentDirectory:
     paths: dict[str, EquipmentPath]
     specs: dict[str, ParameterSpec] = field(default_factory=dict)
-    """Process parameter name → its spec, from the work centers' settings."""
+    """Process parameter name → its spec, from the work centers' settings (where work centers
+    share a name with different settings, one of them: use ``machine_specs`` to act)."""
+    machine_specs: dict[str, dict[str, ParameterSpec]] = field(default_factory=dict)
+    """Machine → its own work center's parameters and their specs."""
 
     @classmethod
     def of(cls, layout: PlantLayout) -> EquipmentDirectory:
@@ -39,7 +42,15 @@ class EquipmentDirectory:
             for wc in layout.work_centers.values()
             for p in wc.parameters
         }
-        return cls({m: EquipmentPath.of(info.path) for m, info in layout.machines.items()}, specs)
+        own = {
+            machine: {
+                p.name: ParameterSpec(info.work_center.code, p.setpoint, p.tolerance)
+                for p in info.work_center.parameters
+            }
+            for machine, info in layout.machines.items()
+        }
+        paths = {m: EquipmentPath.of(info.path) for m, info in layout.machines.items()}
+        return cls(paths, specs, own)
 
     @classmethod
     def load(cls, file: str | None = None) -> EquipmentDirectory:

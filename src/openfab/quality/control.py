@@ -131,9 +131,15 @@ class Sample:
 
 
 class ProcessControl:
-    def __init__(self, db: Database, specs: Mapping[str, ParameterSpec]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        specs: Mapping[str, ParameterSpec],
+        machine_specs: Mapping[str, Mapping[str, ParameterSpec]] | None = None,
+    ) -> None:
         self.db = db
         self.specs = dict(specs)
+        self.machine_specs = {m: dict(own) for m, own in (machine_specs or {}).items()}
 
     # -- reads ---------------------------------------------------------------------------------
     def characteristics(self, actor: Actor) -> list[CharacteristicPublic]:
@@ -169,6 +175,15 @@ class ProcessControl:
     def spec(self, characteristic: str) -> ParameterSpec | None:
         """``paint.film_thickness_um`` → the spec of the parameter ``film_thickness_um``."""
         return self.specs.get(characteristic.rpartition(".")[2])
+
+    def machine_spec(self, machine: str, characteristic: str) -> ParameterSpec | None:
+        """The spec of ``characteristic``'s parameter on ``machine``'s own work center — what a
+        setpoint for that machine must aim at (work centers may share a parameter's name with
+        other settings: screw torque 4.5 N·m on one line, 2.2 on another). None when the
+        machine has no such parameter; the plant-wide spec for a machine the layout lacks."""
+        if machine not in self.machine_specs:
+            return self.spec(characteristic)
+        return self.machine_specs[machine].get(characteristic.rpartition(".")[2])
 
     def samples(self, keys: Sequence[str]) -> dict[str, tuple[list[Sample], list[Sample]]]:
         """Per characteristic: (its first ``BASELINE`` values ever, its newest ``WINDOW``)."""
