@@ -89,15 +89,14 @@ def _run(
     ingest: TelemetryIngest,
     messages: Callable[[], int],
     duration: float,
+    stop: threading.Event,
     pause: Callable[[], None] = lambda: None,
 ) -> None:
-    """Show counters until ``duration`` passes or a stop signal, then take no more messages
-    (``pause``) and store (and so acknowledge) everything buffered."""
+    """Show counters until ``duration`` passes or ``stop`` is set (a stop signal, caught from
+    before the source started: a stop during start-up still stores what was taken), then
+    take no more messages (``pause``) and store (and so acknowledge) everything buffered."""
     end = time.monotonic() + duration if duration else math.inf
-    with (
-        _stop_signals() as stop,
-        Live(_table(title, ingest.stats, 0), console=console, refresh_per_second=2) as live,
-    ):
+    with Live(_table(title, ingest.stats, 0), console=console, refresh_per_second=2) as live:
         while not stop.wait(0.5) and time.monotonic() < end:
             live.update(_table(title, ingest.stats, messages()))
         pause()
@@ -128,17 +127,16 @@ def ingest_mqtt(
     from openfab.settings import get_settings
 
     overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    ingest = _ingest(db)
-    try:
-        settings = MqttSettings.from_settings(get_settings(), **overrides)
-        source = MqttIngestSource(ingest, settings, client_id=client_id, topic=topic).start()
-    except ConnectionError as exc:
-        raise _connect_error(exc) from None
-    where = f"{settings.host}:{settings.port}"
-    _run(
-        f"MQTT {where} {topic} → database", ingest, lambda: source.messages, duration, source.pause
-    )
-    source.stop()
+    with _stop_signals() as stop:
+        ingest = _ingest(db)
+        try:
+            settings = MqttSettings.from_settings(get_settings(), **overrides)
+            source = MqttIngestSource(ingest, settings, client_id=client_id, topic=topic).start()
+        except ConnectionError as exc:
+            raise _connect_error(exc) from None
+        title = f"MQTT {settings.host}:{settings.port} {topic} → database"
+        _run(title, ingest, lambda: source.messages, duration, stop, source.pause)
+        source.stop()
 
 
 @ingest_app.command("nats")
@@ -159,17 +157,18 @@ def ingest_nats(
     from openfab.connect.nats import NatsIngestSource, NatsSettings
     from openfab.settings import get_settings
 
-    ingest = _ingest(db)
-    try:
-        settings = NatsSettings.from_settings(get_settings(), **({"url": url} if url else {}))
-        source = NatsIngestSource(
-            ingest, settings, durable=durable, from_seq=from_seq, ack_wait=ack_wait
-        ).start()
-    except ConnectionError as exc:
-        raise _connect_error(exc) from None
-    title = f"NATS {settings.url} ({durable}) → database"
-    _run(title, ingest, lambda: source.messages, duration, source.pause)
-    source.stop()
+    with _stop_signals() as stop:
+        ingest = _ingest(db)
+        try:
+            settings = NatsSettings.from_settings(get_settings(), **({"url": url} if url else {}))
+            source = NatsIngestSource(
+                ingest, settings, durable=durable, from_seq=from_seq, ack_wait=ack_wait
+            ).start()
+        except ConnectionError as exc:
+            raise _connect_error(exc) from None
+        title = f"NATS {settings.url} ({durable}) → database"
+        _run(title, ingest, lambda: source.messages, duration, stop, source.pause)
+        source.stop()
 
 
 @ingest_app.command("opcua")
@@ -187,10 +186,11 @@ def ingest_opcua(
     from openfab.connect.opcua import OpcUaIngestSource
 
     equipment = _path(path) if path else None
-    ingest = _ingest(db)
-    source = OpcUaIngestSource(ingest, endpoint, path=equipment, period_ms=period_ms).start()
-    _run(f"OPC UA {endpoint} → database", ingest, lambda: source.changes, duration)
-    source.stop()
+    with _stop_signals() as stop:
+        ingest = _ingest(db)
+        source = OpcUaIngestSource(ingest, endpoint, path=equipment, period_ms=period_ms).start()
+        _run(f"OPC UA {endpoint} → database", ingest, lambda: source.changes, duration, stop)
+        source.stop()
 
 
 @opcua_app.command("serve-machine")
