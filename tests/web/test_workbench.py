@@ -140,8 +140,15 @@ def test_a_planner_moves_an_operation_and_sees_what_moved(
     first = bars[0]
     center = first.work_center
     machines = [m for m in platform.planning.machines() if m.rpartition("-")[0] == center]
-    other = next((m for m in machines if m != first.machine), first.machine)
     start = max(first.start_at, utcnow() + timedelta(hours=3))
+    # other tests share this plant and book downtime: move to a sibling free at that start
+    down = {
+        d.machine
+        for d in platform.planning.downtime_since(utcnow())
+        if not d.cancelled and d.start_at <= start + timedelta(hours=2) and d.end_at >= start
+    }
+    free = [m for m in machines if m not in down]
+    other = next((m for m in free if m != first.machine), free[0] if free else first.machine)
     result = platform.planning.move_operation(
         PLANT, order.number, first.sequence, other, start, time_limit=2
     )
