@@ -243,3 +243,26 @@ def browser() -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+SERIOUS = ("serious", "critical")
+"""axe-core impacts a page must not have."""
+
+
+def fits(page: Any, width: int) -> None:
+    """No horizontal page scroll: wide tables and charts scroll in their own box."""
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen"
+
+
+def accessible(page: Any) -> None:
+    """axe-core on the page as it is: no serious or critical violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in SERIOUS
+    ]
+    assert bad == [], f"{page.url}: {bad}"

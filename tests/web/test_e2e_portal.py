@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 
 from openfab.catalog.ideas_schemas import IdeaCreate
-from tests.web.conftest import FRIDGE, LiveServer, email, place_fridge, shot
+from tests.web.conftest import FRIDGE, LiveServer, accessible, email, fits, place_fridge, shot
 from tests.web.test_lab_page import two_objective_study
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
 PHONE, DESK = 390, 1280
-SERIOUS = ("serious", "critical")
 expect: Any = None
 
 
@@ -67,25 +66,6 @@ def configure_fridge(page: Any) -> None:
         if isinstance(option, str):
             page.locator(f"#opt-{group}-{option}").check()
             settle(page)
-
-
-def fits(page: Any, width: int) -> None:
-    """No horizontal page scroll: wide tables and charts scroll in their own box."""
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen"
-
-
-def accessible(page: Any) -> None:
-    """axe-core on the page as it is: no serious or critical violation."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in SERIOUS
-    ]
-    assert bad == [], f"{page.url}: {bad}"
 
 
 @pytest.mark.parametrize("width", [DESK, PHONE])

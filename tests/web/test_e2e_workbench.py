@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import PASSWORD, PLANT, make_plant_staff
-from tests.web.conftest import LiveServer, email, place_fridge, shot
+from tests.web.conftest import LiveServer, accessible, email, fits, place_fridge, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
 PHONE, DESK = 390, 1280
-SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
@@ -48,23 +47,6 @@ def open_as(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     yield make
     for context in contexts:
         context.close()
-
-
-def fits(page: Any, width: int) -> None:
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide on a {width} px screen"
-
-
-def accessible(page: Any) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v.get("impact") in SERIOUS
-    ]
-    assert bad == [], f"{page.url}: {bad}"
 
 
 @pytest.mark.parametrize("width", [DESK, PHONE])
