@@ -134,8 +134,9 @@ def test_a_mistaken_downtime_is_shortened_then_cancelled(
         == 404
     )
     planner = auth(client, plant.email("planner"))
-    events = client.get("/events", params={"type_prefix": "machine.downtime"}, headers=planner)
-    kinds = [e["type"] for e in events.json()["data"] if e["entity_id"] == machine]
+    query = {"type": "machine.downtime", "entity_id": machine, "limit": 500}
+    events = client.get("/events", params=query, headers=planner)
+    kinds = [e["type"] for e in events.json()["data"]]
     assert "machine.downtime_changed" in kinds and "machine.downtime_cancelled" in kinds
 
 
@@ -156,3 +157,40 @@ def test_the_server_autopilot_plans_new_orders_by_itself(tmp_path: Path) -> None
         assert status == "Planned"
     finally:
         platform.close()
+
+
+def test_a_planner_moves_an_operation_over_rest_and_releases_its_pin(
+    client: TestClient, tenant: TenantPeople, plant: PlantPeople
+) -> None:
+    alice = auth(client, email(tenant, "alice"))
+    order = order_cheapest_fridge(client, alice)
+    planner = auth(client, plant.email("planner"))
+    assert client.post("/schedule/plan", params={"time_limit": 2}, headers=planner).is_success
+    rows = client.get("/schedule/gantt", params={"by": "order"}, headers=planner).json()["rows"]
+    [bar, *_] = next(r["bars"] for r in rows if r["key"] == order["number"])
+    start = (utcnow() + timedelta(hours=6)).replace(second=0, microsecond=0)
+    move = {
+        "order": order["number"],
+        "sequence": bar["sequence"],
+        "machine": bar["machine"],
+        "start": start.isoformat(),
+    }
+    brand_planner = auth(client, email(tenant, "planner"))
+    assert client.post("/schedule/moves", json=move, headers=brand_planner).status_code == 403
+    moved = client.post("/schedule/moves", json=move, params={"time_limit": 2}, headers=planner)
+    assert moved.status_code == 201, moved.text
+    pin = moved.json()["pin"]
+    assert (pin["order_number"], pin["machine"]) == (order["number"], bar["machine"])
+    pins = client.get("/schedule/pins", headers=planner).json()
+    assert pin["id"] in {p["id"] for p in pins}
+    assert client.get("/schedule/pins", headers=brand_planner).status_code == 403
+
+    bad = {"order": "", "sequence": 0, "machine": "x" * 65, "start": "soon"}
+    refused = client.post("/schedule/moves", json=bad, headers=planner)
+    assert refused.status_code == 422
+    named = {p["loc"].rpartition(".")[2] for p in refused.json()["problems"]}
+    assert {"order", "sequence", "machine", "start"} <= named, refused.text
+
+    released = client.delete(f"/schedule/pins/{pin['id']}", headers=planner)
+    assert released.status_code == 200 and released.json()["id"] == pin["id"]
+    assert client.delete(f"/schedule/pins/{pin['id']}", headers=planner).status_code == 404

@@ -28,10 +28,12 @@ from openfab.connect.topics import EquipmentPath
 from openfab.gateway.equipment import EquipmentDirectory
 from openfab.identity.actor import BRAND_ROLES, PLANT_ROLES, Actor, Role
 from openfab.identity.schemas import TenantCreate, UserCreate
+from openfab.planning.orm import OperationPinRow
 from openfab.platform import Platform
 from openfab.quality.pictures import encode_scan
 from openfab.quality.schemas import ScanReceived
 from openfab.quality.worker import InspectionWorker
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from tests.conftest import PASSWORD
 from tests.quality.test_inline_inspection import trained_model
@@ -155,6 +157,7 @@ class World:
     lot: str
     purchase_order_id: str
     downtime_id: str
+    pin_id: str
     dead_letter_id: str
     plant_canary: str
     choices: JSON
@@ -417,6 +420,21 @@ def build_world(platform: Platform, client: TestClient) -> World:
         client.post("/schedule/downtime", json=downtime, headers=maintenance.headers), 201
     )["id"]
 
+    # a planner's pin on brand B's open order (stored as a move would store it)
+    with platform.db.unit(Scope.plant(), actor="security-suite") as uow:
+        pin = OperationPinRow(
+            tenant_id=b.tenant_id,
+            order_id=b.open_order["id"],
+            order_number=b.open_order["number"],
+            sequence=1,
+            machine=machine,
+            not_before=start,
+            created_by="security suite",
+        )
+        uow.session.add(pin)
+        uow.session.flush()
+        pin_id = pin.id
+
     # a dead letter naming brand B's work order: an operation that does not exist
     path = EquipmentDirectory.load().path_of(machine)
     assert isinstance(path, EquipmentPath), machine
@@ -451,6 +469,7 @@ def build_world(platform: Platform, client: TestClient) -> World:
         lot=lot,
         purchase_order_id=purchase_order_id,
         downtime_id=downtime_id,
+        pin_id=pin_id,
         dead_letter_id=mine[0]["id"],
         plant_canary=plant_canary,
         choices=choices,

@@ -102,6 +102,7 @@ def path_values(
         "order_id": (order or brand.open_order)["id"],
         "order": brand.order["number"],
         "downtime_id": world.downtime_id,
+        "pin_id": world.pin_id,
         "idea_id": brand.idea_id,
         "study_id": brand.study_id,
         "letter_id": world.dead_letter_id,
@@ -182,6 +183,12 @@ BODIES: dict[str, Body] = {
     "transition_order": lambda w, b: {"status": "Planned", "note": "probe"},
     "report_machine_downtime": lambda w, b: _downtime(w),
     "change_machine_downtime": lambda w, b: {"cancel": True, "reason": "probe"},
+    "move_operation": lambda w, b: {
+        "order": b.order["number"],
+        "sequence": 1,
+        "machine": w.machine,
+        "start": (utcnow() + timedelta(hours=6)).replace(microsecond=0).isoformat(),
+    },
     "propose_idea": lambda w, b: {"title": "Probe idea", "description": "probe"},
     "comment_idea": lambda w, b: {"body": "probe"},
     "promote_idea": lambda w, b: {

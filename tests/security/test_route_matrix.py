@@ -82,6 +82,9 @@ POLICY: dict[str, Public | frozenset[Role]] = {
     "list_machines": EVERYONE,
     "report_machine_downtime": PLANT_DOWNTIME,
     "change_machine_downtime": PLANT_DOWNTIME,
+    "move_operation": PLANT_SCHEDULERS,
+    "list_operation_pins": PLANT,
+    "release_operation_pin": PLANT_SCHEDULERS,
     # the event log
     "list_events": STAFF,
     "verify_audit_chain": ADMINS,

@@ -23,7 +23,11 @@ from tests.store.test_relay import Recorder
 POLICIES = importlib.import_module("openfab.store.migrations.versions.0010_plant_authority")
 LATER_POLICIES = [
     importlib.import_module(f"openfab.store.migrations.versions.{name}")
-    for name in ("0013_quality_inspection_models_and_unit_scans", "0015_lifecycle_passports")
+    for name in (
+        "0013_quality_inspection_models_and_unit_scans",
+        "0015_lifecycle_passports",
+        "0018_operation_pins",
+    )
 ]
 
 PLANT_TABLES = {

@@ -6,11 +6,13 @@ no serious or critical accessibility violation, in English and Korean."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.conftest import PASSWORD, PLANT, make_plant_staff
+from tests.planning.moves import free_sibling
 from tests.web.conftest import LiveServer, accessible, email, fits, place_fridge, shot
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("web-e2e")]
@@ -29,9 +31,9 @@ def planned(live_server: LiveServer) -> str:
 def open_as(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     contexts: list[Any] = []
 
-    def make(address: str, *, width: int = DESK, lang: str = "en") -> Any:
+    def make(address: str, *, width: int = DESK, lang: str = "en", height: int = 844) -> Any:
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": 844}, locale="en-US"
+            base_url=live_server.url, viewport={"width": width, "height": height}, locale="en-US"
         )
         contexts.append(context)
         page = context.new_page()
@@ -107,3 +109,44 @@ def test_the_plant_planner_reads_the_gantt_and_clicks_through(
     fits(page, width)
     accessible(page)
     shot(page, f"workbench-e2e-dashboard-{width}")
+
+
+def test_the_plant_planner_drags_an_operation_onto_a_sibling_machine(
+    open_as: Any, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    platform = live_server.platform
+    order = place_fridge(platform, live_server.people.alice)
+    platform.planning.plan(PLANT, trigger="requested by e2e", time_limit=5)
+    last = platform.planning.order_plan(PLANT, order.id).rows[0].bars[-1]
+    target = free_sibling(platform, last, last.start_at + timedelta(hours=1))
+    planner = make_plant_staff(platform).email("planner")
+    page = open_as(planner)
+    page.goto(f"/factory/gantt?order={order.number}&open=all")
+    expect(page.locator("svg.gantt.planner.movable")).to_be_attached()  # gantt.js is on
+    bar = page.locator(f'rect.bar[data-order="{order.number}"][data-sequence="{last.sequence}"]')
+    lane = page.locator(f'rect.lane[data-machine="{target}"]')
+    bar.first.scroll_into_view_if_needed()
+    lane.scroll_into_view_if_needed()  # a sibling's row is next to it: both on screen
+    box, row = bar.first.bounding_box(), lane.bounding_box()
+    assert box is not None and row is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 40, row["y"] + row["height"] / 2, steps=8)
+    page.mouse.up()
+    assert page.url.endswith("open=all")  # the drop did not follow the bar's link
+    expect(page.locator("#move-status")).to_contain_text(order.number)
+    expect(page.locator("#m-order")).to_have_value(order.number)
+    expect(page.locator("#m-seq")).to_have_value(str(last.sequence))
+    expect(page.locator("#m-machine")).to_have_value(target)
+    dropped = datetime.fromisoformat(page.locator("#m-start").input_value()).replace(tzinfo=UTC)
+    assert dropped > last.start_at  # dragged to the right: later
+    shot(page, "workbench-e2e-gantt-drag")
+    page.locator("#move-submit").click()
+    page.wait_for_load_state()
+    expect(page.locator("#pinned")).to_contain_text(target)
+    page.goto("/factory/gantt")
+    expect(page.locator("#pin-list")).to_contain_text(order.number)
+    moved = platform.planning.order_plan(PLANT, order.id).rows[0].bars
+    assert {b.machine for b in moved if b.sequence == last.sequence} == {target}

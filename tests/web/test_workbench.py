@@ -3,6 +3,7 @@ and the planner's Gantt, each for a brand's staff and the plant's, never across 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from openfab.web import dashboard_data as data
 from openfab.web.charts import tick_step, window_ticks
 from openfab.web.pages import plant as plant_page
 from tests.conftest import PLANT, PlantPeople, TenantPeople
+from tests.planning.moves import free_sibling
 from tests.web.conftest import email, place_fridge, signed_in
 
 
@@ -137,18 +139,9 @@ def test_a_planner_moves_an_operation_and_sees_what_moved(
     order = place_fridge(platform, shop.alice)
     platform.planning.plan(PLANT, trigger="test", time_limit=2)
     bars = platform.planning.order_plan(PLANT, order.id).rows[0].bars
-    first = bars[0]
-    center = first.work_center
-    machines = [m for m in platform.planning.machines() if m.rpartition("-")[0] == center]
+    first = bars[-1]  # the last step: not started yet
     start = max(first.start_at, utcnow() + timedelta(hours=3))
-    # other tests share this plant and book downtime: move to a sibling free at that start
-    down = {
-        d.machine
-        for d in platform.planning.downtime_since(utcnow())
-        if not d.cancelled and d.start_at <= start + timedelta(hours=2) and d.end_at >= start
-    }
-    free = [m for m in machines if m not in down]
-    other = next((m for m in free if m != first.machine), free[0] if free else first.machine)
+    other = free_sibling(platform, first, start)
     result = platform.planning.move_operation(
         PLANT, order.number, first.sequence, other, start, time_limit=2
     )
@@ -157,8 +150,17 @@ def test_a_planner_moves_an_operation_and_sees_what_moved(
     assert all(b.machine == other for b in moved)
     assert moved[0].start_at >= start - timedelta(minutes=1)
     assert any(m.order_number == order.number for m in result.moved)
+    assert result.pin.machine == other and result.pin.order_number == order.number
     client = signed_in(web_app, plant.email("planner"))
-    page = client.get("/factory/gantt")
+    page = client.get(
+        "/factory/gantt", params={"order": order.number, "start": f"{start:%Y-%m-%dT%H:%M}"}
+    )
+    assert 'id="pin-list"' in page.text and order.number in page.text
+    pinned_bar = rf'class="bar[^"]*\bpinned\b[^"]*" data-order="{order.number}"'
+    assert re.search(pinned_bar, page.text)
+    released = client.post(f"/factory/gantt/pins/{result.pin.id}/release", follow_redirects=False)
+    assert released.status_code == 303
+    assert result.pin.id not in {p.id for p in platform.planning.pins(PLANT)}
     bad = client.post(
         "/factory/gantt/move",
         {"order": order.number, "sequence": "99", "machine": "nope-1", "start": "2000-01-01T00:00"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openfab.store.base import Base, TenantOwned, Timestamped, new_id
@@ -56,3 +56,22 @@ class MachineDowntimeRow(Timestamped, Base):
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(String(200))
+
+
+class OperationPinRow(TenantOwned, Timestamped, Base):
+    """A planner's pin: one step of an order held to a machine, not before a moment, in
+    every re-plan until the order leaves the open set or the planner releases it. Stored
+    under the order's brand (row-level security), written and read by the plant only."""
+
+    __tablename__ = "operation_pin"
+    __table_args__ = (UniqueConstraint("order_id", "sequence", name="uq_operation_pin_step"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("sales_order.id", ondelete="CASCADE"), index=True
+    )
+    order_number: Mapped[str] = mapped_column(String(32))
+    sequence: Mapped[int] = mapped_column(Integer)
+    machine: Mapped[str] = mapped_column(String(64))
+    not_before: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))

@@ -108,6 +108,9 @@ class WindowBar(GanttBar):
     promise_date: datetime
     late: bool = Field(description="The order's promise has passed and it is not finished")
     at_risk: bool = Field(description="The plan finishes the order after its promise")
+    pinned: bool = Field(
+        default=False, description="A planner pinned this step to its machine (plant staff)"
+    )
 
 
 class GanttWindow(BaseModel):
@@ -133,10 +136,37 @@ class MovedOperation(BaseModel):
         return round((self.start_after - self.start_before).total_seconds() / 60)
 
 
+class OperationMove(RequestModel):
+    """A planner moves one step of an open order to a machine, not before ``start``."""
+
+    order: str = Field(min_length=1, max_length=64, description="Order number (or id)")
+    sequence: int = Field(ge=1, le=9999, description="The routing step")
+    machine: str = Field(min_length=1, max_length=64)
+    start: Timestamp | None = Field(
+        default=None, description="Not before this moment (default: where it is planned now)"
+    )
+
+
+class OperationPinPublic(BaseModel):
+    """A step a planner pinned: every re-plan keeps it on ``machine``, not before
+    ``not_before``, until the order leaves the plan or the pin is released."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    order_number: str
+    sequence: int
+    machine: str
+    not_before: datetime
+    created_by: str
+    created_at: datetime
+
+
 class MoveSummary(BaseModel):
     """A planner's move of one operation and the re-plan around it: what moved."""
 
     plan: PlanSummary
+    pin: OperationPinPublic
     moved: list[MovedOperation]
     promise_changes: list[tuple[str, datetime, datetime]] = Field(
         description="(order number, promise before, promise after) of each changed promise"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from openfab.catalog.service import CatalogService
 from openfab.errors import InvalidInput, NotFound, OpenFabError, Problem
@@ -33,7 +33,13 @@ from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.service import OrderService
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
 from openfab.planning.model import EXPRESS_WEIGHT, STANDARD_WEIGHT, ObjectiveName, ProblemData
-from openfab.planning.orm import MachineDowntimeRow, ScheduledOperationRow, ScheduleRunRow
+from openfab.planning.orm import (
+    MachineDowntimeRow,
+    OperationPinRow,
+    ScheduledOperationRow,
+    ScheduleRunRow,
+)
+from openfab.planning.pins import Hold, held
 from openfab.planning.reschedule import reschedule
 from openfab.planning.schedule import Schedule, ScheduledOperation
 from openfab.planning.schemas import (
@@ -46,6 +52,7 @@ from openfab.planning.schemas import (
     GanttWindow,
     MovedOperation,
     MoveSummary,
+    OperationPinPublic,
     PlanSummary,
     ScheduleRunPublic,
     WindowBar,
@@ -100,6 +107,20 @@ class Placement:
     def on(self, origin: datetime) -> ScheduledOperation:
         start, end = minute(origin, self.start), minute(origin, self.end)
         return ScheduledOperation(self.operation, self.order, self.machine, start, end)
+
+
+@dataclass(frozen=True)
+class PinnedStep:
+    """A stored pin as a re-plan reads it."""
+
+    order_id: str
+    sequence: int
+    machine: str
+    not_before: datetime
+
+
+def _holds(pins: Iterable[PinnedStep | OperationPinRow], origin: datetime) -> list[Hold]:
+    return [Hold(p.order_id, p.sequence, p.machine, minute(origin, p.not_before)) for p in pins]
 
 
 MaterialRelease = Callable[[Iterable[str]], Mapping[str, datetime]]
@@ -223,12 +244,14 @@ class PlanningService:
             rows = self._open_orders(uow)
             placed = self._placements(uow, {r.id for r in rows})
             downtime = self._downtime(uow, after=now)
+            pins = self._pins(uow, {r.id for r in rows})
         ready = self.material_release([r.id for r in rows]) if self.material_release else {}
         orders = [planning_order(r, now, ready.get(r.id)) for r in rows]
         origin = day_start(min([now, *(p.start for p in placed)]))
         started = time.perf_counter()
         try:
             problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
+            problem = held(problem, _holds(pins, origin))
             schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
         except OpenFabError as exc:
             with self.db.unit(Scope.plant(), actor=actor.name) as uow:
@@ -237,7 +260,7 @@ class PlanningService:
                 uow.record("schedule.failed", "schedule_run", "-", payload)
             raise
         elapsed = time.perf_counter() - started
-        return self._record(actor, trigger, orders, schedule, origin, elapsed)
+        return self._record(actor, trigger, orders, schedule, origin, elapsed)[0]
 
     def _record(
         self,
@@ -247,9 +270,12 @@ class PlanningService:
         schedule: Schedule,
         origin: datetime,
         elapsed: float,
-    ) -> PlanSummary:
-        """Write a solved plan, its orders' promises and its event, in one transaction."""
+        pin: OperationPinRow | None = None,
+    ) -> tuple[PlanSummary, OperationPinPublic | None]:
+        """Write a solved plan, its orders' promises and its event (and the planner's pin
+        that made it), in one transaction."""
         with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            pinned = self._pin(uow, pin) if pin is not None else None
             run = ScheduleRunRow(
                 trigger=trigger[:200],
                 objective=OBJECTIVE,
@@ -264,6 +290,8 @@ class PlanningService:
             uow.session.add(run)
             uow.session.flush()
             written = self._write(uow, run, schedule, origin)
+            closed = select(SalesOrderRow.id).where(SalesOrderRow.status.not_in(PLANNABLE))
+            uow.session.execute(delete(OperationPinRow).where(OperationPinRow.order_id.in_(closed)))
             run.orders -= written.dropped_orders
             run.operations = written.operations
             uow.record(
@@ -281,12 +309,32 @@ class PlanningService:
                     "dropped_orders": written.dropped_orders,
                 },
             )
-            return PlanSummary(
+            summary = PlanSummary(
                 run=ScheduleRunPublic.model_validate(run),
                 planned_orders=run.orders,
                 promise_changes=written.promise_changes,
                 dropped_orders=written.dropped_orders,
             )
+            return summary, pinned
+
+    @staticmethod
+    def _pin(uow: UnitOfWork, pin: OperationPinRow) -> OperationPinPublic:
+        """Store ``pin`` in place of the step's earlier one; its event names the machine
+        and the step, never the order (the plant's events are read by every brand's staff)."""
+        earlier = uow.session.scalar(
+            select(OperationPinRow).where(
+                OperationPinRow.order_id == pin.order_id, OperationPinRow.sequence == pin.sequence
+            )
+        )
+        if earlier is not None:
+            uow.session.delete(earlier)
+            uow.session.flush()
+        uow.session.add(pin)
+        uow.session.flush()
+        payload = {"machine": pin.machine, "sequence": pin.sequence}
+        payload["not_before"] = pin.not_before.isoformat()
+        uow.record("operation.pinned", "operation_pin", pin.id, payload)
+        return OperationPinPublic.model_validate(pin)
 
     def move_operation(
         self,
@@ -303,9 +351,9 @@ class PlanningService:
         step may run on), not before ``start`` (default: where it is planned), and the rest
         of the plan is repaired around it; returns what moved and which promises changed.
 
-        The move holds the step to that machine and start in this re-plan (a hard
-        constraint); later re-plans see it as the plan in force, which their stability
-        term keeps unless moving it pays. No pin is stored beyond that."""
+        The move is stored as a pin: this re-plan and every later one hold the step to that
+        machine, not before that start (a hard constraint), until the order leaves the plan
+        or a planner releases the pin (``release_pin``); a new move of the step replaces it."""
         actor.require_plant(*SCHEDULERS)
         now = now or utcnow()
         centers = self.catalog.reference().work_centers
@@ -313,6 +361,7 @@ class PlanningService:
             rows = self._open_orders(uow)
             placed = self._placements(uow, {r.id for r in rows})
             downtime = self._downtime(uow, after=now)
+            pins = self._pins(uow, {r.id for r in rows})
         target = next((r for r in rows if order in (r.number, r.id)), None)
         if target is None:
             raise NotFound(f"no open order {order!r} to move")
@@ -327,19 +376,31 @@ class PlanningService:
         orders = [planning_order(r, now, ready.get(r.id)) for r in rows]
         origin = day_start(min([now, *(p.start for p in placed)]))
         started = time.perf_counter()
+        pin = OperationPinRow(
+            tenant_id=target.tenant_id,
+            order_id=target.id,
+            order_number=target.number,
+            sequence=sequence,
+            machine=machine,
+            not_before=at_,
+            created_by=actor.name[:200],
+        )
+        others = [p for p in pins if (p.order_id, p.sequence) != (target.id, sequence)]
         problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
-        problem = _held(problem, target.id, sequence, machine, minute(origin, at_))
+        problem = held(problem, _holds([*others, pin], origin))
         moved_to = _moved_placements(mine, machine, at_)
         previous = [moved_to.get(p.operation, p) for p in placed]
         schedule = self._solve(problem, previous, origin, now, 0, time_limit)
         # the plan's event is seen by every brand's staff: the machine, never the order
         trigger = f"planner moved an operation to {machine} at {at_:%Y-%m-%d %H:%M} UTC"
-        summary = self._record(
-            actor, trigger, orders, schedule, origin, time.perf_counter() - started
+        summary, stored = self._record(
+            actor, trigger, orders, schedule, origin, time.perf_counter() - started, pin
         )
+        assert stored is not None
         numbers = {r.id: r.number for r in rows}
         return MoveSummary(
             plan=summary,
+            pin=stored,
             moved=_moves(placed, schedule, origin, numbers),
             promise_changes=_promise_changes(rows, schedule, origin),
         )
@@ -396,6 +457,41 @@ class PlanningService:
             objective=OBJECTIVE,
             patience=patience,
         )
+
+    @staticmethod
+    def _pins(uow: UnitOfWork, open_orders: set[str]) -> list[PinnedStep]:
+        """The pins of still-open orders (a finished or cancelled order's pin is moot)."""
+        pin = OperationPinRow
+        query = select(pin.order_id, pin.sequence, pin.machine, pin.not_before)
+        return [
+            PinnedStep(order_id, sequence, machine, _aware(not_before))
+            for order_id, sequence, machine, not_before in uow.session.execute(query)
+            if order_id in open_orders
+        ]
+
+    def pins(self, actor: Actor) -> list[OperationPinPublic]:
+        """Every pin of an open order, newest first (the plant's staff)."""
+        actor.require_plant(*PLANT_STAFF)
+        with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
+            open_ids = {r.id for r in self._open_orders(uow)}
+            rows = uow.session.scalars(
+                select(OperationPinRow).order_by(OperationPinRow.created_at.desc())
+            )
+            return [OperationPinPublic.model_validate(r) for r in rows if r.order_id in open_ids]
+
+    def release_pin(self, actor: Actor, pin_id: str) -> OperationPinPublic:
+        """Let later re-plans place the step freely again (the plan in force stays until
+        then, so nothing on the floor changes at once)."""
+        actor.require_plant(*SCHEDULERS)
+        with self.db.unit(Scope.plant(), actor=actor.name) as uow:
+            row = uow.session.get(OperationPinRow, pin_id)
+            if row is None:
+                raise NotFound(f"no pin {pin_id!r}")
+            released = OperationPinPublic.model_validate(row)
+            uow.session.delete(row)
+            payload = {"machine": row.machine, "sequence": row.sequence}
+            uow.record("operation.unpinned", "operation_pin", row.id, payload)
+            return released
 
     def _placements(self, uow: UnitOfWork, open_orders: set[str]) -> list[Placement]:
         """The latest plan's operations of still-open orders, with their sub-lot ids."""
@@ -704,6 +800,12 @@ class PlanningService:
             query = query.where(op.tenant_id == brand)
         found = u.session.execute(query.order_by(op.start_at)).all()
         finish = self._finishes(u, run_id, {r.order_id for r in found})
+        pin = OperationPinRow
+        pinned = (
+            {(o, q) for o, q in u.session.execute(select(pin.order_id, pin.sequence))}
+            if actor.is_plant
+            else set()
+        )
         bars: list[WindowBar] = []
         for r in found:  # read straight from the table: built without re-validation
             done = finish.get(r.order_id, r.end_at) + timedelta(days=SHIPPING_DAYS)
@@ -723,6 +825,7 @@ class PlanningService:
                     promise_date=promise,
                     late=promise < now and r.status in PLANNABLE,
                     at_risk=_aware(done) > promise,
+                    pinned=(r.order_id, r.sequence) in pinned,
                 )
             )
         return bars
@@ -833,24 +936,6 @@ def _check_move(
             break
     if problems:
         raise InvalidInput("the operation cannot move there", problems)
-
-
-def _held(problem: ProblemData, order_id: str, sequence: int, machine: str, at: int) -> ProblemData:
-    """The problem with one step's operations held to ``machine``, not before minute ``at``."""
-    prefix = f"{order_id}/{sequence}/"
-    orders = []
-    for work in problem.orders:
-        if work.id != order_id:
-            orders.append(work)
-            continue
-        ops = []
-        for op in work.operations:
-            if op.id.startswith(prefix):
-                modes = tuple(m for m in op.modes if m.machine == machine) or op.modes
-                op = replace(op, modes=modes, release=max(op.release, at))
-            ops.append(op)
-        orders.append(replace(work, operations=tuple(ops)))
-    return replace(problem, orders=tuple(orders))
 
 
 def _moved_placements(

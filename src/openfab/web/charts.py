@@ -244,6 +244,7 @@ class PlannerBar:
     title: str
     late: bool = False
     at_risk: bool = False
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,15 +293,23 @@ def planner_gantt_svg(
         if r.machine:
             of_machine[r.machine] = r.key
     centers = {r.center: r.key for r in rows if not r.machine}
+    # the scale, for the page's drag-and-drop (a dropped bar's machine and start)
+    scale = (
+        f'data-start="{start.isoformat()}" data-span="{span:.0f}" data-left="{PLANNER_LABEL}" '
+        f'data-plot="{plot}" data-row="{ROW}"'
+    )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'class="gantt planner" role="group" aria-label="{escape(title)}" font-size="12">'
-        f"<title>{escape(title)}</title>"
+        f'class="gantt planner" role="group" aria-label="{escape(title)}" font-size="12" '
+        f"{scale}><title>{escape(title)}</title>"
     ]
     for r, i in ((r, lane[r.key]) for r in rows):
         y = ROW * i
         fill = "#eef1f5" if not r.machine else ("#f6f7f9" if i % 2 else "#ffffff")
-        parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{ROW}" fill="{fill}"/>')
+        parts.append(
+            f'<rect x="0" y="{y}" width="{WIDTH}" height="{ROW}" fill="{fill}" '
+            f'class="lane" data-machine="{escape(r.machine)}" data-center="{escape(r.center)}"/>'
+        )
         label = f"{'▾' if r.expanded else '▸'} {r.label}" if not r.machine else f"   {r.label}"
         label = label if len(label) <= 34 else label[:33] + "…"
         text = f'<text x="6" y="{y + 17}" class="row-label">{escape(label)}</text>'
@@ -350,13 +359,20 @@ def planner_gantt_svg(
             classes.append("at-risk")
         if highlight:
             classes.append("path" if b.order_number == highlight else "faded")
+        if b.pinned:
+            classes.append("pinned")
+        y = ROW * lane[key] + 4
         parts.append(
             f'<a href="{escape(order_link + b.order_number)}" class="bar-link">'
-            f'<rect x="{left:.1f}" y="{ROW * lane[key] + 4}" width="{max(right - left, 2):.1f}"'
+            f'<rect x="{left:.1f}" y="{y}" width="{max(right - left, 2):.1f}"'
             f' height="{ROW - 8}" rx="2" fill="{fill}"'
-            f' class="{" ".join(classes)}" data-order="{escape(b.order_number)}">'
+            f' class="{" ".join(classes)}" data-order="{escape(b.order_number)}"'
+            f' data-sequence="{b.sequence}" data-machine="{escape(b.machine)}"'
+            f' data-begin="{b.start.isoformat()}">'
             f"<title>{escape(b.title)}</title></rect></a>"
         )
+        if b.pinned:  # a pin's head at the bar's start
+            parts.append(f'<circle cx="{left + 4:.1f}" cy="{y + 4}" r="3.5" class="pin-mark"/>')
     for key, runs in spans.items():
         parts.extend(
             f'<rect x="{a:.1f}" y="{ROW * lane[key] + 6}" width="{max(b - a, 2):.1f}" '

@@ -10,6 +10,9 @@ from openfab.planning.schemas import (
     DowntimeCreate,
     DowntimePublic,
     GanttPublic,
+    MoveSummary,
+    OperationMove,
+    OperationPinPublic,
     PlanSummary,
 )
 
@@ -64,3 +67,34 @@ def change_downtime(
 ) -> DowntimePublic:
     """Correct a downtime report: a new end, or cancel it (plant staff, with a reason)."""
     return platform.planning.change_downtime(actor, downtime_id, change)
+
+
+@router.post("/moves", status_code=status.HTTP_201_CREATED, operation_id="move_operation")
+def move_operation(
+    platform: PlatformDep,
+    actor: CurrentActor,
+    move: OperationMove,
+    time_limit: Annotated[float, Query(gt=0, le=60)] = 5.0,
+) -> MoveSummary:
+    """Move one step of an open order to a machine, not before ``start``, and re-plan around
+    it (the plant's planners). The move is stored as a pin that later re-plans keep; the
+    answer lists what moved and which promises changed."""
+    return platform.planning.move_operation(
+        actor, move.order, move.sequence, move.machine, move.start, time_limit=time_limit
+    )
+
+
+@router.get("/pins", operation_id="list_operation_pins")
+def pins(platform: PlatformDep, actor: CurrentActor) -> list[OperationPinPublic]:
+    """The steps planners pinned, newest first (the plant's staff)."""
+    return platform.planning.pins(actor)
+
+
+@router.delete(
+    "/pins/{pin_id}", status_code=status.HTTP_200_OK, operation_id="release_operation_pin"
+)
+def release_pin(
+    platform: PlatformDep, actor: CurrentActor, pin_id: Annotated[str, Path(max_length=36)]
+) -> OperationPinPublic:
+    """Release a pin: the next re-plan places the step freely again (the plant's planners)."""
+    return platform.planning.release_pin(actor, pin_id)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from markupsafe import Markup
 
 from openfab.errors import InvalidInput, OpenFabError, Problem
@@ -37,7 +37,7 @@ from openfab.web.charts import (
     planner_gantt_svg,
 )
 from openfab.web.registry import WebPage, register_page
-from openfab.web.render import WebRoute, render, staff_only, translator
+from openfab.web.render import WebRoute, redirect, render, staff_only, translator
 from openfab.web.session import require_actor
 
 router = APIRouter(prefix="/factory", route_class=WebRoute, include_in_schema=False)
@@ -485,6 +485,7 @@ def _planner_bar(b: Any) -> PlannerBar:
         b.reason,
         b.late,
         b.at_risk,
+        b.pinned,
     )
     found = _DRAWN.get(key)
     if found is None:
@@ -498,9 +499,11 @@ def _planner_bar(b: Any) -> PlannerBar:
             b.sequence,
             f"{b.order_number} · {b.product} · {b.sequence} · {b.machine} · "
             f"{b.start_at:%m-%d %H:%M}–{b.end_at:%m-%d %H:%M} UTC"
-            + (f" · {b.reason}" if b.reason else ""),
+            + (f" · {b.reason}" if b.reason else "")
+            + (" · 📌" if b.pinned else ""),
             b.late,
             b.at_risk,
+            b.pinned,
         )
     return found
 
@@ -561,6 +564,7 @@ def gantt(request: Request, actor: StaffDep) -> Response:
         plant=actor.is_plant,
         can_move=_can_schedule(actor),
         machines=platform.planning.machines(),
+        pins=platform.planning.pins(actor) if actor.is_plant else [],
     )
 
 
@@ -592,6 +596,15 @@ def move(
         actor, order.strip(), int(sequence), machine.strip(), moment, time_limit=5
     )
     return render(request, "workbench/moved.html", result=result, order=order.strip())
+
+
+@router.post("/gantt/pins/{pin_id}/release")
+def release_pin(
+    request: Request, actor: StaffDep, pin_id: Annotated[str, Path(max_length=36)]
+) -> Response:
+    """Release a planner's pin; the next re-plan places the step freely again."""
+    _platform(request).planning.release_pin(actor, pin_id)
+    return redirect(request, "/factory/gantt#pins")
 
 
 register_page(

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import openfab.store.types
+from openfab.store.migrations.tenant_policy import protect, unprotect
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -24,10 +25,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TENANT_TABLES = ("unit_scan",)
-SCOPE = (
-    "current_setting('openfab.tenant', true) = '__plant__'"
-    " OR tenant_id = current_setting('openfab.tenant', true)"
-)
 
 
 def upgrade() -> None:
@@ -119,18 +116,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_unit_scan_tenant_id"), ["tenant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_unit_scan_unit_id"), ["unit_id"], unique=False)
 
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_TABLES:
-            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            op.execute(
-                f"CREATE POLICY tenant_scope ON {table} USING ({SCOPE}) WITH CHECK ({SCOPE})"
-            )
+    protect(TENANT_TABLES)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_TABLES:
-            op.execute(f"DROP POLICY IF EXISTS tenant_scope ON {table}")
+    unprotect(TENANT_TABLES)
     with op.batch_alter_table("unit_scan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_unit_scan_unit_id"))
         batch_op.drop_index(batch_op.f("ix_unit_scan_tenant_id"))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import openfab.store.types
+from openfab.store.migrations.tenant_policy import protect, unprotect
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -22,10 +23,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TENANT_TABLES = ("passport", "passport_policy", "field_report", "warranty_claim", "unit_recovery")
-SCOPE = (
-    "current_setting('openfab.tenant', true) = '__plant__'"
-    " OR tenant_id = current_setting('openfab.tenant', true)"
-)
 
 
 def upgrade() -> None:
@@ -160,18 +157,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_warranty_claim_unit_id"), ["unit_id"], unique=False)
 
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_TABLES:
-            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-            op.execute(
-                f"CREATE POLICY tenant_scope ON {table} USING ({SCOPE}) WITH CHECK ({SCOPE})"
-            )
+    protect(TENANT_TABLES)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        for table in TENANT_TABLES:
-            op.execute(f"DROP POLICY IF EXISTS tenant_scope ON {table}")
+    unprotect(TENANT_TABLES)
     with op.batch_alter_table("warranty_claim", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_warranty_claim_unit_id"))
         batch_op.drop_index(batch_op.f("ix_warranty_claim_tenant_id"))
