@@ -162,3 +162,22 @@ def test_replanning_keeps_started_operations_where_they_are(
     assert len(after) > len(before)
     for key, where in started.items():
         assert after.get(key) == where  # same order step, start, machine and end
+
+
+def test_the_gantt_keeps_its_bars_through_events_that_do_not_change_them(
+    platform: Platform, tenant: TenantPeople
+) -> None:
+    order_id = place(platform, tenant)
+    platform.planning.plan(PLANT, time_limit=2)
+    start, end = utcnow() - timedelta(hours=2), utcnow() + timedelta(days=60)
+
+    def bars() -> list[object]:
+        return list(platform.planning.window(PLANT, start, end, order=order_id).bars)
+
+    first = bars()
+    assert first
+    with platform.db.unit(Scope.plant(), actor="t") as uow:  # the floor's chatter
+        uow.record("machine.state_changed", "machine", "press-1", {"state": "Idle"})
+    assert all(a is b for a, b in zip(bars(), first, strict=True))  # kept, not rebuilt
+    place(platform, tenant)  # an order event: rebuilt
+    assert not any(a is b for a, b in zip(bars(), first, strict=True))

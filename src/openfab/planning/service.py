@@ -83,11 +83,13 @@ MAX_DOWNTIME = timedelta(days=14)
 """The longest window one report may book (a longer stop is booked again, deliberately)."""
 MAX_DOWNTIME_AHEAD = timedelta(days=180)
 FROZEN_MINUTES = 120
+"""Operations planned to start this soon stay put when re-planning: their material is
+staged and their machine is being set up."""
+BAR_ENTITIES = ("sales_order", "operation_pin")
+"""The events that change what a planned operation's bar shows (besides a new plan run)."""
 OBJECTIVE: ObjectiveName = "lead-time"
 """Promises first, then how long customers wait, then the makespan: with makespan alone a
 re-plan may push any order back as long as the last one ends no later."""
-"""Operations planned to start this soon stay put when re-planning: their material is
-staged and their machine is being set up."""
 PATIENCE = 0.25
 """Share of the time limit the search may go without a better plan before it stops: on
 the plant's re-plans (hundreds of short orders) the repaired plan is usually optimal or
@@ -737,9 +739,15 @@ class PlanningService:
         now: datetime,
     ) -> _PlanBars:
         """Every operation of the plan the reader may see, built once and kept until a new
-        plan run, any event the reader may see (an order's status, a promise) or the next
-        promise passing (``late``): never stale, and each window is a slice of it."""
-        newest = u.session.scalar(select(func.max(EventRecord.seq)))
+        plan run, any order or pin event the reader may see (an order's status, a promise, a
+        pin) or the next promise passing (``late``): never stale, and each window is a slice
+        of it. Telemetry, machine states and the floor's events leave it be: on a live plant
+        they come every second and would rebuild it on nearly every read."""
+        newest = max(
+            u.session.scalar(select(func.max(EventRecord.seq)).where(EventRecord.entity_type == e))
+            or 0
+            for e in BAR_ENTITIES
+        )
         tenant, user = actor.scope.tenant_id, None if actor.is_staff else actor.user_id
         key = (run_id, newest, order, product, brand, tenant, actor.is_plant, user)
         with self._windows_lock:

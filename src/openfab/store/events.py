@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, insert, select
+from sqlalchemy import BigInteger, Index, Integer, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from openfab.store.base import Base, TenantOwned, new_id
@@ -52,6 +52,8 @@ def matches(pattern: str, event_type: str) -> bool:
 
 class EventRecord(TenantOwned, Base):
     __tablename__ = "event_log"
+    # the newest event of one kind of entity (what a cached view of orders depends on)
+    __table_args__ = (Index("ix_event_log_entity_type_seq", "entity_type", "seq"),)
     platform_rows_allowed = True  # platform events (schedules, tenants) carry no tenant
 
     seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
