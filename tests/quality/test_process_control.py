@@ -89,8 +89,11 @@ def test_the_watch_raises_a_drift_once_with_its_rule_and_machine(
     assert raised and all(a.characteristic == KEY for a in raised)
     assert "nelson-1" in {a.rule for a in raised}  # 10 sigma off: beyond the limits
     assert not platform.spc.watch([KEY])  # each signal once
-    measured = {c.key: c for c in platform.spc.characteristics(PLANT)}
-    assert measured[KEY].values >= 36 and measured[KEY].target is not None
+    streams = [c for c in platform.spc.characteristics(PLANT) if c.key.startswith(f"{KEY}@")]
+    assert len(streams) == 1  # one work center paints here: one stream, with its spec
+    [stream] = streams
+    assert stream.values >= 36 and stream.target is not None and stream.work_center
+    assert {a.characteristic for a in platform.spc.watch([stream.key])} <= {stream.key}
     listed = platform.spc.alarms(PLANT)
     assert {a.id for a in raised} <= {a.id for a in listed}
     chart = platform.spc.chart(PLANT, KEY, "ewma")

@@ -37,6 +37,7 @@ from openfab.planning.service import PlanningService
 from openfab.quality.control import ProcessControl
 from openfab.quality.schemas import CausePublic
 from openfab.quality.service import QualityService
+from openfab.quality.streams import Characteristic
 from openfab.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ class QualityAutopilot:
         spec = self.spc.machine_spec(machine, key) if machine else None
         if spec is None:
             return 0  # a figure no setting of this machine moves: inspection watches it
-        parameter = key.rpartition(".")[2]
+        parameter = Characteristic.parse(key).parameter
         why = f"{alarm.get('rule')}: {alarm.get('message')}"
         subject = f"{machine}/{parameter}"
         if self.quality.decided_recently("setpoint", subject, COOLDOWN):
@@ -154,14 +155,15 @@ class QualityAutopilot:
             )
         spec = self.spc.spec(factor)
         if spec is not None:
+            parameter = Characteristic.parse(factor).parameter
             return self.quality.decide(
                 ACTOR,
                 "setpoint",
-                f"*/{factor.rpartition('.')[2]}",
+                f"*/{parameter}",
                 "quality.setpoint_requested",
                 {
                     "machine": "",
-                    "parameter": factor.rpartition(".")[2],
+                    "parameter": parameter,
                     "target": spec.target,
                     "observed": None,
                     "reason": why,

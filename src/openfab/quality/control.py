@@ -31,8 +31,10 @@ from openfab.errors import InvalidInput, NotFound, Problem
 from openfab.execution.orm import OperationRow, SerialUnitRow, UnitOperationRow
 from openfab.gateway.equipment import ParameterSpec
 from openfab.identity.actor import PLANT_ROLES, Actor
+from openfab.planning.shopfloor import work_center_of
 from openfab.quality import spc
 from openfab.quality.orm import SpcAlarmRow
+from openfab.quality.streams import Characteristic
 from openfab.store import Database, UnitOfWork
 from openfab.store.base import new_id
 from openfab.store.tenancy import Scope
@@ -48,6 +50,8 @@ WINDOW = 400
 """Newest values a chart shows (and the watch re-checks)."""
 SCANNED_ROWS = 20_000
 """Genealogy records read per chart at most (newest first)."""
+CHUNK = 500
+"""Values whose machines are read at once (a stream is one work center's values)."""
 ACTOR = Actor.system("quality-spc")
 
 
@@ -140,6 +144,9 @@ class ProcessControl:
         self.db = db
         self.specs = dict(specs)
         self.machine_specs = {m: dict(own) for m, own in (machine_specs or {}).items()}
+        self.center_specs = {
+            spec.work_center: own for own in self.machine_specs.values() for spec in own.values()
+        }
 
     # -- reads ---------------------------------------------------------------------------------
     def characteristics(self, actor: Actor) -> list[CharacteristicPublic]:
@@ -147,14 +154,21 @@ class ProcessControl:
         actor.require_plant(*PLANT_ROLES)
         counts: Counter[str] = Counter()
         with self._reading() as uow:
-            for _, values, _, _ in _recorded(uow, oldest=False, limit=2000):
-                counts.update(k for k, v in values.items() if isinstance(v, int | float))
+            records = _recorded(uow, oldest=False, limit=2000)
+            book = _MachineBook(uow)
+            book.load({(unit, _operation(k)) for _, values, unit, _ in records for k in values})
+            for _, values, unit, _ in records:
+                counts.update(
+                    _stream(k, book.machine(unit, _operation(k)))
+                    for k, v in values.items()
+                    if isinstance(v, int | float)
+                )
         return [
             CharacteristicPublic(
                 key=key,
                 values=n,
                 target=spec.target if spec else None,
-                work_center=spec.work_center if spec else None,
+                work_center=Characteristic.parse(key).work_center,
             )
             for key, n in sorted(counts.items())
             for spec in [self.spec(key)]
@@ -173,8 +187,20 @@ class ProcessControl:
         return build_chart(characteristic, kind, baseline, recent, self.spec(characteristic), rules)
 
     def spec(self, characteristic: str) -> ParameterSpec | None:
-        """``paint.film_thickness_um`` → the spec of the parameter ``film_thickness_um``."""
-        return self.specs.get(characteristic.rpartition(".")[2])
+        """``assemble.screw_torque_nm@module_assembly`` → that work center's spec of
+        ``screw_torque_nm`` (None where it has no such setting: a figure, not a parameter);
+        without a work center, the plant-wide spec of the parameter's name — none where work
+        centers set it differently (no one target fits a mix of them)."""
+        stream = Characteristic.parse(characteristic)
+        if stream.work_center in self.center_specs:
+            return self.center_specs[stream.work_center].get(stream.parameter)
+        settings = {
+            (spec.target, spec.tolerance)
+            for own in self.center_specs.values()
+            for name, spec in own.items()
+            if name == stream.parameter
+        }
+        return None if len(settings) > 1 else self.specs.get(stream.parameter)
 
     def machine_spec(self, machine: str, characteristic: str) -> ParameterSpec | None:
         """The spec of ``characteristic``'s parameter on ``machine``'s own work center — what a
@@ -183,7 +209,7 @@ class ProcessControl:
         machine has no such parameter; the plant-wide spec for a machine the layout lacks."""
         if machine not in self.machine_specs:
             return self.spec(characteristic)
-        return self.machine_specs[machine].get(characteristic.rpartition(".")[2])
+        return self.machine_specs[machine].get(Characteristic.parse(characteristic).parameter)
 
     def samples(self, keys: Sequence[str]) -> dict[str, tuple[list[Sample], list[Sample]]]:
         """Per characteristic: (its first ``BASELINE`` values ever, its newest ``WINDOW``)."""
@@ -287,49 +313,75 @@ def _recorded(uow: UnitOfWork, *, oldest: bool, limit: int) -> list[Record]:
     return [(at, values, unit, record) for at, values, unit, record in rows if values]
 
 
-def _series(records: Sequence[Record], key: str, limit: int) -> list[Record]:
-    found: list[Record] = []
-    for at, values, unit, record in records:
-        value = values.get(key)
-        if isinstance(value, int | float) and math.isfinite(value):
-            found.append((at, {key: float(value)}, unit, record))
-            if len(found) >= limit:
-                break
-    return found
+def _operation(measurement: str) -> str:
+    return Characteristic(measurement).operation
 
 
-def _machines(uow: UnitOfWork, codes: set[str], units: set[str]) -> dict[tuple[str, str], str]:
-    """(unit, operation code) → the machine that ran it."""
-    if not units or not codes:
-        return {}
-    rows = uow.session.execute(
-        select(SerialUnitRow.id, OperationRow.code, OperationRow.machine)
-        .join(OperationRow, OperationRow.work_order_id == SerialUnitRow.work_order_id)
-        .where(SerialUnitRow.id.in_(units), OperationRow.code.in_(codes))
-    )
-    return {(unit, code): machine for unit, code, machine in rows if machine}
+def _stream(measurement: str, machine: str | None) -> str:
+    """The chart a value belongs to: its measurement on its machine's work center."""
+    center = work_center_of(machine) if machine else None
+    return Characteristic(measurement, center).key
+
+
+class _MachineBook:
+    """(unit, operation code) → the machine that ran it, read as needed and kept."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.known: dict[tuple[str, str], str | None] = {}
+
+    def load(self, wanted: set[tuple[str, str]]) -> None:
+        missing = sorted(w for w in wanted if w not in self.known)
+        for k in range(0, len(missing), 500):
+            chunk = missing[k : k + 500]
+            units, codes = {u for u, _ in chunk}, {c for _, c in chunk}
+            rows = self.uow.session.execute(
+                select(SerialUnitRow.id, OperationRow.code, OperationRow.machine)
+                .join(OperationRow, OperationRow.work_order_id == SerialUnitRow.work_order_id)
+                .where(SerialUnitRow.id.in_(units), OperationRow.code.in_(codes))
+            )
+            self.known.update(dict.fromkeys(chunk))
+            for unit, code, machine in rows:
+                if machine:
+                    self.known[unit, code] = machine
+
+    def machine(self, unit: str, code: str) -> str | None:
+        return self.known.get((unit, code))
+
+    def series(self, records: Sequence[Record], stream: Characteristic, limit: int) -> list[Sample]:
+        """The first ``limit`` values of ``stream`` among ``records`` (in their order), each
+        with its machine; machines are read a chunk of candidates at a time, so a minority
+        work center's stream reads further than a majority's."""
+        code, found = stream.operation, []
+        candidates = [
+            (at, float(value), unit, record)
+            for at, values, unit, record in records
+            for value in [values.get(stream.measurement)]
+            if isinstance(value, int | float) and math.isfinite(value)
+        ]
+        for k in range(0, len(candidates), CHUNK):
+            chunk = candidates[k : k + CHUNK]
+            self.load({(unit, code) for _, _, unit, _ in chunk})
+            for at, value, unit, record in chunk:
+                machine = self.machine(unit, code)
+                if stream.covers(machine):
+                    found.append(Sample(at, value, machine, record))
+                    if len(found) >= limit:
+                        return found
+        return found
 
 
 def _samples(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, tuple[list[Sample], list[Sample]]]:
     """Per key: (its first ``BASELINE`` values ever, its newest ``WINDOW``), oldest first."""
     first_rows = _recorded(uow, oldest=True, limit=SCANNED_ROWS // 10)
     last_rows = _recorded(uow, oldest=False, limit=SCANNED_ROWS)
-    found = {
-        key: (_series(first_rows, key, BASELINE), _series(last_rows, key, WINDOW)[::-1])
-        for key in keys
-    }
-    units = {u for first, last in found.values() for _, _, u, _ in [*first, *last]}
-    codes = {key.partition(".")[0] for key in keys if "." in key}
-    machines = _machines(uow, codes, units)
-
-    def samples(rows: list[Record], key: str) -> list[Sample]:
-        code = key.partition(".")[0]
-        return [
-            Sample(at, values[key], machines.get((unit, code)), record)
-            for at, values, unit, record in rows
-        ]
-
-    return {key: (samples(first, key), samples(last, key)) for key, (first, last) in found.items()}
+    book = _MachineBook(uow)
+    found = {}
+    for key in keys:
+        stream = Characteristic.parse(key)
+        first = book.series(first_rows, stream, BASELINE)
+        found[key] = (first, book.series(last_rows, stream, WINDOW)[::-1])
+    return found
 
 
 # -- the chart, from samples (pure) -------------------------------------------------------------

@@ -88,8 +88,10 @@ def control_chart(
     kind: Annotated[ChartKind, Query(description="imr, xbar-r, ewma or cusum")] = "imr",
     rules: Annotated[str, Query(pattern="^(nelson|western-electric|limits|none)$")] = "nelson",
 ) -> ControlChartPublic:
-    """A control chart of one characteristic (e.g. ``paint.film_thickness_um``) over its
-    newest values, limits from its first values, signals by rule, capability against spec."""
+    """A control chart of one characteristic, one work center's stream of a value (e.g.
+    ``paint.film_thickness_um@paint_line``; without ``@…`` every work center's values together)
+    over its newest values, limits from its first values, signals by rule, capability
+    against the work center's spec."""
     return platform.spc.chart(actor, characteristic, kind, rules=rules)
 
 
