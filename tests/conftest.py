@@ -100,8 +100,10 @@ class TenantPeople:
     bob: Actor
 
 
-def make_tenant(platform: Platform, *, samples: bool = True) -> TenantPeople:
-    tenant_id = f"t-{uuid.uuid4().hex[:10]}"
+def make_tenant(
+    platform: Platform, *, samples: bool = True, tenant_id: str | None = None
+) -> TenantPeople:
+    tenant_id = tenant_id or f"t-{uuid.uuid4().hex[:10]}"
     system = Actor.system("test")
     platform.identity.create_tenant(system, TenantCreate(id=tenant_id, name=tenant_id.upper()))
     actors = {}

@@ -3,6 +3,7 @@ the shop floor reports them, serial units, genealogy, shipping, and redelivered 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,7 @@ from openfab.platform import Platform
 from openfab.store import EventRecord
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
-from tests.conftest import PLANT, Following, TenantPeople
+from tests.conftest import PLANT, Following, TenantPeople, make_tenant
 from tests.execution.conftest import TWIN, Run, in_stores, message, released, run_all
 from tests.orders.test_service import cheapest
 from tests.store.test_relay import Recorder
@@ -567,3 +568,33 @@ def test_a_redelivery_after_a_refusal_in_a_batch_is_still_a_no_op(
     mine = [e.type for e in events if e.payload["work_order"] == work_order.number]
     assert mine == ["operation.started", "operation.finished"]
     assert platform.audit.verify(PLANT).ok
+
+
+def test_the_plant_names_the_brand_where_two_brands_number_their_units_alike(
+    platform: Platform,
+) -> None:
+    twins = [make_tenant(platform, tenant_id=f"dup-a-{uuid.uuid4().hex[:8]}") for _ in range(2)]
+    serials = []
+    for brand in twins:
+        work_order = released(platform, brand)
+        platform.execution.start_operation(
+            TWIN, work_order.number, 10, OperationStart(machine="sheet_metal_press-1")
+        )
+        finish = OperationFinish(quantity_good=1)
+        platform.execution.finish_operation(TWIN, work_order.number, 10, finish)
+        [unit] = platform.execution.list_units(brand.admin, order=work_order.order_id).data
+        serials.append(unit.serial)
+    assert serials[0] == serials[1]  # "DA-FR-…" for both brands
+    with pytest.raises(NotFound, match="ambiguous"):
+        platform.execution.scrap_unit(PLANT, serials[0], UnitScrap(reason="dropped"))
+    second = twins[1]
+    scrapped = platform.execution.scrap_unit(
+        PLANT, serials[1], UnitScrap(reason="dropped"), tenant=second.tenant_id
+    )
+    assert scrapped.status == "Scrapped"
+    mine = platform.execution.get_unit(twins[0].admin, serials[0])
+    assert mine.status != "Scrapped"  # the other brand's unit of that serial is untouched
+    with pytest.raises(Forbidden):  # a brand acts for no other brand
+        platform.execution.scrap_unit(
+            twins[0].admin, serials[0], UnitScrap(reason="x"), tenant=second.tenant_id
+        )

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from openfab.api.quotas import Quotas
@@ -103,3 +103,13 @@ def _messages_in(body: bytes) -> int:
 
 OrderQuota = Depends(order_quota)
 FloorQuota = Depends(floor_quota)
+
+BrandOfSerial = Annotated[
+    str | None,
+    Query(
+        alias="tenant",
+        max_length=64,
+        description="For the plant: the brand, where two brands number alike",
+    ),
+]
+"""Serials are per brand: the plant names the brand a serial belongs to where it matters."""

@@ -521,19 +521,25 @@ class ExecutionService:
         )
 
     # -- units ---------------------------------------------------------------------------------
-    def scrap_unit(self, actor: Actor, serial: str, data: UnitScrap) -> UnitPublic:
+    def scrap_unit(
+        self, actor: Actor, serial: str, data: UnitScrap, *, tenant: str | None = None
+    ) -> UnitPublic:
         """Scrap a unit between operations or after completion (not while an operation runs:
-        report that with the operation's finish)."""
+        report that with the operation's finish). Serials are per brand: the plant names the
+        brand (``tenant``) where two brands' serials may be alike."""
         actor.require_plant(*FLOOR)
         return self._in_tenant(
-            actor, serial, lambda uow: self._scrap(uow, serial, data), by="serial"
+            actor, serial, lambda uow: self._scrap(uow, serial, data), by="serial", tenant=tenant
         )
 
-    def rework_unit(self, actor: Actor, serial: str, data: UnitRework) -> UnitPublic:
-        """A unit repeated a finished operation (it failed a later check and was repaired)."""
+    def rework_unit(
+        self, actor: Actor, serial: str, data: UnitRework, *, tenant: str | None = None
+    ) -> UnitPublic:
+        """A unit repeated a finished operation (it failed a later check and was repaired);
+        ``tenant`` as for ``scrap_unit``."""
         actor.require_plant(*FLOOR)
         return self._in_tenant(
-            actor, serial, lambda uow: self._rework(uow, serial, data), by="serial"
+            actor, serial, lambda uow: self._rework(uow, serial, data), by="serial", tenant=tenant
         )
 
     # -- shipping ------------------------------------------------------------------------------
@@ -981,11 +987,20 @@ class ExecutionService:
         return self.db.unit(actor.scope, actor=actor.name, readonly=True)
 
     def _in_tenant(
-        self, actor: Actor, ref: str, work: Callable[[UnitOfWork], T], *, by: str = "work_order"
+        self,
+        actor: Actor,
+        ref: str,
+        work: Callable[[UnitOfWork], T],
+        *,
+        by: str = "work_order",
+        tenant: str | None = None,
     ) -> T:
         """Run ``work`` in the unit of the tenant that owns the referenced work order, unit or
-        order: the plant acts on one brand's rows at a time, never on two."""
-        tenant = actor.tenant_id
+        order (or the ``tenant`` the plant names): the plant acts on one brand's rows at a
+        time, never on two."""
+        if actor.tenant_id is not None and tenant not in (None, actor.tenant_id):
+            raise Forbidden(f"{actor.name} does not act for {tenant}")
+        tenant = actor.tenant_id or tenant
         if tenant is None:
             with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
                 tenant = reads.owner(uow, ref, by)

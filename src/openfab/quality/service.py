@@ -483,11 +483,11 @@ class QualityService:
                 with self.db.unit(Scope.tenant(tenant), actor=ACTOR.name, readonly=True) as uow:
                     sequence = _last_sequences(uow, [unit_id]).get(unit_id)
                 if sequence is not None:
-                    self.execution.rework_unit(
-                        ACTOR, serial, UnitRework(message_id=key, sequence=sequence, reason=why)
-                    )
+                    rework = UnitRework(message_id=key, sequence=sequence, reason=why)
+                    self.execution.rework_unit(ACTOR, serial, rework, tenant=tenant)
                     return "rework"
-            self.execution.scrap_unit(ACTOR, serial, UnitScrap(message_id=key, reason=why))
+            scrap = UnitScrap(message_id=key, reason=why)
+            self.execution.scrap_unit(ACTOR, serial, scrap, tenant=tenant)
             return "scrap"
         except OpenFabError as exc:  # shipped or already scrapped: say so, do not retry
             log.warning("defect on %s not disposed of: %s", serial, exc.detail)

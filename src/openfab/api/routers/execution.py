@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 from pydantic import StringConstraints
 
-from openfab.api.deps import CurrentActor, FloorQuota, PlatformDep
+from openfab.api.deps import BrandOfSerial, CurrentActor, FloorQuota, PlatformDep
 from openfab.api.limits import Filter, Key
 from openfab.execution.schemas import (
     Genealogy,
@@ -137,16 +137,24 @@ def genealogy(platform: PlatformDep, actor: CurrentActor, serial: Key) -> Geneal
 
 @router.post("/units/{serial}/scrap", operation_id="scrap_unit")
 def scrap_unit(
-    platform: PlatformDep, actor: CurrentActor, serial: Key, data: UnitScrap
+    platform: PlatformDep,
+    actor: CurrentActor,
+    serial: Key,
+    data: UnitScrap,
+    tenant: BrandOfSerial = None,
 ) -> UnitPublic:
-    return platform.execution.scrap_unit(actor, serial, data)
+    return platform.execution.scrap_unit(actor, serial, data, tenant=tenant)
 
 
 @router.post("/units/{serial}/rework", operation_id="rework_unit")
 def rework_unit(
-    platform: PlatformDep, actor: CurrentActor, serial: Key, data: UnitRework
+    platform: PlatformDep,
+    actor: CurrentActor,
+    serial: Key,
+    data: UnitRework,
+    tenant: BrandOfSerial = None,
 ) -> UnitPublic:
-    return platform.execution.rework_unit(actor, serial, data)
+    return platform.execution.rework_unit(actor, serial, data, tenant=tenant)
 
 
 @router.post("/orders/{order}/ship", operation_id="ship_order")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from openfab.api.deps import CurrentActor, PlatformDep
+from openfab.api.deps import BrandOfSerial, CurrentActor, PlatformDep
 from openfab.lifecycle.passport import to_aas
 from openfab.lifecycle.schemas import (
     ClaimIn,
@@ -27,15 +27,11 @@ from openfab.lifecycle.schemas import (
 router = APIRouter(tags=["lifecycle"])
 Serial = Annotated[str, Path(min_length=1, max_length=64)]
 PassportId = Annotated[str, Path(min_length=36, max_length=36)]
-Tenant = Annotated[
-    str | None,
-    Query(max_length=64, description="For the plant: the brand, where two brands number alike"),
-]
 
 
 @router.get("/passports/{serial}", operation_id="get_passport")
 def passport(
-    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: Tenant = None
+    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: BrandOfSerial = None
 ) -> Passport:
     """A unit's full battery passport (the brand's staff, its customer, the plant)."""
     return platform.lifecycle.passport(actor, serial, tenant=tenant)
@@ -43,7 +39,7 @@ def passport(
 
 @router.get("/passports/{serial}/aas", operation_id="get_passport_aas")
 def passport_aas(
-    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: Tenant = None
+    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: BrandOfSerial = None
 ) -> dict[str, Any]:
     """The passport as AAS battery-passport submodels (IDTA 02035 idShorts)."""
     return to_aas(platform.lifecycle.passport(actor, serial, tenant=tenant))
@@ -83,7 +79,7 @@ def field_report(
 
 @router.get("/passports/{serial}/field-reports", operation_id="list_field_reports")
 def field_reports(
-    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: Tenant = None
+    platform: PlatformDep, actor: CurrentActor, serial: Serial, tenant: BrandOfSerial = None
 ) -> list[FieldReportPublic]:
     return platform.lifecycle.reports(actor, serial, tenant=tenant)
 
@@ -110,7 +106,7 @@ def return_unit(
     actor: CurrentActor,
     serial: Serial,
     body: ReturnIn,
-    tenant: Tenant = None,
+    tenant: BrandOfSerial = None,
 ) -> Passport:
     """A unit came back at the end of its life (plant staff)."""
     return platform.lifecycle.return_unit(actor, serial, body.reason, tenant=tenant)
@@ -122,7 +118,7 @@ def recover(
     actor: CurrentActor,
     serial: Serial,
     body: RecoveryIn,
-    tenant: Tenant = None,
+    tenant: BrandOfSerial = None,
 ) -> RecoveryPublic:
     """Dismantle a returned unit: recovery per element; the casing aluminium into stock."""
     return platform.lifecycle.recover(actor, serial, body, tenant=tenant)
