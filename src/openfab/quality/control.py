@@ -156,10 +156,10 @@ class ProcessControl:
         with self._reading() as uow:
             records = _recorded(uow, oldest=False, limit=2000)
             book = _MachineBook(uow)
-            book.load({(unit, _operation(k)) for _, values, unit, _ in records for k in values})
-            for _, values, unit, _ in records:
+            book.load({work_order for _, _, work_order, _ in records})
+            for _, values, work_order, _ in records:
                 counts.update(
-                    _stream(k, book.machine(unit, _operation(k)))
+                    _stream(k, book.machine(work_order, _operation(k)))
                     for k, v in values.items()
                     if isinstance(v, int | float)
                 )
@@ -294,23 +294,25 @@ def _alarm_payload(row: SpcAlarmRow) -> dict[str, object]:
 
 
 Record = tuple[datetime, dict[str, Any], str, str]
+"""A genealogy record with values: (when, values, the unit's work order, the record's id)."""
 
 
 def _recorded(uow: UnitOfWork, *, oldest: bool, limit: int) -> list[Record]:
-    """Genealogy records that carry measurements, (when, values, unit), in the order read."""
+    """Genealogy records that carry measurements, in the order read."""
     order = UnitOperationRow.recorded_at if oldest else UnitOperationRow.recorded_at.desc()
     rows = uow.session.execute(
         select(
             UnitOperationRow.recorded_at,
             UnitOperationRow.measurements,
-            UnitOperationRow.unit_id,
+            SerialUnitRow.work_order_id,
             UnitOperationRow.id,
         )
+        .join(SerialUnitRow, SerialUnitRow.id == UnitOperationRow.unit_id)
         .where(UnitOperationRow.outcome != "rework")
         .order_by(order, UnitOperationRow.id if oldest else UnitOperationRow.id.desc())
         .limit(limit)
     )
-    return [(at, values, unit, record) for at, values, unit, record in rows if values]
+    return [(at, values, work_order, record) for at, values, work_order, record in rows if values]
 
 
 def _operation(measurement: str) -> str:
@@ -324,29 +326,30 @@ def _stream(measurement: str, machine: str | None) -> str:
 
 
 class _MachineBook:
-    """(unit, operation code) → the machine that ran it, read as needed and kept."""
+    """(work order, operation code) → the machine that ran it (every unit of a work order
+    passes an operation on the one machine the operation ran on), read as needed and kept."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self.known: dict[tuple[str, str], str | None] = {}
+        self.read: set[str] = set()
+        self.known: dict[tuple[str, str], str] = {}
 
-    def load(self, wanted: set[tuple[str, str]]) -> None:
-        missing = sorted(w for w in wanted if w not in self.known)
+    def load(self, work_orders: set[str]) -> None:
+        missing = sorted(work_orders - self.read)
         for k in range(0, len(missing), 500):
             chunk = missing[k : k + 500]
-            units, codes = {u for u, _ in chunk}, {c for _, c in chunk}
             rows = self.uow.session.execute(
-                select(SerialUnitRow.id, OperationRow.code, OperationRow.machine)
-                .join(OperationRow, OperationRow.work_order_id == SerialUnitRow.work_order_id)
-                .where(SerialUnitRow.id.in_(units), OperationRow.code.in_(codes))
+                select(OperationRow.work_order_id, OperationRow.code, OperationRow.machine).where(
+                    OperationRow.work_order_id.in_(chunk)
+                )
             )
-            self.known.update(dict.fromkeys(chunk))
-            for unit, code, machine in rows:
+            self.read.update(chunk)
+            for work_order, code, machine in rows:
                 if machine:
-                    self.known[unit, code] = machine
+                    self.known[work_order, code] = machine
 
-    def machine(self, unit: str, code: str) -> str | None:
-        return self.known.get((unit, code))
+    def machine(self, work_order: str, code: str) -> str | None:
+        return self.known.get((work_order, code))
 
     def series(self, records: Sequence[Record], stream: Characteristic, limit: int) -> list[Sample]:
         """The first ``limit`` values of ``stream`` among ``records`` (in their order), each
@@ -354,16 +357,16 @@ class _MachineBook:
         work center's stream reads further than a majority's."""
         code, found = stream.operation, []
         candidates = [
-            (at, float(value), unit, record)
-            for at, values, unit, record in records
+            (at, float(value), work_order, record)
+            for at, values, work_order, record in records
             for value in [values.get(stream.measurement)]
             if isinstance(value, int | float) and math.isfinite(value)
         ]
         for k in range(0, len(candidates), CHUNK):
             chunk = candidates[k : k + CHUNK]
-            self.load({(unit, code) for _, _, unit, _ in chunk})
-            for at, value, unit, record in chunk:
-                machine = self.machine(unit, code)
+            self.load({work_order for _, _, work_order, _ in chunk})
+            for at, value, work_order, record in chunk:
+                machine = self.machine(work_order, code)
                 if stream.covers(machine):
                     found.append(Sample(at, value, machine, record))
                     if len(found) >= limit:
