@@ -12,7 +12,7 @@ and light).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -39,6 +39,9 @@ class Task:
     name: str
     train: list[Scan]
     test: list[Case]
+    # more normal images the detector never saw (drawn after the test set, so adding them
+    # changes no other image), only to measure the false-reject rate at the threshold
+    extra_normals: list[Scan] = field(default_factory=list)
 
 
 def photo(name: str) -> np.ndarray:
@@ -56,6 +59,7 @@ def texture_task(
     train: int = 60,
     normals: int = 30,
     per_defect: int = 6,
+    extra_normals: int = 0,
     seed: int = 0,
 ) -> Task:
     rng = np.random.default_rng(seed)
@@ -75,7 +79,8 @@ def texture_task(
             out, mask = DEFECTS[kind](rng, clean, donor)
             pixels = np.clip(out * 255 + 0.5, 0, 255).astype(np.uint8)
             cases.append(Case(Scan(pixels), mask, kind))
-    return Task(name, train_scans, cases)
+    extra = [Scan(_crop(rng, bottom, crop)) for _ in range(extra_normals)]
+    return Task(name, train_scans, cases, extra)
 
 
 def twin_task(
@@ -84,6 +89,7 @@ def twin_task(
     train: int = 60,
     normals: int = 30,
     defects: int = 30,
+    extra_normals: int = 0,
     seed: int = 0,
     size: int = 64,
 ) -> Task:
@@ -98,7 +104,8 @@ def twin_task(
     for _ in range(defects):
         d = place_defect(rng, size, "inspect", "M1")
         cases.append(Case(scan([d]), _twin_mask(d, size), d.kind))
-    return Task("twin 3D" if three_d else "twin 2D", train_scans, cases)
+    extra = [scan([]) for _ in range(extra_normals)]
+    return Task("twin 3D" if three_d else "twin 2D", train_scans, cases, extra)
 
 
 def _twin_mask(d: Defect, size: int) -> np.ndarray:

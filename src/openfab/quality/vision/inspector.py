@@ -11,7 +11,9 @@ Two complementary scorers read the same pretrained multi-scale features:
 
 Each scorer's map is smoothed and put on a common scale (in spreads of held-out normal
 image scores), the maps are averaged, and the image score is the map's maximum. The
-threshold is calibrated on held-out normal images to a target false-reject rate.
+threshold is calibrated to a target false-reject rate on half the normal images, held out of
+the head's training and scored as new ones: their bank maps leave out the image and every
+near-duplicate of it (overlapping crops would otherwise vouch for each other).
 A height map (3D camera) is a second input read by the same backbone; its features are
 stacked with the image's.
 """
@@ -30,7 +32,7 @@ from openfab.errors import InvalidInput, Problem
 from openfab.quality.vision import backbone
 from openfab.quality.vision.calibration import Calibration, calibrate
 from openfab.quality.vision.head import SegmentationHead, focal_loss
-from openfab.quality.vision.memory import MemoryBank
+from openfab.quality.vision.memory import MemoryBank, near_duplicates
 from openfab.quality.vision.synthetic import anomaly
 from openfab.quality.vision.types import Inspection, Scan, Verdict
 
@@ -52,10 +54,11 @@ class Settings:
     blocks: tuple[int, ...] = backbone.BLOCKS
     margin: int = backbone.PAD  # mirrored border in pixels (0: the network's zero padding)
     head_steps: int = 300
+    head_width: int = 64
     batch: int = 8
-    calibration_share: float = 0.3
+    calibration_share: float = 0.5  # of the images, held out of the head to calibrate on
     coreset: float = 0.1
-    max_bank: int = 6000
+    max_bank: int = 1024
     smoothing: float = 4.0  # Gaussian σ of the score map, in working pixels
     seed: int = 0
 
@@ -72,8 +75,10 @@ class Settings:
             found.append(Problem("margin", f"must be a multiple of {backbone.STRIDE} in 0..64"))
         if not set(self.blocks) <= set(backbone.CHANNELS) or not self.blocks:
             found.append(Problem("blocks", f"choose from {sorted(backbone.CHANNELS)}"))
-        if not 0.05 <= self.calibration_share <= 0.5:
-            found.append(Problem("calibration_share", "must be in 0.05..0.5"))
+        if not 16 <= self.head_width <= 512 or self.head_width % 8:
+            found.append(Problem("head_width", "must be a multiple of 8 in 16..512"))
+        if not 0.2 <= self.calibration_share <= 0.5:
+            found.append(Problem("calibration_share", "must be in 0.2..0.5"))
         return found
 
 
@@ -135,11 +140,11 @@ class VisionInspector:
         tell("memory bank", 1, 1)
         rng = np.random.default_rng(settings.seed)
         use_head = "head" in settings.scorers and len(scans) >= MIN_FOR_HEAD
-        order = rng.permutation(len(scans))
-        share = max(MIN_HELD, round(settings.calibration_share * len(scans)))
-        held = order[:share] if use_head else order
-        learn = order[len(held) :] if use_head else order
-        loo = [_bank_map(bank, feats[i : i + 1], exclude=int(i))[0] for i in range(len(scans))]
+        # each training image scored as if new: without its own patches nor those of any
+        # other training image showing the same content
+        twins = near_duplicates(feats, seed=settings.seed)
+        apart = [[i, *twins[i]] for i in range(len(scans))]
+        loo = [_bank_map(bank, feats[i : i + 1], exclude=apart[i])[0] for i in range(len(scans))]
         bank_scale = float(torch.stack(loo).mean()) + 1e-6
         inspector = cls(
             settings,
@@ -155,15 +160,28 @@ class VisionInspector:
             centre,
             spread,
         )
+        held, learn = _split(twins, settings.calibration_share, rng) if use_head else ([], [])
         if use_head:
             inspector.head = _train_head(
-                inspector, pixels, heights, feats, loo, learn.tolist(), rng, tell
+                inspector, pixels, heights, feats, loo, apart, learn, rng, tell
             )
-        inspector._calibrate(feats, held.tolist(), loo)
-        inspector.info = {"images": len(scans), "held_out": len(held), "learned": len(learn)}
+        else:  # the bank alone: every image is held out of its own (leave-one-out) bank map
+            held = list(range(len(scans)))
+        scores = inspector._calibrate(feats, held, loo)
+        inspector.info = {
+            "images": len(scans),
+            "held_out": len(held),
+            "learned": len(learn),
+            "calibration_scores": [round(float(v), 4) for v in scores],
+            "with_near_duplicates": sum(bool(t) for t in twins),
+        }
         return inspector
 
-    def _calibrate(self, feats: torch.Tensor, held: list[int], loo: list[torch.Tensor]) -> None:
+    def _calibrate(
+        self, feats: torch.Tensor, held: list[int], loo: list[torch.Tensor]
+    ) -> np.ndarray:
+        """Normalisers and threshold from the held-out images scored as unseen ones: bank
+        maps without the image and its near-duplicates, a head that learned from neither."""
         raw: dict[str, list[torch.Tensor]] = {name: [] for name in self.scorers}
         for i in held:
             maps = self._raw_maps(feats[i : i + 1], bank_maps=loo[i][None])
@@ -179,6 +197,7 @@ class VisionInspector:
             ]
         )
         self.calibration = calibrate(scores, self.settings.false_reject_rate)
+        return scores
 
     # ------------------------------------------------------------------- scoring
     @property
@@ -240,8 +259,11 @@ class VisionInspector:
         return {n: self._smooth(maps[n]) for n in self.scorers}
 
     def _smooth(self, maps: torch.Tensor) -> torch.Tensor:
-        up = fn.interpolate(maps[:, None], size=(self.size, self.size), mode="bilinear")
-        return _gaussian(up, self.settings.smoothing)[:, 0]
+        """Smoothed at the feature maps' own resolution (σ in feature cells): the one
+        bilinear upsampling to the image's size comes last, in :meth:`_inspection`, instead
+        of blurring a map 64 times larger per scorer."""
+        sigma = self.settings.smoothing * maps.shape[-1] / self.size
+        return _gaussian(maps[:, None], sigma)[:, 0]
 
     def _combine(self, maps: dict[str, torch.Tensor]) -> torch.Tensor:
         parts = []
@@ -345,7 +367,9 @@ def _standardise(feats: torch.Tensor, centre: torch.Tensor, spread: torch.Tensor
     return (feats - centre[None, :, None, None]) / spread[None, :, None, None]
 
 
-def _bank_map(bank: MemoryBank, feats: torch.Tensor, exclude: int | None = None) -> torch.Tensor:
+def _bank_map(
+    bank: MemoryBank, feats: torch.Tensor, exclude: int | Sequence[int] | None = None
+) -> torch.Tensor:
     b, c, h, w = feats.shape
     flat = feats.permute(0, 2, 3, 1).reshape(-1, c)
     return bank.distances(flat, exclude=exclude).reshape(b, h, w)
@@ -358,7 +382,7 @@ def _head_input(feats: torch.Tensor, bank_map: torch.Tensor) -> torch.Tensor:
 def _gaussian(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     if sigma <= 0:
         return maps
-    radius = int(3 * sigma)
+    radius = max(1, int(np.ceil(3 * sigma)))
     x = torch.arange(-radius, radius + 1, dtype=torch.float32)
     k = torch.exp(-(x**2) / (2 * sigma**2))
     k = k / k.sum()
@@ -373,6 +397,7 @@ def _train_head(
     heights: torch.Tensor | None,
     feats: torch.Tensor,
     loo: list[torch.Tensor],
+    apart: list[list[int]],
     learn: list[int],
     rng: np.random.Generator,
     tell: Progress,
@@ -381,7 +406,7 @@ def _train_head(
     (what the head reads at scoring time for a new normal image)."""
     settings = inspector.settings
     torch.manual_seed(settings.seed)
-    head = SegmentationHead(feats.shape[1] + 1)
+    head = SegmentationHead(feats.shape[1] + 1, settings.head_width)
     optimiser = torch.optim.AdamW(head.parameters(), lr=5e-3, weight_decay=1e-4)
     side = feats.shape[-1]
     for step in range(settings.head_steps):
@@ -396,7 +421,7 @@ def _train_head(
             )
             f_all = torch.cat([feats[normal], f_bad])
             made_maps = [
-                _bank_map(inspector.bank, f_bad[j : j + 1], exclude=o)[0]
+                _bank_map(inspector.bank, f_bad[j : j + 1], exclude=apart[o])[0]
                 for j, o in enumerate(faulty)
             ]
             bank = torch.stack([loo[i] for i in normal] + made_maps)
@@ -448,3 +473,37 @@ def _synthetic(
         h.contiguous(),
         torch.from_numpy(mask),
     )
+
+
+def _split(
+    twins: list[list[int]], share: float, rng: np.random.Generator
+) -> tuple[list[int], list[int]]:
+    """``(held, learn)`` image indices, about ``share`` of them held out of the head's
+    training to calibrate on; near-duplicates stay on one side (a head that learned an
+    image's twin scores it too well), unless one group holds more than half the images."""
+    n = len(twins)
+    group = list(range(n))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    for i, found in enumerate(twins):
+        for j in found:
+            group[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(root(i), []).append(i)
+    members = list(groups.values())
+    if max(len(g) for g in members) > n / 2:
+        members = [[i] for i in range(n)]
+    want = max(MIN_HELD, round(share * n))
+    held: list[int] = []
+    for k in rng.permutation(len(members)):
+        if len(held) >= want:
+            break
+        if len(held) + len(members[int(k)]) <= max(want, n - MIN_HELD):
+            held.extend(members[int(k)])
+    return sorted(held), sorted(set(range(n)) - set(held))

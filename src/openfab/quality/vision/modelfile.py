@@ -22,7 +22,7 @@ from openfab.quality.vision.inspector import Normaliser, Settings, VisionInspect
 from openfab.quality.vision.memory import MemoryBank
 
 FORMAT = "openfab.quality.vision"
-VERSION = 1
+VERSION = 2  # 2: ReLU6 backbone features (1 ran swish), smaller bank and head
 
 
 def save(inspector: VisionInspector, path: Path) -> None:
