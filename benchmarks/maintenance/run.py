@@ -83,7 +83,7 @@ def cached(name: str, make: object) -> Fleet:
     return fleet
 
 
-def fleets(quick: bool) -> list[tuple[str, Fleet]]:
+def fleets(quick: bool, seeds: list[int], generated_only: bool) -> list[tuple[str, Fleet]]:
     out = []
     for regimes in (1, 6):
         out.append(
@@ -92,16 +92,18 @@ def fleets(quick: bool) -> list[tuple[str, Fleet]]:
                 generate_fleet(FleetSpec(units=120, regimes=regimes), 1),
             )
         )
-        for seed in (201,) if quick else (201, 202, 203):
+        for seed in seeds[:1] if quick else seeds:
             spec = random_spec(seed, units=120, regimes=regimes)
             out.append(
                 (
-                    f"generated, {regimes} regime(s), unseen seed {seed} "
+                    f"generated, {regimes} regime(s), seed {seed} "
                     f"({spec.sensors} sensors, {spec.informative} informative, "
                     f"{spec.shape}, life {spec.mean_life:.0f})",
                     generate_fleet(spec, seed),
                 )
             )
+    if generated_only:
+        return out
     from twin_fleet import twin_fleet
 
     out.append(("twin machines (hourly cycles, maintenance off)", twin_fleet(120, 0)))
@@ -141,7 +143,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--cuts", type=int, default=3)
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--name", default="rul-20261202")
+    parser.add_argument("--name", default="rul-20261203")
+    parser.add_argument("--seeds", default="201,202,203", help="random-spec fleet seeds")
+    parser.add_argument("--generated-only", action="store_true")
     args = parser.parse_args()
     methods = args.methods.split(",")
     if "mean_life" not in methods:
@@ -155,7 +159,8 @@ def main() -> None:
         "",
     ]
     summary = []
-    for name, fleet in fleets(args.quick):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for name, fleet in fleets(args.quick, seeds, args.generated_only):
         n_train = len(fleet) * 2 // 3
         train = fleet.subset(range(n_train))
         held = fleet.subset(range(n_train, len(fleet)))

@@ -10,7 +10,7 @@ import pytest
 
 from openfab.errors import InvalidInput
 from openfab.maintenance.fleets import cut_short
-from openfab.maintenance.rul import MAGIC, RulModel, RulOptions, true_rul
+from openfab.maintenance.rul import FORMAT_VERSION, MAGIC, RulModel, RulOptions, true_rul
 from openfab.maintenance.series import Fleet
 
 
@@ -55,12 +55,16 @@ def test_save_and_load_round_trip(
     assert RulModel.load(path).predict(test) == trained_gbm.predict(test)
 
 
-def test_model_from_another_version_is_refused(tmp_path: Path, trained_gbm: RulModel) -> None:
+@pytest.mark.parametrize("old", [0, 1])  # format 1: before the wear axis (2026-12-03)
+def test_model_from_another_version_is_refused(
+    tmp_path: Path, trained_gbm: RulModel, old: int
+) -> None:
     path = tmp_path / "old.rul"
     trained_gbm.save(path)
-    data = path.read_bytes().replace(b'"format": 1', b'"format": 0', 1)
+    current = f'"format": {FORMAT_VERSION}'.encode()
+    data = path.read_bytes().replace(current, f'"format": {old}'.encode(), 1)
     path.write_bytes(data)
-    with pytest.raises(InvalidInput, match="format 0, this OpenFab reads format 1"):
+    with pytest.raises(InvalidInput, match=f"format {old}, this OpenFab reads format 2"):
         RulModel.load(path)
 
 
@@ -69,7 +73,7 @@ def test_model_from_another_version_is_refused(tmp_path: Path, trained_gbm: RulM
     [
         b"unit,cycle\n1,1\n",  # a CSV, not a model
         pickle.dumps({"not": "a model"}),  # a pickle without the header
-        MAGIC + b'{"format": 1, "sklearn": "0.0"}\n',  # another scikit-learn
+        MAGIC + b'{"format": 2, "sklearn": "0.0"}\n',  # another scikit-learn
         MAGIC + b"garbage\n",  # a damaged header
     ],
 )
@@ -89,3 +93,21 @@ def test_bad_options_are_refused() -> None:
     with pytest.raises(InvalidInput) as err:
         RulOptions(method="magic", coverage=1.5)  # type: ignore[arg-type]
     assert {p.loc for p in err.value.problems} == {"method", "coverage"}
+
+
+def test_wear_axis_rises_from_new_to_failure(small_fleet: Fleet, trained_gbm: RulModel) -> None:
+    """The wear axis (sensors weighted by slow change over noise) reads about 0 when new and
+    1 at failure, and is far less noisy cycle to cycle than that rise."""
+    front = trained_gbm._front
+    assert front is not None
+    for unit in small_fleet.subset(range(40, 45)).units:
+        z = front.normalizer.transform(unit.settings, unit.sensors)
+        h = z @ front.axis - front.axis_start
+        rise = h[-10:].mean() - h[:10].mean()
+        assert 0.6 < rise < 1.4
+        assert np.std(np.diff(h)) / np.sqrt(2) < 0.1 * rise
+
+
+def test_baseline_must_be_positive() -> None:
+    with pytest.raises(InvalidInput):
+        RulOptions(baseline=0)

@@ -2,10 +2,16 @@
 
 The pipeline: clean the telemetry (:mod:`.telemetry_clean`), take the operating regime out
 and summarise trailing windows (:mod:`.features`), add the unsupervised health index
-(:mod:`.health`), then one of these models:
+(:mod:`.health`) and a *wear axis*: the one sensor combination with the most slow change
+per unit of cycle-to-cycle noise (maximum noise fraction), scaled to read about 0 when new
+and 1 at failure. Its level and trend at four time scales, its rise above the unit's own
+first cycles (initial wear varies) and the cycles until it would reach 1 on its recent line
+or parabola are features. Then one of these models:
 
-- ``gbm``: quantile gradient boosting (5 %, 50 %, 95 %), intervals made valid by conformalised
-  quantile regression (CQR) — so they are narrow near the end of life and wide mid-life;
+- ``gbm``: gradient boosting — squared error for the point, quantile loss for the 5 % and
+  95 % bounds — with intervals made valid by conformalised quantile regression (CQR), so
+  they are narrow near the end of life and wide mid-life; once the intervals are set, the
+  models are refitted on every training unit;
 - ``similarity``: the unit's recent health-index trajectory matched against every training
   life; the RUL is the median remaining life of the closest matches;
 - ``ensemble``: the mean of the two;
@@ -40,14 +46,15 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from openfab.errors import InvalidInput, ProblemCollector
-from openfab.maintenance.features import STATS, RegimeNormalizer, window_features
+from openfab.maintenance.features import STATS, RegimeNormalizer, smooth, window_features
 from openfab.maintenance.health import HealthModel
 from openfab.maintenance.series import Fleet, FloatArray, UnitSeries
 from openfab.maintenance.telemetry_clean import CleaningReport, clean_fleet, clean_unit
 
 Method = Literal["gbm", "similarity", "ensemble", "mean_life", "linear"]
 METHODS: tuple[str, ...] = get_args(Method)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: wear axis, squared-error point model, refit on all units (format 1 files refused)."""
 MAGIC = b"OPENFAB-RUL-MODEL\n"
 Progress = Callable[[str], None]
 
@@ -76,6 +83,9 @@ class RulOptions:
     max_iter: int = 200
     row_stride: int = 2
     """Every how many cycles a training row is taken (neighbours are near copies)."""
+    baseline: int = 20
+    """Each unit's own first cycles (up to this many) set its baseline: initial wear varies
+    from unit to unit, so the wear axis's rise above the unit's own start is a feature."""
     seed: int = 0
     threads: int = 1
 
@@ -93,8 +103,8 @@ class RulOptions:
             errors.add("stats", f"must be a non-empty subset of {', '.join(STATS)}")
         if not 0.1 <= self.calibration_share <= 0.5:
             errors.add("calibration_share", "must be within 0.1..0.5")
-        if self.row_stride < 1 or self.max_iter < 1 or self.threads < 1:
-            errors.add("row_stride", "row_stride, max_iter and threads must be >= 1")
+        if self.row_stride < 1 or self.max_iter < 1 or self.threads < 1 or self.baseline < 1:
+            errors.add("row_stride", "row_stride, max_iter, threads and baseline must be >= 1")
         errors.raise_if_any("invalid RUL options")
 
 
@@ -109,6 +119,7 @@ class _Prepared:
     drift: FloatArray  # log(1 + d / d99): the health distance, unsquashed
     level: FloatArray  # window means of the normalised sensors
     learned: FloatArray | None = None  # the learned wear (see RulModel._learn)
+    base: FloatArray | None = None  # x before the learned-wear features
 
 
 @dataclass
@@ -119,6 +130,8 @@ class _Front:
     reference: FloatArray
     health: HealthModel
     options: RulOptions
+    axis: FloatArray
+    axis_start: float
 
     @staticmethod
     def fit(fleet: Fleet, options: RulOptions) -> tuple[_Front, CleaningReport]:
@@ -136,7 +149,8 @@ class _Front:
             raise InvalidInput("no sensor varies within an operating regime: nothing to learn")
         health = HealthModel.fit(z)
         reference = _medians(normalizer, settings, sensors)
-        return _Front(normalizer, reference, health, options), report
+        axis, start = _wear_axis(z)
+        return _Front(normalizer, reference, health, options, axis, start), report
 
     def prepare(self, unit: UnitSeries) -> tuple[_Prepared, CleaningReport]:
         cleaned, report = clean_unit(
@@ -158,9 +172,42 @@ class _Front:
         extra = np.column_stack(  # the health trend at three time scales
             [window_features(drift[:, None], span)[:, pick] for span in (w, 2 * w, 4 * w)]
         )
-        x = np.column_stack([feats[:, keep], extra, hi, cleaned.cycles.astype(np.float64)])
         level = feats[:, STATS.index("mean") * per : (STATS.index("mean") + 1) * per]
+        parts = [cleaned.cycles.astype(np.float64), feats[:, keep], extra, hi]
+        h = z @ self.axis - self.axis_start  # the wear axis: ~0 when new, ~1 at failure
+        for span in (w, 2 * w, 4 * w, 8 * w):  # its level and trend at four time scales
+            parts.append(window_features(h[:, None], span)[:, pick])
+        parts.append(h - _baseline(h[:, None], self.options.baseline)[:, 0])
+        parts.append(_time_to_level(smooth(h, 5), 1.0, self.options.cap))
+        x = np.column_stack(parts)
         return _Prepared(unit.unit, cleaned.cycles, x, hi, drift, level), report
+
+
+def _wear_axis(units: list[FloatArray]) -> tuple[FloatArray, float]:
+    """The sensor combination with the most slow change per unit of cycle-to-cycle noise
+    (maximum noise fraction), oriented to rise over life and scaled 0 at the start of life
+    and 1 at failure (fleet medians)."""
+    z = np.concatenate(units)
+    total = np.cov(z, rowvar=False).reshape(z.shape[1], z.shape[1])
+    steps = np.concatenate([np.diff(u, axis=0) for u in units if len(u) > 1])
+    noise = np.cov(steps, rowvar=False).reshape(z.shape[1], z.shape[1]) / 2
+    noise += 1e-6 * np.trace(noise) / len(noise) * np.eye(len(noise))
+    chol = np.linalg.cholesky(noise)  # whiten the noise, then the largest variance left
+    inv = np.linalg.inv(chol)
+    _, vecs = np.linalg.eigh(inv @ total @ inv.T)
+    v = inv.T @ vecs[:, -1]
+    start = float(np.median([u[: max(1, len(u) // 10)].mean(axis=0) @ v for u in units]))
+    end = float(np.median([u[-5:].mean(axis=0) @ v for u in units]))
+    if abs(end - start) < 1e-12:
+        return np.zeros_like(v), 0.0
+    return np.asarray(v / (end - start), dtype=np.float64), start / (end - start)
+
+
+def _baseline(values: FloatArray, first: int) -> FloatArray:
+    """Per cycle, the mean of the unit's first ``first`` readings seen so far (causal)."""
+    n = len(values)
+    head = np.cumsum(values[:first], axis=0) / np.arange(1, min(n, first) + 1)[:, None]
+    return np.concatenate([head, np.repeat(head[-1:], max(0, n - first), axis=0)])
 
 
 def _medians(norm: RegimeNormalizer, settings: FloatArray, sensors: FloatArray) -> FloatArray:
@@ -239,6 +286,12 @@ class RulModel:
             self._fit_models([prepared[i] for i in fit], lives[fit], say)
             say("calibrating intervals")
             self._calibrate([prepared[i] for i in cal], lives[cal])
+            if opts.method == "gbm":  # the intervals are set; now learn from every unit
+                say("refitting on all units")
+                self._fit_wear(prepared, lives)
+                for u in prepared:
+                    self._learn(u)
+                self._fit_models(prepared, lives, say)
         return self
 
     def _fit_wear(self, units: list[_Prepared], lives: FloatArray) -> None:
@@ -260,7 +313,9 @@ class RulModel:
         w = self.options.window
         pick = [STATS.index("mean"), STATS.index("slope")]
         trend = [window_features(u.learned[:, None], span)[:, pick] for span in (w, 2 * w, 4 * w)]
-        u.x = np.column_stack([u.x, *trend])
+        if u.base is None:
+            u.base = u.x
+        u.x = np.column_stack([u.base, *trend])
 
     def _fit_models(self, units: list[_Prepared], lives: FloatArray, say: Progress) -> None:
         opts = self.options
@@ -276,9 +331,10 @@ class RulModel:
             self._gbm = []
             for q in (0.05, 0.5, 0.95):
                 say(f"gradient boosting, quantile {q:.2f}")
+                point = q == 0.5  # the mean, not the median: RMSE is what it is judged by
                 model = HistGradientBoostingRegressor(
-                    loss="quantile",
-                    quantile=q,
+                    loss="squared_error" if point else "quantile",
+                    quantile=None if point else q,
                     max_iter=opts.max_iter,
                     learning_rate=0.08,
                     min_samples_leaf=20,
@@ -429,6 +485,32 @@ class RulModel:
         if not isinstance(model, RulModel):
             raise InvalidInput(f"{path} does not hold a RUL model")
         return model
+
+
+def _time_to_level(h: FloatArray, level: float, cap: float) -> FloatArray:
+    """Per cycle, cycles until ``h`` reaches ``level`` if it kept the trend of its trailing
+    windows: straight lines over 30, 60 and 120 cycles and parabolas over 60 and 120
+    (ratios of level to slope that trees cannot form themselves), clipped to 0..2 cap."""
+    horizon = 2 * cap
+    cols = []
+    for span, degree in ((30, 1), (60, 1), (120, 1), (60, 2), (120, 2)):
+        padded = np.concatenate([np.repeat(h[:1], span - 1), h])
+        w = sliding_window_view(padded, span)  # (n, span)
+        t = np.arange(span, dtype=np.float64) - (span - 1)  # 0 at the last cycle
+        basis = np.vander(t, degree + 1, increasing=True)  # 1, t, (t^2)
+        coef = w @ np.linalg.pinv(basis).T  # (n, degree + 1)
+        a, b = coef[:, 0], coef[:, 1]
+        c = coef[:, 2] if degree == 2 else np.zeros_like(a)
+        gap = level - a
+        with np.errstate(all="ignore"):
+            lin = np.where(b > 1e-12, gap / b, horizon)
+            disc = b * b + 4 * c * gap
+            root = (-b + np.sqrt(np.maximum(disc, 0))) / (2 * c)
+            quad = np.where((np.abs(c) > 1e-12) & (disc >= 0) & (root > 0), root, lin)
+        out = lin if degree == 1 else quad
+        out = np.where(gap <= 0, 0.0, out)
+        cols.append(np.clip(np.nan_to_num(out, nan=horizon), 0, horizon))
+    return np.column_stack(cols)
 
 
 def _track(u: _Prepared) -> FloatArray:
