@@ -100,7 +100,9 @@ def test_a_move_is_pinned_and_later_replans_keep_it_until_it_is_released(
     assert moved.pin.id not in {p.id for p in platform.planning.pins(PLANT)}
     with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
         events = uow.session.scalars(
-            select(EventRecord.type).where(EventRecord.entity_id == moved.pin.id)
+            select(EventRecord.type)
+            .where(EventRecord.entity_id == moved.pin.id)
+            .order_by(EventRecord.seq)
         ).all()
     assert events == ["operation.pinned", "operation.unpinned"]
     with pytest.raises(NotFound):

@@ -168,7 +168,15 @@ def drive_order(served: Served, dispatch: Dispatch, send: Send) -> dict[str, Any
             if item["work_order"] == number
         }
 
-    operations = _wait(f"a dispatch list with {number}", ours, served)
+    steps = len(order["configured"]["routing"])
+
+    def every_step() -> dict[int, tuple[str, dict[str, Any]]]:
+        """Each machine's list comes on its own topic: wait for all of the order's steps
+        (the first list to arrive may name a later step and not the one before it)."""
+        found = ours()
+        return found if len(found) >= steps else {}
+
+    operations = _wait(f"dispatch lists with the {steps} steps of {number}", every_step, served)
     for sequence in sorted(operations):
         path, item = operations[sequence]
         send(path, [floor_message("operation.started", number, sequence)])
