@@ -8,22 +8,27 @@ import base64
 import functools
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from openfab.errors import Forbidden, InvalidInput
 from openfab.execution.states import UnitStatus
 from openfab.identity.actor import Actor
 from openfab.platform import Platform
 from openfab.quality.model_bytes import model_bytes
+from openfab.quality.orm import InspectionModelRow
 from openfab.quality.pictures import decode_scan, encode_scan
 from openfab.quality.service import CHARACTERISTIC
 from openfab.quality.vision.inspector import Settings, VisionInspector
+from openfab.quality.vision.modelfile import FORMAT, VERSION
 from openfab.quality.vision.types import Scan
 from openfab.quality.worker import InspectionWorker
 from openfab.store.relay import Relay
+from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 from openfab.twin.scan import place_defect, surface_scan
 from tests.conftest import PLANT, TenantPeople
@@ -154,3 +159,22 @@ def test_customers_see_no_scans_and_brands_install_no_models(
 def test_a_file_that_is_no_model_is_refused(platform: Platform) -> None:
     with pytest.raises(InvalidInput):
         platform.quality.install_model(QUALITY, b"PK\x03\x04 not a model", name="junk")
+
+
+def test_an_installed_model_this_version_cannot_read_leaves_its_scans_waiting(
+    platform: Platform, model: bytes, tmp_path: Path
+) -> None:
+    """After an upgrade that changed the model format, the worker must not fail on every
+    event: the product's scans wait, as for a missing model, until a retrained one is
+    installed, and the reason is logged once."""
+    product = f"stale-{uuid.uuid4().hex[:8]}"
+    installed = platform.quality.install_model(QUALITY, model, name="old", product=product)
+    old = tmp_path / "old.model"
+    torch.save({"format": FORMAT, "version": VERSION - 1}, old)
+    with platform.db.unit(Scope.plant(), actor="test") as uow:
+        row = uow.session.get(InspectionModelRow, installed.id)
+        assert row is not None
+        row.payload = old.read_bytes()
+    platform.quality._loaded.pop(installed.id, None)  # as a restarted worker finds it
+    assert platform.quality._model_for(product) is None
+    assert platform.quality._model_for(product) is None  # and again, quietly

@@ -86,6 +86,7 @@ class QualityService:
         self.db = db
         self.execution = execution
         self._loaded: dict[str, VisionInspector] = {}
+        self._unreadable: set[str] = set()
 
     # -- inspection models ---------------------------------------------------------------------
     def install_model(
@@ -410,7 +411,13 @@ class QualityService:
             row = rows.get(product) or rows.get("")
             if row is None:
                 return None
-            inspector = self._inspector(row)
+            try:
+                inspector = self._inspector(row)
+            except OpenFabError as exc:  # e.g. a model file of an older OpenFab: retrain it
+                if row.id not in self._unreadable:
+                    self._unreadable.add(row.id)
+                    log.error("inspection model %r cannot be read: %s", row.name, exc.detail)
+                return None  # its scans wait, as for a missing model, until one is installed
             if abs(inspector.threshold - row.threshold) > 1e-9:  # tightened since calibration
                 inspector = inspector.with_threshold(row.threshold)
             return row.id, inspector
