@@ -101,6 +101,47 @@ def test_a_setpoint_aims_at_the_machines_own_work_center_setting(platform: Platf
     assert loop.handle([alarm(without, "assemble.screw_torque_nm")]) == 0
 
 
+def started(machine: str, settings: dict[str, float]) -> EventMessage:
+    return EventMessage(
+        seq=1,
+        event_id=uuid.uuid4().hex,
+        type="operation.started",
+        tenant_id="some-brand",
+        entity_type="work_order_operation",
+        entity_id=uuid.uuid4().hex,
+        payload={"work_order": "WO-1", "sequence": 10, "machine": machine, "parameters": settings},
+        actor="system:twin",
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def test_run_to_run_control_recentres_a_machine_from_its_operations_settings(
+    platform: Platform,
+) -> None:
+    """Each operation's settings feed the run-to-run controller: inside the dead band
+    nothing happens; past it the machine is sent its own line's target, as its own kind of
+    decision (an SPC re-centring after it is not one that "did not hold")."""
+    own = platform.gateway.directory.machine_specs
+    machine = next(m for m in sorted(own) if "screw_torque_nm" in own[m])
+    spec = own[machine]["screw_torque_nm"]
+    loop = pilot(platform)
+    assert loop.handle([started(machine, {"screw_torque_nm": spec.target})]) == 0
+    off = spec.target + 0.9 * spec.tolerance  # smoothed: 0.45 tolerances off
+    assert loop.handle([started(machine, {"screw_torque_nm": off})]) == 1
+    decision = platform.quality.decisions(PLANT, 5)[0]
+    assert (decision.kind, decision.event_type) == ("run-to-run", "quality.setpoint_requested")
+    assert decision.subject == f"{machine}/screw_torque_nm" and "run-to-run" in decision.reason
+    with platform.db.unit(Scope.plant(), actor="t", readonly=True) as uow:
+        payload = uow.session.scalars(
+            select(EventRecord.payload).where(EventRecord.entity_id == decision.id)
+        ).one()
+    assert (payload["machine"], payload["target"], payload["observed"]) == (
+        machine,
+        spec.target,
+        off,
+    )
+
+
 def test_a_lot_behind_the_defects_is_quarantined_and_no_longer_available(
     platform: Platform,
 ) -> None:

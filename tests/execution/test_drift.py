@@ -42,7 +42,7 @@ def test_late_minutes_is_actual_minus_plan_to_a_tenth() -> None:
     assert str(late_minutes(plan - timedelta(seconds=2), plan)) == "0.0"
 
 
-def test_started_and_finished_events_carry_the_drift_from_plan(
+def test_started_and_finished_events_carry_the_drift_from_plan_and_the_settings(
     platform: Platform, tenant: TenantPeople
 ) -> None:
     work_order = scheduled(platform, tenant)
@@ -51,13 +51,17 @@ def test_started_and_finished_events_carry_the_drift_from_plan(
     machine = op.planned_machine or machine_for(platform, op.work_centers)
     started = op.planned_start + timedelta(minutes=12, seconds=20)  # 12.3 minutes late
     finished = op.planned_end - timedelta(minutes=4, seconds=30)  # 4.5 minutes early
-    start = OperationStart(message_id=message(), machine=machine, started_at=started)
+    settings = {"oven_temperature_c": 193.5}
+    start = OperationStart(
+        message_id=message(), machine=machine, started_at=started, parameters=settings
+    )
     done = OperationFinish(message_id=message(), quantity_good=1, finished_at=finished)
     with platform.execution.floor(TWIN, tenant_id=tenant.tenant_id) as floor:
         assert floor.start_operation(work_order.number, op.sequence, start) is not None
         assert floor.finish_operation(work_order.number, op.sequence, done) is not None
     events = payloads(platform, tenant, work_order.id, op.sequence)
     assert events["operation.started"]["late_minutes"] == 12.3
+    assert events["operation.started"]["parameters"] == settings  # what run-to-run control reads
     assert events["operation.finished"]["late_minutes"] == -4.5
 
 

@@ -1,5 +1,9 @@
 """Close the quality loop by itself: each decision an event with its reasons.
 
+- Every operation's settings feed an EWMA run-to-run controller (``quality.run_to_run``):
+  a machine whose smoothed setting leaves a dead band around its target is sent that
+  target (``quality.setpoint_requested``, decision kind ``run-to-run``) before SPC could
+  even tell the drift from noise.
 - An SPC alarm on a process parameter re-centres it: a ``quality.setpoint_requested``
   command to the machine the signal came from (its target, what was seen, the rule). A
   second alarm on the same machine and parameter within ``COOLDOWN`` means re-centring did
@@ -35,6 +39,7 @@ from openfab.planning.mrp.service import MaterialService
 from openfab.planning.schemas import DowntimeCreate
 from openfab.planning.service import PlanningService
 from openfab.quality.control import ProcessControl
+from openfab.quality.run_to_run import RunToRun
 from openfab.quality.schemas import CausePublic
 from openfab.quality.service import QualityService
 from openfab.quality.streams import Characteristic
@@ -62,7 +67,7 @@ ANALYSE_EVERY = timedelta(hours=1)
 
 class QualityAutopilot:
     name = "autopilot.quality"
-    patterns = ("quality.spc_alarm", "unit.inspected")
+    patterns = ("operation.started", "quality.spc_alarm", "unit.inspected")
 
     def __init__(
         self,
@@ -75,17 +80,42 @@ class QualityAutopilot:
         self.spc = spc
         self.planning = planning
         self.materials = materials
+        self.run_to_run = RunToRun(spc.machine_specs)
         self._analysed: datetime | None = None
 
     def handle(self, events: Sequence[EventMessage]) -> int:
         """Decisions taken for this batch."""
         taken = 0
         for event in events:
-            if event.type == "quality.spc_alarm":
+            if event.type == "operation.started":
+                taken += self._on_settings(event.payload)
+            elif event.type == "quality.spc_alarm":
                 taken += self._on_alarm(event.payload)
         if any(e.type == "unit.inspected" and e.payload.get("verdict") == "defect" for e in events):
             taken += self._on_rejects()
         return taken
+
+    # -- run-to-run -----------------------------------------------------------------------------
+    def _on_settings(self, started: dict[str, Any]) -> int:
+        machine, settings = started.get("machine"), started.get("parameters")
+        if not isinstance(machine, str) or not isinstance(settings, dict):
+            return 0
+        return sum(
+            self.quality.decide(
+                ACTOR,
+                "run-to-run",
+                f"{machine}/{move.parameter}",
+                "quality.setpoint_requested",
+                {
+                    "machine": machine,
+                    "parameter": move.parameter,
+                    "target": move.target,
+                    "observed": move.observed,
+                    "reason": move.reason,
+                },
+            )
+            for move in self.run_to_run.observe(machine, settings)
+        )
 
     # -- SPC alarms ----------------------------------------------------------------------------
     def _on_alarm(self, alarm: dict[str, Any]) -> int:

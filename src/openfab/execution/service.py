@@ -794,6 +794,7 @@ class ExecutionService:
             "started_at": started.isoformat(),
             "units": len(units),
             "serials": serials,
+            "parameters": op.parameters,
         }
         if op.planned_start is not None:
             payload["late_minutes"] = late_minutes(started, op.planned_start)

@@ -783,12 +783,14 @@ def _policy_problems(data: MaterialPolicyIn) -> list[Problem]:
 
 def _purchase_row(planned: PlannedOrder, run_id: str) -> PurchaseOrderRow:
     """A planned purchase; its number is derived from its id, so numbers never repeat even
-    though each run replaces the previous run's planned orders."""
+    though each run replaces the previous run's planned orders. Twelve hex digits (48 random
+    bits): eight collided in CI, since a week of hourly runs compares every new number with
+    every order kept (birthday odds of about 1 in 50 per demo at 32 bits)."""
     assert planned.supplier is not None
     po_id = new_id()
     return PurchaseOrderRow(
         id=po_id,
-        number=f"PO-{po_id[:8].upper()}",
+        number=f"PO-{po_id.replace('-', '')[:12].upper()}",
         run_id=run_id,
         material=planned.material,
         supplier=planned.supplier,
