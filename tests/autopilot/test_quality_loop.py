@@ -33,7 +33,9 @@ def pilot(platform: Platform) -> QualityAutopilot:
     return QualityAutopilot(platform.quality, platform.spc, platform.planning, platform.materials)
 
 
-def alarm(machine: str, characteristic: str = "paint.film_thickness_um") -> EventMessage:
+def alarm(
+    machine: str, characteristic: str = "paint.film_thickness_um", value: float = 93.2
+) -> EventMessage:
     return EventMessage(
         seq=1,
         event_id=uuid.uuid4().hex,
@@ -44,9 +46,9 @@ def alarm(machine: str, characteristic: str = "paint.film_thickness_um") -> Even
         payload={
             "characteristic": characteristic,
             "rule": "nelson-1",
-            "value": 91.2,
+            "value": value,
             "machine": machine,
-            "message": "point 41 (91.2) is above the limit 86.1",
+            "message": f"point 41 ({value}) is above the limit 86.1",
         },
         actor="system:quality-spc",
         occurred_at=datetime.now(UTC),
@@ -63,7 +65,9 @@ def cause(factor: str, level: str) -> CausePublic:
     )  # fmt: skip
 
 
-def test_an_alarm_recentres_then_a_second_one_stops_the_machine(platform: Platform) -> None:
+def test_an_alarm_recentres_then_a_second_one_beyond_spec_stops_the_machine(
+    platform: Platform,
+) -> None:
     machine = "paint_line-1"
     assert machine in platform.execution.machines()
     loop = pilot(platform)
@@ -71,7 +75,8 @@ def test_an_alarm_recentres_then_a_second_one_stops_the_machine(platform: Platfo
     first = platform.quality.decisions(PLANT, 5)[0]
     assert first.event_type == "quality.setpoint_requested" and machine in first.subject
     assert "nelson-1" in first.reason
-    assert loop.handle([alarm(machine)]) == 1  # re-centring did not hold
+    assert loop.handle([alarm(machine, value=85.0)]) == 0  # within spec (80 ± 12): no stop
+    assert loop.handle([alarm(machine)]) == 1  # beyond spec again: re-centring did not hold
     second = platform.quality.decisions(PLANT, 5)[0]
     assert (second.event_type, second.subject) == ("quality.maintenance_requested", machine)
     booked = platform.planning.downtime_since(utcnow() - timedelta(minutes=5))

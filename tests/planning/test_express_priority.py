@@ -1,5 +1,5 @@
-"""Express orders weigh more in the plan: the planner puts them first when not every order
-can be on time."""
+"""Express orders weigh more in the plan, and so does every order the longer it has waited:
+the planner puts them first when not every order can be first."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from openfab.catalog.definition import WorkCenter
 from openfab.orders.orm import SalesOrderRow
 from openfab.planning import solve
 from openfab.planning.model import EXPRESS_WEIGHT, STANDARD_WEIGHT
-from openfab.planning.service import planning_order
+from openfab.planning.service import AGING, planning_order, waiting_weight
 from openfab.planning.shopfloor import build_problem
 
 OVEN = WorkCenter("oven", "Oven", 1, 24)
 ORIGIN = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-def order_row(number: str, *, express: bool) -> SalesOrderRow:
+def order_row(number: str, *, express: bool, placed: datetime = ORIGIN) -> SalesOrderRow:
     routing = [
         {"sequence": 10, "code": "bake", "work_centers": ["oven"], "setup_minutes": "0",
          "run_minutes": "600"},
@@ -37,7 +37,7 @@ def order_row(number: str, *, express: bool) -> SalesOrderRow:
         promise_date=ORIGIN + timedelta(hours=10),
         status="Received",
         express=express,
-        created_at=ORIGIN,
+        created_at=placed,
     )
 
 
@@ -57,3 +57,25 @@ def test_of_two_orders_due_together_on_one_oven_the_express_one_goes_first() -> 
     schedule = solve(problem, time_limit=10, objective="lead-time", work_limit=5)
     end = {op.order: op.end for op in schedule.operations}
     assert end["express"] < end["standard"]
+
+
+def test_an_order_weighs_once_more_for_every_hour_it_has_waited() -> None:
+    hour = AGING / timedelta(minutes=1)
+    waited = [waiting_weight(False, ORIGIN, ORIGIN + AGING * f) for f in (0, 0.99, 1, 3.1)]
+    assert (hour, waited) == (60, [1, 1, 2, 4])
+    assert waiting_weight(True, ORIGIN, ORIGIN + 3 * AGING) == 4 * EXPRESS_WEIGHT
+    assert waiting_weight(False, ORIGIN, ORIGIN - timedelta(hours=1)) == 1  # clock skew: fresh
+
+
+def test_of_two_equal_orders_the_one_that_waited_longer_goes_first() -> None:
+    """Both are released now; the older one was placed three hours ago and comes second in
+    the input, so only its weight can put it first (FIFO's virtue, kept by the optimizer)."""
+    now = ORIGIN + timedelta(hours=3)
+    orders = [
+        planning_order(order_row("fresh", express=False, placed=now), now),
+        planning_order(order_row("old", express=False), now),
+    ]
+    problem = build_problem(orders, {"oven": OVEN}, origin=now)
+    schedule = solve(problem, time_limit=10, objective="lead-time", work_limit=5)
+    end = {op.order: op.end for op in schedule.operations}
+    assert end["old"] < end["fresh"]

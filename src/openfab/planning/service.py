@@ -87,6 +87,8 @@ FROZEN_MINUTES = 120
 staged and their machine is being set up."""
 BAR_ENTITIES = ("sales_order", "operation_pin")
 """The events that change what a planned operation's bar shows (besides a new plan run)."""
+AGING = timedelta(hours=1)
+"""The wait that adds an order's base weight once more (:func:`waiting_weight`)."""
 OBJECTIVE: ObjectiveName = "lead-time"
 """Promises first, then how long customers wait, then the makespan: with makespan alone a
 re-plan may push any order back as long as the last one ends no later."""
@@ -189,7 +191,8 @@ def planning_order(
     row: SalesOrderRow, now: datetime, material_ready: datetime | None = None
 ) -> PlanningOrder:
     """An open order as the scheduler sees it: it cannot start before it was placed, nor
-    before its last missing material arrives; an express order weighs more when late."""
+    before its last missing material arrives; it weighs more the longer it has waited
+    (:func:`waiting_weight`), an express order ten times more."""
     operations = tuple(
         RoutingOperation(
             sequence=int(op["sequence"]),
@@ -206,8 +209,24 @@ def planning_order(
         due=row.promise_date,
         release=max(now, row.created_at, material_ready or now),
         operations=operations,
-        weight=EXPRESS_WEIGHT if row.express else STANDARD_WEIGHT,
+        weight=waiting_weight(row.express, row.created_at, now),
     )
+
+
+def waiting_weight(express: bool, placed: datetime, now: datetime) -> int:
+    """The order's weight in the flow-time and tardiness terms: its base weight (express or
+    standard) once more for every ``AGING`` it has already waited.
+
+    A re-plan sees each open order's flow time from *now*; with equal weights an order
+    that waited four hours counts no more than one placed a minute ago, so the plan keeps
+    putting fresh short orders ahead of it (shortest-first shortens the mean and stretches
+    the tail: FIFO beat it on the 95th percentile). Weighing by the wait so far is the
+    marginal cost of the sum of *squared* lead times at the current plan: old orders —
+    and the make-up work of an order that lost a unit to scrap — go first when it matters.
+    """
+    base = EXPRESS_WEIGHT if express else STANDARD_WEIGHT
+    waited = max(timedelta(0), now - placed)
+    return base * (1 + int(waited / AGING))
 
 
 class PlanningService:
