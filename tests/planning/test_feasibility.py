@@ -18,6 +18,7 @@ from openfab.planning import (
     WorkOrder,
     solve,
 )
+from openfab.planning.feasibility import unplaceable, without
 
 CASES = [
     pytest.param(
@@ -100,3 +101,23 @@ def test_capacity_that_runs_out_only_when_operations_compete() -> None:
     with pytest.raises(Infeasible) as info:
         solve(ProblemData((machine,), orders), time_limit=5)
     assert "capacity" in str(info.value)
+
+
+def test_the_orders_no_machine_window_can_ever_hold_are_named_and_can_be_left_out() -> None:
+    """A plant's re-plan leaves out what can never be placed and schedules the rest."""
+    machine = Machine("M1", shifts=(Window(0, 480), Window(1440, 1920)))
+    fits = WorkOrder(
+        "ok", (Operation("ok/a", (Mode("M1", 60),)), Operation("ok/b", (Mode("M1", 60),)))
+    )
+    too_long = WorkOrder("big", (Operation("big/cure", (Mode("M1", 600),)),))
+    nobody = WorkOrder("odd", (Operation("odd/drill", ()),))
+    problem = ProblemData((machine,), (too_long, fits, nobody), (Precedence("big/cure", "ok/b"),))
+    out = unplaceable(problem)
+    assert set(out) == {"big", "odd"}
+    assert "big/cure" in out["big"] and "long enough" in out["big"]
+    assert "odd/drill" in out["odd"] and "no machine can do" in out["odd"]
+    rest = without(problem, set(out))
+    assert [o.id for o in rest.orders] == ["ok"] and rest.precedences == ()
+    schedule = solve(rest, time_limit=5)
+    assert {op.operation for op in schedule.operations} == {"ok/a", "ok/b"}
+    assert unplaceable(rest) == {}

@@ -7,6 +7,8 @@ only when operations compete) is left to the search, which reports it the same w
 
 from __future__ import annotations
 
+import dataclasses
+
 from openfab.errors import Infeasible, ProblemCollector
 from openfab.planning.compiled import FOREVER, Compiled, compile_problem, earliest_fit
 from openfab.planning.model import ProblemData
@@ -53,6 +55,37 @@ def check_feasible(c: Compiled) -> list[int]:
     _check_heads(c, order, errors)
     errors.raise_if_any("the problem has no feasible schedule", Infeasible)
     return order
+
+
+def unplaceable(problem: ProblemData) -> dict[str, str]:
+    """Orders with an operation no machine can ever take — none eligible, or no window on
+    any of them long enough after its release — each with the first such operation's
+    reason. A plant's re-plan leaves these out and schedules the rest: one order of a size
+    no shift can hold must not stop every other order from being planned."""
+    c = compile_problem(problem)
+    eligible = [bool(modes) for modes in c.modes]
+    errors = ProblemCollector()
+    _prune_modes(c, errors)
+    reasons = {p.loc: p.msg for p in errors.problems}
+    out: dict[str, str] = {}
+    for i, modes in enumerate(c.modes):
+        if not modes:
+            label = c.label(i)
+            why = reasons[label] if eligible[i] else "no machine can do this operation"
+            out.setdefault(problem.orders[c.op_order[i]].id, f"{label}: {why}")
+    return out
+
+
+def without(problem: ProblemData, orders: set[str]) -> ProblemData:
+    """``problem`` less ``orders`` and the precedences that name their operations."""
+    gone = {op.id for o in problem.orders if o.id in orders for op in o.operations}
+    return dataclasses.replace(
+        problem,
+        orders=tuple(o for o in problem.orders if o.id not in orders),
+        precedences=tuple(
+            p for p in problem.precedences if p.before not in gone and p.after not in gone
+        ),
+    )
 
 
 def topological_order(c: Compiled) -> list[int] | None:

@@ -7,6 +7,7 @@ received orders to Planned, all in one transaction with their events.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -32,6 +33,7 @@ from openfab.orders.orm import SalesOrderRow
 from openfab.orders.promise import SHIPPING_DAYS
 from openfab.orders.service import OrderService
 from openfab.orders.states import OPEN_FOR_CAPACITY, OrderStatus
+from openfab.planning.feasibility import unplaceable, without
 from openfab.planning.model import EXPRESS_WEIGHT, STANDARD_WEIGHT, ObjectiveName, ProblemData
 from openfab.planning.orm import (
     MachineDowntimeRow,
@@ -77,6 +79,7 @@ from openfab.store.inbox import first_delivery
 from openfab.store.tenancy import Scope
 from openfab.store.types import utcnow
 
+log = logging.getLogger(__name__)
 PLANNABLE = tuple(OPEN_FOR_CAPACITY)
 WINDOW_CACHE = 64  # plans' built operations kept (per run, newest event, filters, reader)
 MAX_DOWNTIME = timedelta(days=14)
@@ -273,6 +276,10 @@ class PlanningService:
         try:
             problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
             problem = held(problem, _holds(pins, origin))
+            left_out = unplaceable(problem)
+            if left_out:
+                log.warning("left out of the plan: %s", "; ".join(left_out.values())[:2000])
+                problem = without(problem, set(left_out))
             schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
         except OpenFabError as exc:
             with self.db.unit(Scope.plant(), actor=actor.name) as uow:
@@ -281,7 +288,8 @@ class PlanningService:
                 uow.record("schedule.failed", "schedule_run", "-", payload)
             raise
         elapsed = time.perf_counter() - started
-        return self._record(actor, trigger, orders, schedule, origin, elapsed)[0]
+        kept = [o for o in orders if o.order_id not in left_out]
+        return self._record(actor, trigger, kept, schedule, origin, elapsed)[0]
 
     def _record(
         self,
