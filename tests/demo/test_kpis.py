@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openfab.demo.inspection import InspectionTally, Judged, judge
 from openfab.demo.kpis import (
     Kpis,
     OrderOutcome,
@@ -151,3 +152,25 @@ def test_over_seeds_the_change_is_of_the_means_and_the_spread_per_seed() -> None
     assert (median.low, median.high) == (pytest.approx(-50), pytest.approx(-10))
     with pytest.raises(ValueError, match="same seeds"):
         compare_seeds([run(10)], [])
+
+
+def test_inspection_is_judged_against_the_twins_truth_and_defects_made_count_all() -> None:
+    """Two defective units (one caught, one escaped), one good unit wrongly rejected, two
+    good units passed: defects made are 2 of 5 whatever inspection said."""
+    tally = InspectionTally(defective={"a": True, "b": True, "c": False, "d": False, "e": False})
+    judged = judge(tally, rejected={"a", "c"})
+    assert judged == Judged(accepted_good=2, rejected=2, escaped=1, false_rejects=1, defective=2)
+    production = Production(
+        units_started=5,
+        units_good=judged.accepted_good + judged.escaped,
+        units_scrapped=judged.rejected,
+        first_pass_units=judged.accepted_good,
+        energy_kwh=1.0,
+        solar_kwh=0.0,
+        defective_units=judged.defective,
+        escaped_defects=judged.escaped,
+        false_rejects=judged.false_rejects,
+    )
+    kpis = compute([], production, end=T0, shipping=DAY, oee=None)
+    assert (kpis.defects_made_per_1000, kpis.escaped_defects_per_1000) == (400.0, 200.0)
+    assert kpis.false_rejects_per_1000 == 200.0

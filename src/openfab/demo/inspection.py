@@ -95,13 +95,15 @@ class Judged:
     rejected: int
     escaped: int
     false_rejects: int
+    defective: int = 0
 
 
 def judge(tally: InspectionTally, rejected: set[str]) -> Judged:
     escaped = sum(d and s not in rejected for s, d in tally.defective.items())
     false = sum(not d and s in rejected for s, d in tally.defective.items())
     good = sum(not d and s not in rejected for s, d in tally.defective.items())
-    return Judged(good, sum(s in rejected for s in tally.defective), escaped, false)
+    made = sum(tally.defective.values())
+    return Judged(good, sum(s in rejected for s in tally.defective), escaped, false, made)
 
 
 GOLDEN_UNITS = 48

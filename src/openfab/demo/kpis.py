@@ -50,6 +50,9 @@ class Kpis:
     average_inventory_value: float = 0.0
     material_shortages: int = 0
     material_blocked_hours: float = 0.0
+    defects_made_per_1000: float | None = None
+    """Units made with a defect (the twin's truth, caught or not), per 1,000 units finished:
+    what prevention (process control, maintenance) changes, inspection aside."""
     escaped_defects_per_1000: float | None = None
     """Units with a defect that passed inspection, per 1,000 units finished."""
     false_rejects_per_1000: float | None = None
@@ -79,6 +82,8 @@ class Production:
     """Hours operations stood ready but waited for material."""
     setup_hours: float = 0.0
     """Hours machines spent changing over."""
+    defective_units: int = 0
+    """Units finished with a defect (the twin's truth), whatever inspection said."""
     escaped_defects: int = 0
     """Defective units (the twin's truth) that inspection let pass."""
     false_rejects: int = 0
@@ -159,6 +164,7 @@ def compute(
         average_inventory_value=production.average_inventory_value,
         material_shortages=production.material_shortages,
         material_blocked_hours=production.material_blocked_hours,
+        defects_made_per_1000=per_thousand(production.defective_units, finished),
         escaped_defects_per_1000=per_thousand(production.escaped_defects, finished),
         false_rejects_per_1000=per_thousand(production.false_rejects, finished),
     )
@@ -181,6 +187,7 @@ LOWER_IS_BETTER = frozenset(
         "average_inventory_value",
         "material_shortages",
         "material_blocked_hours",
+        "defects_made_per_1000",
         "escaped_defects_per_1000",
         "false_rejects_per_1000",
     }

@@ -45,6 +45,7 @@ LABELS = {
     "average_inventory_value": "inventory value on hand, average",
     "material_shortages": "material shortages",
     "material_blocked_hours": "hours blocked for material",
+    "defects_made_per_1000": "units made defective per 1,000",
     "escaped_defects_per_1000": "defects escaped per 1,000 units",
     "false_rejects_per_1000": "good units rejected per 1,000",
 }

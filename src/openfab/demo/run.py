@@ -655,6 +655,7 @@ class _Loop:
             units_good=judged.accepted_good + judged.escaped,
             units_scrapped=judged.rejected,
             first_pass_units=judged.accepted_good,
+            defective_units=judged.defective,
             escaped_defects=judged.escaped,
             false_rejects=judged.false_rejects,
             energy_kwh=run.energy_kwh,
