@@ -732,9 +732,7 @@ class ExecutionService:
         twin or a bus consumer. Each message runs in a savepoint, so a refused one is listed
         in ``FloorSession.refused`` and the others still commit with their events."""
         actor.require_plant(*FLOOR)
-        tenant = tenant_id or actor.require_tenant()
-        if actor.tenant_id is not None and actor.tenant_id != tenant:
-            raise Forbidden(f"{actor.name} does not act for {tenant}")
+        tenant = actor.tenant_for(tenant_id) or actor.require_tenant()
         with self.db.unit(Scope.tenant(tenant), actor=actor.name) as uow:
             session = FloorSession(self, uow)
             yield session
@@ -999,9 +997,7 @@ class ExecutionService:
         """Run ``work`` in the unit of the tenant that owns the referenced work order, unit or
         order (or the ``tenant`` the plant names): the plant acts on one brand's rows at a
         time, never on two."""
-        if actor.tenant_id is not None and tenant not in (None, actor.tenant_id):
-            raise Forbidden(f"{actor.name} does not act for {tenant}")
-        tenant = actor.tenant_id or tenant
+        tenant = actor.tenant_for(tenant)
         if tenant is None:
             with self.db.unit(Scope.plant(), actor=actor.name, readonly=True) as uow:
                 tenant = reads.owner(uow, ref, by)

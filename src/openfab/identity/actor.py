@@ -107,6 +107,13 @@ class Actor:
             raise Forbidden(f"{self.name} does not act for a brand")
         return self.tenant_id
 
+    def tenant_for(self, named: str | None) -> str | None:
+        """The brand this actor acts for when ``named`` is asked for: its own (a brand's
+        system actor may name only itself), else ``named`` (plant staff name any, or none)."""
+        if self.tenant_id is not None and named not in (None, self.tenant_id):
+            raise Forbidden(f"{self.name} does not act for {named}")
+        return self.tenant_id or named
+
 
 _BRAND_PERSON = re.compile(r"\b(?:user|signup):[^\s,;)]+")
 _PLANT_PERSON = re.compile(r"\bplant:[^\s,;)]+")
