@@ -26,7 +26,7 @@ from openfab.quality.spc.checks import (
     raise_if_any,
     subgroup_matrix,
 )
-from openfab.quality.spc.model import PairedCharts, Standard
+from openfab.quality.spc.model import ControlChart, PairedCharts, Phase, Standard
 
 MIN_INDIVIDUALS = 10
 MIN_SUBGROUPS = 5
@@ -142,6 +142,22 @@ def _subgroup_inputs(
     return m, b, kept, codes
 
 
+def _xbar_chart(
+    means: NDArray[np.float64],
+    center: float,
+    sigma: float,
+    n: int,
+    phase: Sequence[Phase],
+    codes: Sequence[str],
+) -> ControlChart:
+    """The subgroup means' chart: limits at three standard errors (3 sigma / sqrt(n))."""
+    half = 3 * sigma / math.sqrt(n)
+    return make_chart(
+        "X-bar", means, center, center - half, center + half,
+        phase=phase, sigma=sigma, codes=codes, zones=True,
+    )  # fmt: skip
+
+
 def xbar_r(
     subgroups: Sequence[Sequence[float]],
     *,
@@ -166,19 +182,8 @@ def xbar_r(
         r_bar = k.d2(n) * sigma
         lo_r = max(0.0, k.d2(n) - 3 * k.d3(n)) * sigma
         hi_r = (k.d2(n) + 3 * k.d3(n)) * sigma
-    half = 3 * sigma / math.sqrt(n)  # equals A2·R-bar when sigma = R-bar/d2
     phase = phases(len(m), b)
-    loc = make_chart(
-        "X-bar",
-        means,
-        center,
-        center - half,
-        center + half,
-        phase=phase,
-        sigma=sigma,
-        codes=codes,
-        zones=True,
-    )
+    loc = _xbar_chart(means, center, sigma, n, phase, codes)  # A2·R-bar when sigma = R-bar/d2
     spread = make_chart(
         "Range", ranges, r_bar, lo_r, hi_r, phase=phase, sigma=sigma, codes=codes, zones=False
     )
@@ -211,19 +216,8 @@ def xbar_s(
         center, sigma = standard.mean, standard.sigma
         s_bar = c4 * sigma
     spread_sd = sigma * math.sqrt(1 - c4 * c4)
-    half = 3 * sigma / math.sqrt(n)
     phase = phases(len(m), b)
-    loc = make_chart(
-        "X-bar",
-        means,
-        center,
-        center - half,
-        center + half,
-        phase=phase,
-        sigma=sigma,
-        codes=codes,
-        zones=True,
-    )
+    loc = _xbar_chart(means, center, sigma, n, phase, codes)
     spread = make_chart(
         "Standard deviation",
         sds,
