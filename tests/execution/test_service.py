@@ -131,8 +131,13 @@ def test_units_are_conserved_and_scrap_is_made_up(
     platform: Platform, tenant: TenantPeople, scrap_at: dict[int, int]
 ) -> None:
     work_order = released(platform, tenant, quantity=4)
+    before = platform.execution.unit_counts(PLANT)
     done = run_all(platform, work_order, runs={s: Run(scrap=n) for s, n in scrap_at.items()})
     scrapped = sum(scrap_at.values())
+    after = platform.execution.unit_counts(PLANT)  # the plant's tally: counts, no ids
+    assert after.get("Scrapped", 0) - before.get("Scrapped", 0) == scrapped
+    with pytest.raises(Forbidden):
+        platform.execution.unit_counts(tenant.admin)
     assert (done.quantity_good, done.quantity_scrap) == (4 - scrapped, scrapped)
     assert done.quantity_good + done.quantity_scrap + done.in_process == done.quantity
     units = platform.execution.list_units(tenant.admin, order=work_order.order_id).data

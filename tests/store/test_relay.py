@@ -4,6 +4,7 @@ at least once, and two copies of a consumer never handle the same events."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -115,6 +116,22 @@ def test_two_copies_of_a_consumer_never_handle_the_same_events(db: Database) -> 
     assert [m.entity_id for m in one.seen + two.seen] == ["t0", "t1", "t0", "t1"]
     assert len({m.seq for m in one.seen + two.seen}) == 4
     b.close()
+
+
+def test_a_commit_between_reading_the_log_and_waiting_still_wakes_the_waiter(
+    db: Database,
+) -> None:
+    """The lost wake-up: the relay reads nothing, another thread commits and announces it,
+    and only then does the relay start to wait. Waiting from the count taken before the read
+    returns at once instead of sleeping through the poll with an event in the log."""
+    seen = db.commits()
+    db.notify_commit()  # lands after the read, before the wait
+    started = time.monotonic()
+    db.wait_for_commit(10, since=seen)
+    assert time.monotonic() - started < 1
+    started = time.monotonic()
+    db.wait_for_commit(0.2)  # nothing new since now: the full timeout
+    assert time.monotonic() - started >= 0.2
 
 
 def test_a_relay_thread_wakes_on_commit(db: Database) -> None:

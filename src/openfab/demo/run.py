@@ -650,10 +650,12 @@ class _Loop:
             by_center[m.machine.rpartition("-")[0]].append((m.oee, m.planned_seconds))
         run = self.twin.snapshot()
         judged = judge(self.practice.tally, self._rejected())
+        scrapped = self.platform.execution.unit_counts(TWIN).get(UnitStatus.SCRAPPED, 0)
         production = Production(
             units_started=run.units_started,
-            units_good=judged.accepted_good + judged.escaped,
-            units_scrapped=judged.rejected,
+            # a rejected unit reworked and shipped is good, not scrap (the MES knows which)
+            units_good=judged.accepted_good + judged.escaped + max(0, judged.rejected - scrapped),
+            units_scrapped=scrapped,
             first_pass_units=judged.accepted_good,
             defective_units=judged.defective,
             escaped_defects=judged.escaped,

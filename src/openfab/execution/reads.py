@@ -499,6 +499,14 @@ def _bill(configured: Mapping[str, Any]) -> list[tuple[str, float]]:
     return [(str(li["material"]), float(li["quantity"])) for li in configured.get("bom", [])]
 
 
+def unit_counts(uow: UnitOfWork) -> dict[str, int]:
+    """Serial units by status."""
+    rows = uow.session.execute(
+        select(SerialUnitRow.status, func.count()).group_by(SerialUnitRow.status)
+    ).all()
+    return {str(status): int(count) for status, count in rows}
+
+
 def shipments_due(uow: UnitOfWork) -> list[ShipmentDue]:
     """Inspected customer orders, with when their last work order completed."""
     rows = uow.session.execute(

@@ -693,6 +693,13 @@ class ExecutionService:
         with self._reading(actor) as uow:
             return reads.shipments_due(uow)
 
+    def unit_counts(self, actor: Actor) -> dict[str, int]:
+        """Serial units by status, plant-wide (how many were scrapped, shipped …): counts
+        only, no brand's ids."""
+        actor.require_plant(*FLOOR)
+        with self._reading(actor) as uow:
+            return reads.unit_counts(uow)
+
     def dispatch_lists(self) -> dict[str, list[DispatchItem]]:
         """Each machine's work: released operations not finished, in planned order (the
         running one first). Plant-wide, for the machines' dispatch topics."""

@@ -169,11 +169,19 @@ class Database:
             self._commit_count += 1
             self._commits.notify_all()
 
-    def wait_for_commit(self, timeout: float) -> None:
-        """Sleep until this process commits events or ``timeout`` passes (other processes'
-        commits are seen at the next poll)."""
+    def commits(self) -> int:
+        """How many event commits this process has announced (see ``wait_for_commit``)."""
         with self._commits:
-            seen = self._commit_count
+            return self._commit_count
+
+    def wait_for_commit(self, timeout: float, *, since: int | None = None) -> None:
+        """Sleep until this process commits events after ``since`` (a ``commits()`` taken
+        before the caller last read the log; default: now) or ``timeout`` passes (other
+        processes' commits are seen at the next poll). Without ``since``, a commit landing
+        between the caller's read and this call is missed and the caller sleeps the full
+        ``timeout`` with an event waiting."""
+        with self._commits:
+            seen = self._commit_count if since is None else since
             self._commits.wait_for(lambda: self._commit_count != seen, timeout)
 
     def head_seq(self) -> int:

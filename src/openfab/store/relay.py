@@ -260,6 +260,7 @@ class Relay:
         """Poll until ``stop`` is set; a failing batch is retried with a growing pause."""
         pause = self.poll_seconds
         while not stop.is_set():
+            seen = self.db.commits()  # before reading: a commit during the read still wakes us
             try:
                 read = self.poll()
                 pause = self.poll_seconds
@@ -270,7 +271,7 @@ class Relay:
                 pause = min(pause * 2, 30.0)
                 continue
             if not read:
-                self.db.wait_for_commit(pause)
+                self.db.wait_for_commit(pause, since=seen)
             elif self.cadence:
                 stop.wait(self.cadence)
 
