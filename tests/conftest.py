@@ -6,6 +6,7 @@ unreachable server fails the PostgreSQL tests instead of skipping them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,31 @@ from openfab.identity.schemas import TenantCreate, UserCreate
 from openfab.platform import Platform
 from openfab.settings import Settings
 from openfab.store.relay import Relay
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` keep each ``xdist_group`` on one worker again.
+
+    pytest-xdist 3.8 tags an item for its group by assigning ``item._nodeid``, which pytest 9
+    no longer reads (the id is ``item._id``): every group was spread over the workers, and
+    tests that share the one local broker or a plant ran at the same time (a gateway killed
+    mid-stream then had another test's messages fill its session queue). Tag the id itself.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        names = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+        )
+        node_id = getattr(item, "_id", None)
+        if not names or node_id is None or "@" in item.nodeid:
+            continue
+        tagged = dataclasses.replace(node_id)
+        object.__setattr__(tagged, "_str_cache", f"{item.nodeid}@{'_'.join(names)}")
+        item._id = tagged
+
 
 PG_ADMIN = os.environ.get("OPENFAB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-battery"
