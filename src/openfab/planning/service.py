@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 
 from openfab.catalog.service import CatalogService
-from openfab.errors import Infeasible, InvalidInput, NotFound, OpenFabError, Problem
+from openfab.errors import InvalidInput, NotFound, OpenFabError, Problem
 from openfab.identity.actor import (
     DOWNTIME_REPORTERS,
     PLANT_STAFF,
@@ -276,16 +276,11 @@ class PlanningService:
         try:
             problem = build_problem(orders, centers, origin=origin, downtime=downtime, now=now)
             problem = held(problem, _holds(pins, origin))
-            left_out: dict[str, str] = {}
-            try:
-                schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
-            except Infeasible:  # looked into only then: the checks compile the problem again
-                left_out = unplaceable(problem)
-                if not left_out:
-                    raise
+            left_out = unplaceable(problem)
+            if left_out:
                 log.warning("left out of the plan: %s", "; ".join(left_out.values())[:2000])
                 problem = without(problem, set(left_out))
-                schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
+            schedule = self._solve(problem, placed, origin, now, frozen_minutes, time_limit)
         except OpenFabError as exc:
             with self.db.unit(Scope.plant(), actor=actor.name) as uow:
                 problems = [str(p) for p in exc.problems][:50]
