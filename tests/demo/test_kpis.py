@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from openfab.demo.kpis import (
     Kpis,
     OrderOutcome,
     Production,
+    busy_hours,
     change_percent,
     compare_seeds,
     compute,
@@ -174,3 +176,61 @@ def test_inspection_is_judged_against_the_twins_truth_and_defects_made_count_all
     kpis = compute([], production, end=T0, shipping=DAY, oee=None)
     assert (kpis.defects_made_per_1000, kpis.escaped_defects_per_1000) == (400.0, 200.0)
     assert kpis.false_rejects_per_1000 == 200.0
+
+
+def test_energy_per_defect_free_unit_leaves_escaped_defects_out() -> None:
+    production = Production(
+        units_started=5,
+        units_good=4,  # of them one defect inspection missed
+        units_scrapped=1,
+        first_pass_units=3,
+        energy_kwh=30.0,
+        solar_kwh=0.0,
+        escaped_defects=1,
+    )
+    kpis = compute([], production, end=T0, shipping=DAY, oee=None)
+    assert kpis.energy_per_good_unit_kwh == pytest.approx(7.5)
+    assert kpis.energy_per_defect_free_unit_kwh == pytest.approx(10.0)
+
+
+def test_busy_hours_count_overlapping_operations_once() -> None:
+    def span(a: float, b: float) -> tuple[datetime, datetime]:
+        return T0 + timedelta(hours=a), T0 + timedelta(hours=b)
+
+    assert busy_hours([]) == 0
+    assert busy_hours([span(0, 1), span(0.5, 2), span(3, 4)]) == pytest.approx(3.0)
+    assert busy_hours([span(0, 5), span(1, 2)]) == pytest.approx(5.0)  # one inside another
+
+
+def test_order_to_ship_splits_into_parts_that_add_up_to_its_mean() -> None:
+    """Ordered at 0, first start 1 h, working 2 h of a 3 h span, finished at 4 h, shipped at
+    4.5 h; a second order never started on the floor is left out of the split."""
+    first = replace(
+        outcome(0, 48, 4.5),
+        first_start=T0 + timedelta(hours=1),
+        last_finish=T0 + timedelta(hours=4),
+        working_hours=2.0,
+    )
+    kpis = compute([first, outcome(0, 48, 9)], PRODUCTION, end=T0, shipping=DAY, oee=None)
+    parts = (
+        kpis.to_ship_before_floor_h,
+        kpis.to_ship_working_h,
+        kpis.to_ship_between_steps_h,
+        kpis.to_ship_after_floor_h,
+    )
+    assert parts == pytest.approx((1.0, 2.0, 1.0, 0.5))
+    assert sum(p or 0 for p in parts) == pytest.approx(4.5)
+    assert (
+        compute([outcome(0, 48, 9)], PRODUCTION, end=T0, shipping=DAY, oee=None).to_ship_working_h
+        is None
+    )
+
+
+PRODUCTION = Production(
+    units_started=1,
+    units_good=1,
+    units_scrapped=0,
+    first_pass_units=1,
+    energy_kwh=1.0,
+    solar_kwh=0.0,
+)

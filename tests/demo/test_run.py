@@ -101,6 +101,25 @@ def test_kpi_ratios_are_ratios(result: DemoResult) -> None:
     assert all(0 <= v <= 1 for v in result.oee_by_center.values())
 
 
+def test_order_to_ship_splits_into_time_on_machines_and_waits(result: DemoResult) -> None:
+    """Every shipped order's operations were seen: the four parts add up to the mean
+    order-to-ship, and time on a machine is part of it but never all of it (a step waits)."""
+    k = result.kpis
+    shipped = [o for o in result.outcomes if o.shipped]
+    assert shipped and all(o.first_start and o.last_finish for o in shipped)
+    hours = [(o.shipped - o.placed).total_seconds() / 3600 for o in shipped if o.shipped]
+    mean = sum(hours) / len(hours)
+    parts = (
+        k.to_ship_before_floor_h,
+        k.to_ship_working_h,
+        k.to_ship_between_steps_h,
+        k.to_ship_after_floor_h,
+    )
+    assert all(p is not None and p >= -1e-9 for p in parts)
+    assert sum(p or 0 for p in parts) == pytest.approx(mean)
+    assert k.to_ship_working_h is not None and 0 < k.to_ship_working_h < mean
+
+
 def test_the_twin_part_replays_exactly(result: DemoResult) -> None:
     digest, run = replay_twin(CONFIG, result.twin_trace, twin=result.twin_config)
     assert digest == result.twin_digest

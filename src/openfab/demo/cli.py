@@ -35,6 +35,7 @@ HEADLINE = (
     "orders_shipped",
     "setup_hours",
     "energy_per_good_unit_kwh",
+    "energy_per_defect_free_unit_kwh",
     "average_inventory_value",
     "material_shortages",
 )

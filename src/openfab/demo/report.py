@@ -48,6 +48,11 @@ LABELS = {
     "defects_made_per_1000": "units made defective per 1,000",
     "escaped_defects_per_1000": "defects escaped per 1,000 units",
     "false_rejects_per_1000": "good units rejected per 1,000",
+    "energy_per_defect_free_unit_kwh": "energy per defect-free unit shipped (kWh)",
+    "to_ship_before_floor_h": "order-to-ship, mean: ordered to first start (h)",
+    "to_ship_working_h": "order-to-ship, mean: on a machine (h)",
+    "to_ship_between_steps_h": "order-to-ship, mean: between steps (h)",
+    "to_ship_after_floor_h": "order-to-ship, mean: finished to shipped (h)",
 }
 PERCENT = frozenset({"on_time_delivery", "oee", "first_pass_yield", "solar_share"})
 

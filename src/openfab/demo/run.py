@@ -44,7 +44,14 @@ from openfab.demo.inspection import (
     install_inspection_model,
     judge,
 )
-from openfab.demo.kpis import Kpis, OrderOutcome, Production, compute, time_average
+from openfab.demo.kpis import (
+    Kpis,
+    OrderOutcome,
+    Production,
+    busy_hours,
+    compute,
+    time_average,
+)
 from openfab.demo.machines import PlantFloor
 from openfab.demo.plans import Work, released_work, setup_family, twin_plan
 from openfab.demo.plants import PlantName, install_plant, plant_centers, plant_layout
@@ -357,6 +364,8 @@ class _Loop:
         self.energy: list[tuple[datetime, float, float]] = []
         self.spans: dict[str, tuple[str, datetime, str]] = {}
         self.done_spans: list[OperationSpan] = []
+        self.order_spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+        """Each order's operations as they ran (start, finish)."""
         self.counts = {"events": 0, "telemetry": 0, "plans": 0}
         self.plan_seconds = 0.0
         self.shipped: dict[str, tuple[str, datetime]] = {}
@@ -589,6 +598,9 @@ class _Loop:
 
     def _span(self, event: OperationFinished) -> None:
         started = self.spans.pop(event.operation, None)
+        work = self.works.get(event.work_order)
+        if started is not None and work is not None:
+            self.order_spans[work.order_id].append((started[1], event.time))
         if started is not None and len(self.done_spans) < MAX_SPANS:
             machine, start, _ = started
             product = self.works[event.work_order].product if event.work_order in self.works else ""
@@ -668,7 +680,7 @@ class _Loop:
             material_blocked_hours=run.material_blocked_minutes / 60,
             setup_hours=run.setup_minutes / 60,
         )
-        outcomes = list(self.shop.outcomes.values())
+        outcomes = [self._timed_outcome(k, o) for k, o in self.shop.outcomes.items()]
         plant = oee.plant.oee if oee.plant else None
         kpis = compute(outcomes, production, end=end, shipping=SHIPPING, oee=plant)
         audit = self.platform.audit.verify(self.shop.admin)
@@ -701,6 +713,16 @@ class _Loop:
             material_issued=_floats(self.floor.card.issued),
             material_on_hand=_floats(self.floor.card.on_hand),
         )
+
+    def _timed_outcome(self, order_id: str, outcome: OrderOutcome) -> OrderOutcome:
+        """The order's outcome with when its operations ran (see :mod:`openfab.demo.kpis`)."""
+        spans = self.order_spans.get(order_id)
+        if not spans:
+            return outcome
+        first = min(start for start, _ in spans)
+        last = max(end for _, end in spans)
+        busy = busy_hours(spans)
+        return replace(outcome, first_start=first, last_finish=last, working_hours=busy)
 
     def _shipped_serials(self) -> list[str]:
         units = self.platform.execution.list_units(TWIN, status=UnitStatus.SHIPPED, limit=5)
