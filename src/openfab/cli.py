@@ -115,7 +115,7 @@ def demo(
         ),
     ] = None,
     plan_seconds: Annotated[
-        float | None, typer.Option(min=0.1, max=60, help="Planner time limit (default 0.5 s).")
+        float | None, typer.Option(min=0.1, max=60, help="Planner time limit (default 0.2 s).")
     ] = None,
 ) -> None:
     """Run the whole factory on simulated time: orders, planning, twin, MES, shipping, KPIs."""
