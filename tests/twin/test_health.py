@@ -80,6 +80,14 @@ def test_failure_takes_the_machine_down_and_back(small_layout: PlantLayout) -> N
     lost = sum(e.down_minutes for e in sink.of(OperationFinished))
     assert lost > 0
     assert result.operations_finished == 60  # every operation resumed after its repair
+    spells = 0.0  # each Down until the machine's next state change: the unplanned downtime
+    changes = sink.of(MachineStateChanged)
+    for i, down in enumerate(changes):
+        if down.state is MachineState.DOWN:
+            after = next(e for e in changes[i + 1 :] if e.machine == down.machine)
+            spells += (after.time - down.time).total_seconds() / 60
+    assert sum(result.down_minutes.values()) == pytest.approx(spells)
+    assert all(result.down_minutes[m] > 0 for m, n in result.failures.items() if n)
 
 
 def test_wear_shows_in_vibration_temperature_and_current(small_layout: PlantLayout) -> None:

@@ -31,6 +31,7 @@ of the wear) by its whole wear, not only the wear since the repair.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,14 +136,21 @@ def windows(
     index, vals = index[order], vals[order]
     cuts = np.flatnonzero(np.diff(index)) + 1
     numbers = index[np.concatenate(([0], cuts))]
-    out = np.full((len(numbers), vals.shape[1]), np.nan)
-    for k, chunk in enumerate(np.split(vals, cuts)):
-        for j in range(vals.shape[1]):
-            col = chunk[:, j]
-            col = col[np.isfinite(col)]
-            if len(col):
-                out[k, j] = float(np.median(col))
-    return numbers, out
+    return numbers, _window_medians(vals, cuts)
+
+
+def _window_medians(vals: FloatArray, cuts: np.ndarray) -> FloatArray:
+    """Median of each column within each run of rows between ``cuts``, ignoring NaN (NaN
+    where a run has none): the runs padded with NaN to one width, then one ``nanmedian``."""
+    starts = np.concatenate(([0], cuts))
+    lengths = np.diff(np.concatenate((starts, [len(vals)])))
+    padded = np.full((len(starts), int(lengths.max()), vals.shape[1]), np.nan)
+    slot = np.arange(len(vals)) - np.repeat(starts, lengths)
+    padded[np.repeat(np.arange(len(starts)), lengths), slot] = vals
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window stays NaN
+        medians: FloatArray = np.nanmedian(padded, axis=1)
+    return medians
 
 
 def assess(

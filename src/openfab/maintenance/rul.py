@@ -43,10 +43,15 @@ import sklearn
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
-from threadpoolctl import threadpool_limits
 
 from openfab.errors import InvalidInput, ProblemCollector
-from openfab.maintenance.features import STATS, RegimeNormalizer, smooth, window_features
+from openfab.maintenance.features import (
+    STATS,
+    RegimeNormalizer,
+    one_thread,
+    smooth,
+    window_features,
+)
 from openfab.maintenance.health import HealthModel
 from openfab.maintenance.series import Fleet, FloatArray, UnitSeries
 from openfab.maintenance.telemetry_clean import CleaningReport, clean_fleet, clean_unit
@@ -279,7 +284,7 @@ class RulModel:
         order = rng.permutation(len(prepared))
         n_cal = max(1, round(len(prepared) * opts.calibration_share))
         cal, fit = sorted(order[:n_cal]), sorted(order[n_cal:])
-        with threadpool_limits(opts.threads):
+        with one_thread(opts.threads):
             self._fit_wear([prepared[i] for i in fit], lives[fit])
             for u in prepared:
                 self._learn(u)
@@ -363,7 +368,7 @@ class RulModel:
         if self._front is None:
             raise InvalidInput("the RUL model is not fitted")
         out = []
-        with threadpool_limits(self.options.threads):
+        with one_thread(self.options.threads):
             for u in fleet.units:
                 self._check_layout(u)
                 prep, _ = self._front.prepare(u)

@@ -29,6 +29,8 @@ class MachineStatus:
     failures: int
     maintenances: int
     parameters: Mapping[str, float]
+    running_hours: float = 0.0
+    """Hours run since the start (the hour meter time-based maintenance reads)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class TwinRun:
     (waits of operations still waiting count up to ``until``)."""
     setup_minutes: float = 0.0
     """Setup minutes actually spent (sequence-dependent: none within a family)."""
+    down_minutes: Mapping[str, float] = field(default_factory=dict)
+    """Minutes each machine stood broken down (unplanned downtime; maintenance is not)."""
 
     @property
     def units_in_process(self) -> int:

@@ -208,6 +208,7 @@ class Twin:
                 failures=m.failures,
                 maintenances=m.maintenances,
                 parameters=m.parameter_values(),
+                running_hours=m.running_minutes / 60,
             )
             for mid, m in self.machines.items()
         }
@@ -230,6 +231,10 @@ class Twin:
             start_delay_minutes=self.delay_minutes,
             failures={k: m.failures for k, m in self.machines.items()},
             maintenances={k: m.maintenances for k, m in self.machines.items()},
+            down_minutes={
+                k: m.down_minutes + (self.now - m.down_from if m.down_from is not None else 0.0)
+                for k, m in self.machines.items()
+            },
             material_received=dict(sorted(inv.received.items())),
             material_consumed=dict(sorted(inv.consumed.items())),
             material_bom=dict(sorted(self.bom.items())),
@@ -311,6 +316,9 @@ class Twin:
         m.no_work_since = self.now if m.idle_reason == NO_WORK else None
         m.code = physics.STATE_INDEX[state]
         now = self.now
+        if previous is MachineState.DOWN and m.down_from is not None:
+            m.down_minutes += now - m.down_from
+        m.down_from = now if state is MachineState.DOWN else None
         self.emit(
             MachineStateChanged(
                 self.message_id(),

@@ -105,6 +105,11 @@ class MachineSim:
     pools: list[Pool] = field(default_factory=list)
     """The pools it takes work from under pooled dispatch."""
     running_minutes: float = 0.0
+    """Minutes run in all (the machine's hour meter)."""
+    down_minutes: float = 0.0
+    """Minutes broken down, up to its last repair."""
+    down_from: float | None = None
+    """Minute its present breakdown began (None: not down)."""
     pushes: int = 0
 
     @property
