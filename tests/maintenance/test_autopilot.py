@@ -5,6 +5,7 @@ cheapest gap the plan leaves; entering maintenance closes the order."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -121,3 +122,26 @@ def test_a_healthy_plant_opens_no_order(own: Platform) -> None:
     done = own.maintenance.assess()
     assert pilot.handle([event("maintenance.assessed", {"at_risk": done.at_risk})]) == 0
     assert own.maintenance.orders(PLANT) == []
+
+
+def test_the_demo_crew_stops_the_machine_in_the_window_the_autopilot_booked(
+    own: Platform,
+) -> None:
+    """The demo's OpenFab maintenance end to end on the event log: an assessment on its
+    cadence, the autopilot's booked order, the crew's stop for the twin in its minutes."""
+    from openfab.demo.upkeep import PredictiveUpkeep
+
+    store(own, wearing_readings(MACHINE, utcnow() - timedelta(hours=40), 40, wear_to=0.95, seed=7))
+    origin = utcnow() - timedelta(days=1)
+    upkeep = PredictiveUpkeep(own, start=utcnow() - timedelta(hours=9))
+    [window] = [w for w in upkeep.windows(utcnow(), twin_minutes(origin)) if w.machine == MACHINE]
+    [order] = [o for o in own.maintenance.orders(PLANT) if o.machine == MACHINE]
+    assert order.window_start is not None and order.window_end is not None
+    assert window.start == pytest.approx(twin_minutes(origin)(order.window_start))
+    assert window.end - window.start == pytest.approx(STOP.total_seconds() / 60)
+    assert upkeep.windows(utcnow(), twin_minutes(origin)) == []  # not due again, nothing new
+    upkeep.close()
+
+
+def twin_minutes(origin: datetime) -> Callable[[datetime], float]:
+    return lambda moment: (moment - origin).total_seconds() / 60

@@ -38,6 +38,7 @@ HEADLINE = (
     "energy_per_defect_free_unit_kwh",
     "average_inventory_value",
     "material_shortages",
+    "unplanned_downtime_h",
 )
 """The KPIs of the per-part table (each part's share of the gain)."""
 

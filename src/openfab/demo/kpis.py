@@ -70,6 +70,10 @@ class Kpis:
     """Units with a defect that passed inspection, per 1,000 units finished."""
     false_rejects_per_1000: float | None = None
     """Units without a defect that inspection rejected, per 1,000 units finished."""
+    machine_breakdowns: int = 0
+    maintenance_stops: int = 0
+    unplanned_downtime_h: float = 0.0
+    """Machine-hours broken down; planned maintenance is not in it."""
     energy_per_defect_free_unit_kwh: float | None = None
     """Energy per unit shipped without a defect (the twin's truth): an escaped defect is
     energy spent on a unit the customer sends back."""
@@ -112,6 +116,12 @@ class Production:
     """Defective units (the twin's truth) that inspection let pass."""
     false_rejects: int = 0
     """Good units (the twin's truth) that inspection rejected."""
+    breakdowns: int = 0
+    """Machine failures (the twin's)."""
+    maintenance_stops: int = 0
+    """Maintenance stops carried out, whoever asked (maintenance planning, the quality loop)."""
+    breakdown_hours: float = 0.0
+    """Machine-hours broken down (unplanned downtime)."""
 
 
 def time_average(samples: Sequence[tuple[float, float]]) -> float:
@@ -192,6 +202,9 @@ def compute(
         defects_made_per_1000=per_thousand(production.defective_units, finished),
         escaped_defects_per_1000=per_thousand(production.escaped_defects, finished),
         false_rejects_per_1000=per_thousand(production.false_rejects, finished),
+        machine_breakdowns=production.breakdowns,
+        maintenance_stops=production.maintenance_stops,
+        unplanned_downtime_h=production.breakdown_hours,
         energy_per_defect_free_unit_kwh=ratio(
             production.energy_kwh, production.units_good - production.escaped_defects
         ),
@@ -254,6 +267,9 @@ LOWER_IS_BETTER = frozenset(
         "escaped_defects_per_1000",
         "false_rejects_per_1000",
         "energy_per_defect_free_unit_kwh",
+        "machine_breakdowns",
+        "maintenance_stops",
+        "unplanned_downtime_h",
         "to_ship_before_floor_h",
         "to_ship_working_h",
         "to_ship_between_steps_h",

@@ -65,6 +65,7 @@ from openfab.demo.purchasing import (
     opening_stock,
 )
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
+from openfab.demo.upkeep import PredictiveUpkeep, PreventiveUpkeep
 from openfab.errors import Infeasible, InvalidInput, Problem
 from openfab.execution.schemas import OrderShipment
 from openfab.execution.states import UnitStatus
@@ -94,15 +95,16 @@ from openfab.twin import (
 )
 
 log = logging.getLogger(__name__)
-Part = Literal["dispatch", "promise", "purchasing", "energy", "quality"]
-PARTS: tuple[Part, ...] = ("dispatch", "promise", "purchasing", "energy", "quality")
+Part = Literal["dispatch", "promise", "purchasing", "energy", "quality", "maintenance"]
+PARTS: tuple[Part, ...] = ("dispatch", "promise", "purchasing", "energy", "quality", "maintenance")
 """OpenFab's parts that replace a non-AI practice of the baseline plant, one for one:
 ``dispatch`` the CP-SAT plan, re-planned on events, guiding the floor (vs first come first
 served onto the earliest free machine); ``promise`` capacity-based delivery dates (vs fixed
 quoted lead times); ``purchasing`` MRP with demand sensing once a shift or on a shortage (vs
 reorder points); ``energy`` idle machines to standby (vs left idling); ``quality`` every
 unit's scan inspected inline by the vision model (vs a person sampling one unit in ten at
-the end of the line)."""
+the end of the line); ``maintenance`` predictive maintenance booked into the plan (vs a stop
+every 90 running hours; :mod:`openfab.demo.upkeep`)."""
 SHIPPING = timedelta(days=SHIPPING_DAYS)
 TWIN = Actor.system("twin")
 PLANNER = Actor.system("demo-planner")
@@ -397,6 +399,11 @@ class _Loop:
         self.stock_value: list[tuple[float, float]] = []
         self.short = False
         """A material ran short in the last step: MRP runs at the next one."""
+        self.upkeep: PredictiveUpkeep | PreventiveUpkeep = (
+            PredictiveUpkeep(platform, config.start)
+            if "maintenance" in config.ai
+            else PreventiveUpkeep()
+        )
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self, progress: Callable[[float], None]) -> None:
@@ -431,6 +438,8 @@ class _Loop:
             )
             with self._timed("shipping"):
                 self._ship_and_deliver(upto)
+            with self._timed("maintenance"):
+                self._maintain()
             now = upto
             progress((now - cfg.start) / timedelta(days=1))
 
@@ -590,6 +599,16 @@ class _Loop:
         )
         self._submit(ProductionPlan(maintenance=windows))
 
+    def _maintain(self) -> None:
+        """OpenFab: assess on the cadence, book, and send the crew to the booked windows;
+        the baseline: a stop for every machine whose hour meter is due."""
+        if isinstance(self.upkeep, PredictiveUpkeep):
+            windows = self.upkeep.windows(self.clock.now(), self.twin.minutes)
+        else:
+            windows = self.upkeep.windows(self.twin.machine_status(), self.twin.now)
+        known = tuple(w for w in windows if w.machine in self.paths)
+        self._submit(ProductionPlan(maintenance=known))
+
     @contextmanager
     def _timed(self, phase: str) -> Iterator[None]:
         started = time.perf_counter()
@@ -681,10 +700,15 @@ class _Loop:
             material_shortages=run.material_shortages,
             material_blocked_hours=run.material_blocked_minutes / 60,
             setup_hours=run.setup_minutes / 60,
+            breakdowns=sum(run.failures.values()),
+            maintenance_stops=sum(run.maintenances.values()),
+            breakdown_hours=sum(run.down_minutes.values()) / 60,
         )
         outcomes = [self._timed_outcome(k, o) for k, o in self.shop.outcomes.items()]
         plant = oee.plant.oee if oee.plant else None
         kpis = compute(outcomes, production, end=end, shipping=SHIPPING, oee=plant)
+        if isinstance(self.upkeep, PredictiveUpkeep):
+            self.upkeep.close()
         audit = self.platform.audit.verify(self.shop.admin)
         return DemoResult(
             config=cfg,
