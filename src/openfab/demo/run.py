@@ -65,7 +65,7 @@ from openfab.demo.purchasing import (
     opening_stock,
 )
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
-from openfab.demo.upkeep import PredictiveUpkeep, PreventiveUpkeep
+from openfab.demo.upkeep import PredictiveUpkeep, PreventiveUpkeep, spare_kit_use
 from openfab.errors import Infeasible, InvalidInput, Problem
 from openfab.execution.schemas import OrderShipment
 from openfab.execution.states import UnitStatus
@@ -386,6 +386,7 @@ class _Loop:
             orders_per_day=config.orders_per_day,
             seed=config.seed,
         )
+        self.use.update(spare_kit_use(centers))
         policy = PromisePolicy() if "promise" in config.ai else PromisePolicy.fixed()
         platform.orders.set_promise_policy(policy)
         if "purchasing" in config.ai:  # the planner's expected use: demand sensing's prior

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from openfab.autopilot.maintenance import MaintenanceAutopilot
+from openfab.catalog.definition import WorkCenter
 from openfab.connect.bus import EventMessage
-from openfab.maintenance.service import STOP_MINUTES
+from openfab.maintenance.service import STOP_MINUTES, spare_kit
 from openfab.platform import Platform
 from openfab.store.relay import Relay
 from openfab.twin import MaintenanceWindow
@@ -34,6 +35,13 @@ WATCH = timedelta(hours=8)
 """How often OpenFab re-assesses every machine's health (plant time): once a shift, the
 next chance to stop that the maintenance service's own call assumes (``NEXT_CHANCE_HOURS``);
 an assessment reads three days of every machine's telemetry (about 3 s for 130 machines)."""
+
+
+def spare_kit_use(centers: Mapping[str, WorkCenter]) -> dict[str, float]:
+    """Spare kits a day if every machine stopped once per ``PREVENTIVE_HOURS`` of round-the-
+    clock running: the stores' planning figure, so the plant opens with kits on the shelf and
+    demand sensing has a prior (the same for both arms; a predictive stop takes one kit)."""
+    return {spare_kit(code): c.machines * 24 / PREVENTIVE_HOURS for code, c in centers.items()}
 
 
 @dataclass
