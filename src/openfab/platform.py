@@ -77,7 +77,9 @@ class Platform:
         execution = ExecutionService(db, catalog, orders, equipment_paths=paths)
         planning = PlanningService(db, catalog, material_release=materials.material_release_dates)
         quality = QualityService(db, execution)
-        maintenance = MaintenanceService(db, planning.machines)
+        maintenance = MaintenanceService(
+            db, planning.machines, ceiling_hours=settings.maintenance_ceiling_hours
+        )
         materials.demand_sources.append(maintenance.spare_part_demand)
         machine_kw, machine_sites = plant_power(settings.plant_layout)
         lifecycle = LifecycleService(db, machine_kw=machine_kw, machine_sites=machine_sites)

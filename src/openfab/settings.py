@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     """The plant's equipment hierarchy (a layout YAML file); default: the sample plant."""
     replan_every_seconds: float = 3600.0
     """`openfab serve` also re-plans on this cadence when nothing triggered it."""
+    maintenance_ceiling_hours: float | None = Field(default=None, gt=0)
+    """The longest a machine runs between services, in running hours (its makers' interval):
+    due then whatever its predicted condition. None: predictions alone decide."""
 
     # -- credentials and quotas (429 with Retry-After; 0 turns a limit off) --------------------
     login_failures_per_account: int = Field(default=5, ge=0)

@@ -20,14 +20,14 @@ def status(hours: float) -> MachineStatus:
 def test_preventive_stops_each_machine_every_interval_of_running_hours() -> None:
     """Two machines, staggered: press-1 starts a fresh cycle, press-2 half-way through."""
     upkeep = PreventiveUpkeep(interval_hours=90, stop_minutes=90)
-    assert upkeep.windows({"press-1": status(0), "press-2": status(0)}, 0) == []
-    assert upkeep.windows({"press-1": status(44), "press-2": status(44)}, 600) == []
-    due = upkeep.windows({"press-1": status(46), "press-2": status(46)}, 660)
+    assert upkeep.due({"press-1": status(0), "press-2": status(0)}, 0) == []
+    assert upkeep.due({"press-1": status(44), "press-2": status(44)}, 600) == []
+    due = upkeep.due({"press-1": status(46), "press-2": status(46)}, 660)
     assert due == [MaintenanceWindow("press-2", 660, 750)]
-    due = upkeep.windows({"press-1": status(90.5), "press-2": status(50)}, 700)
+    due = upkeep.due({"press-1": status(90.5), "press-2": status(50)}, 700)
     assert due == [MaintenanceWindow("press-1", 700, 790)]
-    assert upkeep.windows({"press-1": status(150), "press-2": status(120)}, 720) == []
-    assert [w.machine for w in upkeep.windows({"press-1": status(181)}, 800)] == ["press-1"]
+    assert upkeep.due({"press-1": status(150), "press-2": status(120)}, 720) == []
+    assert [w.machine for w in upkeep.due({"press-1": status(181)}, 800)] == ["press-1"]
 
 
 def message(payload: dict[str, object], seq: int = 1) -> EventMessage:

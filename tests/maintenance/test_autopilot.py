@@ -5,7 +5,7 @@ cheapest gap the plan leaves; entering maintenance closes the order."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,6 +17,7 @@ from openfab.planning.mrp.schemas import MoveCreate, MoveKind
 from openfab.platform import Platform
 from openfab.store.events import EventMessage
 from openfab.store.types import utcnow
+from openfab.twin.results import MachineStatus
 from tests.conftest import PLANT
 from tests.maintenance.telemetry import own, store, wearing_readings
 
@@ -133,15 +134,77 @@ def test_the_demo_crew_stops_the_machine_in_the_window_the_autopilot_booked(
 
     store(own, wearing_readings(MACHINE, utcnow() - timedelta(hours=40), 40, wear_to=0.95, seed=7))
     origin = utcnow() - timedelta(days=1)
-    upkeep = PredictiveUpkeep(own, start=utcnow() - timedelta(hours=9))
-    [window] = [w for w in upkeep.windows(utcnow(), twin_minutes(origin)) if w.machine == MACHINE]
+    upkeep = PredictiveUpkeep(own, start=utcnow() - timedelta(hours=9), ceiling_hours=None)
+    [window] = [w for w in upkeep.windows(utcnow(), TwinClock(origin)) if w.machine == MACHINE]
     [order] = [o for o in own.maintenance.orders(PLANT) if o.machine == MACHINE]
     assert order.window_start is not None and order.window_end is not None
-    assert window.start == pytest.approx(twin_minutes(origin)(order.window_start))
+    assert window.start == pytest.approx(TwinClock(origin).minutes(order.window_start))
     assert window.end - window.start == pytest.approx(STOP.total_seconds() / 60)
-    assert upkeep.windows(utcnow(), twin_minutes(origin)) == []  # not due again, nothing new
+    assert upkeep.windows(utcnow(), TwinClock(origin)) == []  # not due again, nothing new
     upkeep.close()
 
 
-def twin_minutes(origin: datetime) -> Callable[[datetime], float]:
-    return lambda moment: (moment - origin).total_seconds() / 60
+@dataclass
+class TwinClock:
+    """The twin as upkeep reads it: minutes since ``origin`` (no hour meters needed here)."""
+
+    origin: datetime
+
+    @property
+    def now(self) -> float:
+        return self.minutes(utcnow())
+
+    def minutes(self, moment: datetime) -> float:
+        return (moment - self.origin).total_seconds() / 60
+
+    def machine_status(self) -> dict[str, MachineStatus]:
+        return {}
+
+
+def test_a_healthy_machine_at_the_service_ceiling_is_booked_within_the_next_chance(
+    own: Platform,
+) -> None:
+    """Predictions do not stretch the plant's service ceiling: a healthy machine that has run
+    100 h since its last maintenance is due at a 90-h ceiling; its order says why and is
+    booked before the next chance to stop passes. A sibling that ran less is not due."""
+    from tests.maintenance.test_service import _states
+
+    now = utcnow()
+    sibling = "paint_line-3"
+    for machine, hours in ((MACHINE, 100), (sibling, 60)):
+        renewed = now - timedelta(hours=hours)
+        _states(own, machine, [("Maintenance", renewed - timedelta(hours=1)), ("Running", renewed)])
+        store(own, wearing_readings(machine, now - timedelta(hours=24), 24, wear_from=0.1,
+                                    wear_to=0.1, seed=9, prefix=f"c{hours}"))  # fmt: skip
+    assert own.maintenance.assess(now=now).at_risk == []  # no ceiling: healthy, not due
+    done = own.maintenance.assess(now=now, ceiling_hours=90)
+    assert done.at_risk == [MACHINE]
+    assessed = own.audit.list_events(PLANT, type_prefix="maintenance.assessed").data
+    call = next(e for e in assessed if e.payload["at_risk"]).payload["calls"][MACHINE]
+    assert call["by_ceiling"] and call["ceiling_hours"] == 90 and call["chance"] < call["threshold"]
+    pilot = MaintenanceAutopilot(own.maintenance, own.planning, own.catalog)
+    assert pilot.plan_maintenance(MACHINE, now=now, call=call) == 1
+    [order] = own.maintenance.orders(PLANT)
+    assert "service ceiling of 90 h" in order.reason
+    assert order.window_start is not None
+    assert order.window_start <= now + timedelta(hours=call["next_chance_hours"])
+    booked = own.planning.downtime_since(now - timedelta(minutes=1))
+    assert next(d for d in booked if d.id == order.downtime_id).reason.startswith("service ceiling")
+
+
+def test_machines_never_seen_serviced_fall_due_at_their_turn(own: Platform) -> None:
+    """A plant taken over without service records: each machine's first service falls at its
+    own share of the ceiling, counted in the running hours since it was first seen."""
+    from openfab.maintenance.machine_health import first_service_hours
+    from tests.maintenance.test_service import _states
+
+    now = utcnow()
+    late, early = MACHINE, "paint_line-4"
+    for machine, hours in ((late, first_service_hours(late, 90) + 2),
+                           (early, first_service_hours(early, 90) - 2)):  # fmt: skip
+        _states(own, machine, [("Running", now - timedelta(hours=hours))])
+        store(own, wearing_readings(machine, now - timedelta(hours=12), 12, wear_from=0.1,
+                                    wear_to=0.1, seed=10, prefix="f"))  # fmt: skip
+    assert own.maintenance.assess(now=now, ceiling_hours=90).at_risk == [late]
+    [last] = own.audit.list_events(PLANT, type_prefix="maintenance.assessed").data
+    assert "never seen serviced" in last.payload["calls"][late]["why"]

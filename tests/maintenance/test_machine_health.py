@@ -1,5 +1,6 @@
 """The engine's decision pieces: the failure level as a distribution, the conditional chance
-of failure, the cost-based threshold to act, and a healthy level kept across repairs."""
+of failure, the cost-based threshold to act, the service ceiling and its first round, and a
+healthy level kept across repairs."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openfab.errors import InvalidInput
 from openfab.maintenance.machine_health import (
     HealthOptions,
+    MaintenanceCall,
     act_threshold,
     assess,
     conditional_failure,
+    first_service_hours,
     fit_failure_level,
     maintenance_call,
 )
@@ -118,3 +123,36 @@ def test_a_machine_is_due_when_its_chance_reaches_the_break_even() -> None:
                                                                    failure_cost=480)  # fmt: skip
     assert not steady.due and wearing.due and wearing.chance > 5 * steady.chance
     assert "break-even" in wearing.sentence() and "200 running hours" in wearing.sentence()
+
+
+def test_the_service_ceiling_calls_a_machine_whatever_its_prediction() -> None:
+    """A healthy machine is not due by its prediction; at the ceiling it is, and says so."""
+    options = HealthOptions(fail_drift=0.8, fail_shape=3.0)
+    a = assess(np.arange(48) * 60.0, _wearing(48, 0.1, 0.0, seed=3), options=options)
+
+    def call(age: float, ceiling: float | None, first: bool = False) -> MaintenanceCall:
+        return maintenance_call(a, age, next_chance_hours=8, stop_cost=90, failure_cost=480,
+                                ceiling_hours=ceiling, first_service=first)  # fmt: skip
+
+    assert not call(200, None).due and not call(89, 90).due
+    at_ceiling = call(90, 90)
+    assert at_ceiling.due and at_ceiling.by_ceiling and not at_ceiling.by_risk
+    assert "service ceiling of 90 h" in at_ceiling.sentence()
+    assert "never seen serviced" in call(50, 40, first=True).sentence()
+
+
+def test_machines_never_seen_serviced_take_turns_spread_over_one_ceiling() -> None:
+    """The first round of services: every machine's turn lies within one ceiling, the same
+    on every call, and a plant's machines spread over it instead of falling due together."""
+    machines = [f"press-{i}" for i in range(400)]
+    turns = np.array([first_service_hours(m, 90.0) for m in machines])
+    assert ((turns > 0) & (turns <= 90.0)).all()
+    assert [first_service_hours(m, 90.0) for m in machines] == list(turns)
+    counts, _ = np.histogram(turns, bins=9, range=(0, 90))
+    assert counts.min() > 400 / 9 / 2  # about 44 a bin: none left empty or crowded
+    assert first_service_hours("press-1", 45.0) == pytest.approx(turns[1] / 2)
+
+
+@given(st.text(min_size=1, max_size=40), st.floats(1.0, 10_000.0))
+def test_a_first_service_turn_is_never_beyond_the_ceiling(machine: str, ceiling: float) -> None:
+    assert 0.0 < first_service_hours(machine, ceiling) <= ceiling

@@ -108,9 +108,13 @@ class MaintenanceAutopilot:
             return 0
         now = now or utcnow()
         bars = self._planned(machine, now)
-        start, cost, weighed = choose_window(health, bars, now)
+        by_ceiling = call is not None and bool(call.get("by_ceiling"))
+        chance_hours = float(call.get("next_chance_hours", 0)) if call else 0.0
+        latest = now + timedelta(hours=chance_hours) if by_ceiling else None
+        start, cost, weighed = choose_window(health, bars, now, latest=latest)
         end = start + STOP
         why = _why(health, call)
+        kind = "service ceiling" if by_ceiling else "predictive maintenance"
         downtime_id = None
         window: tuple[datetime, datetime] | None = None
         try:
@@ -120,7 +124,7 @@ class MaintenanceAutopilot:
                     machine=machine,
                     start_at=start,
                     end_at=end,
-                    reason=f"predictive maintenance: {why}"[:200],
+                    reason=f"{kind}: {why}"[:200],
                 ),
                 message_key=f"maintenance/{machine}/{start:%Y%m%dT%H%M}",
             )
@@ -205,7 +209,9 @@ class MaintenanceAutopilot:
 
 
 def _why(health: MachineHealthPublic, call: dict[str, Any] | None) -> str:
-    if call:
+    if call and call.get("why"):
+        risk = str(call["why"])
+    elif call:  # an assessment recorded before the call carried its sentence
         risk = (
             f"failure risk {float(call['chance']):.0%} before the next chance to stop "
             f"({float(call['next_chance_hours']):g} h) passes the break-even "
@@ -232,15 +238,22 @@ def _spares_text(machine: str, kit: list[SparePart], has_catalog: bool) -> str:
 
 
 def choose_window(
-    health: MachineHealthPublic, bars: Sequence[tuple[datetime, datetime]], now: datetime
+    health: MachineHealthPublic,
+    bars: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+    *,
+    latest: datetime | None = None,
 ) -> tuple[datetime, float, int]:
-    """The cheapest start for a ``STOP`` before the predicted failure: (start, cost in
-    minutes, moments weighed). Moments: now (plus ``LEAD``), the end of each planned
-    operation (a changeover or an idle gap follows)."""
+    """The cheapest start for a ``STOP`` before the predicted failure (and ending by
+    ``latest``, a ceiling's next chance, when given): (start, cost in minutes, moments
+    weighed). Moments: now (plus ``LEAD``), the end of each planned operation (a changeover
+    or an idle gap follows)."""
     earliest = now + LEAD
     deadline = earliest + STOP
     if health.rul_lower is not None:
         deadline = max(deadline, now + timedelta(hours=health.rul_lower))
+    if latest is not None:
+        deadline = max(earliest + STOP, min(deadline, latest))
     candidates = [earliest] + [end for _, end in bars if end >= earliest]
     best: tuple[float, datetime] | None = None
     for start in candidates:

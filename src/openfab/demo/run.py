@@ -65,7 +65,7 @@ from openfab.demo.purchasing import (
     opening_stock,
 )
 from openfab.demo.telemetry import TelemetryLine, open_line, readings
-from openfab.demo.upkeep import PredictiveUpkeep, PreventiveUpkeep, spare_kit_use
+from openfab.demo.upkeep import PredictiveUpkeep, PreventiveUpkeep, Upkeep, spare_kit_use
 from openfab.errors import Infeasible, InvalidInput, Problem
 from openfab.execution.schemas import OrderShipment
 from openfab.execution.states import UnitStatus
@@ -103,8 +103,9 @@ served onto the earliest free machine); ``promise`` capacity-based delivery date
 quoted lead times); ``purchasing`` MRP with demand sensing once a shift or on a shortage (vs
 reorder points); ``energy`` idle machines to standby (vs left idling); ``quality`` every
 unit's scan inspected inline by the vision model (vs a person sampling one unit in ten at
-the end of the line); ``maintenance`` predictive maintenance booked into the plan (vs a stop
-every 90 running hours; :mod:`openfab.demo.upkeep`)."""
+the end of the line); ``maintenance`` predictive maintenance booked into the plan under a
+service ceiling of the same 90 running hours (vs a stop every 90 running hours;
+:mod:`openfab.demo.upkeep`)."""
 SHIPPING = timedelta(days=SHIPPING_DAYS)
 TWIN = Actor.system("twin")
 PLANNER = Actor.system("demo-planner")
@@ -400,7 +401,7 @@ class _Loop:
         self.stock_value: list[tuple[float, float]] = []
         self.short = False
         """A material ran short in the last step: MRP runs at the next one."""
-        self.upkeep: PredictiveUpkeep | PreventiveUpkeep = (
+        self.upkeep: Upkeep = (
             PredictiveUpkeep(platform, config.start)
             if "maintenance" in config.ai
             else PreventiveUpkeep()
@@ -603,10 +604,7 @@ class _Loop:
     def _maintain(self) -> None:
         """OpenFab: assess on the cadence, book, and send the crew to the booked windows;
         the baseline: a stop for every machine whose hour meter is due."""
-        if isinstance(self.upkeep, PredictiveUpkeep):
-            windows = self.upkeep.windows(self.clock.now(), self.twin.minutes)
-        else:
-            windows = self.upkeep.windows(self.twin.machine_status(), self.twin.now)
+        windows = self.upkeep.windows(self.clock.now(), self.twin)
         known = tuple(w for w in windows if w.machine in self.paths)
         self._submit(ProductionPlan(maintenance=known))
 
@@ -708,8 +706,7 @@ class _Loop:
         outcomes = [self._timed_outcome(k, o) for k, o in self.shop.outcomes.items()]
         plant = oee.plant.oee if oee.plant else None
         kpis = compute(outcomes, production, end=end, shipping=SHIPPING, oee=plant)
-        if isinstance(self.upkeep, PredictiveUpkeep):
-            self.upkeep.close()
+        self.upkeep.close()
         audit = self.platform.audit.verify(self.shop.admin)
         return DemoResult(
             config=cfg,

@@ -11,14 +11,18 @@ enters maintenance, the floor's message closes the order.
 The baseline maintains a machine when its hour meter has run ``interval_hours`` since its last
 maintenance (staggered over the machines at the start), at once, for as long as a predictive
 stop takes: the cheapest fixed interval on the twin's physics (90 running hours,
-``benchmarks/maintenance/twin_policies.py``).
+``benchmarks/maintenance/twin_policies.py``). OpenFab's service takes the same interval as the
+plant's service ceiling (``maintenance_ceiling_hours``): the longest a machine runs between
+services whatever its prediction, each machine's first service at its turn within one ceiling
+(the plant opens with no service records).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from openfab.autopilot.maintenance import MaintenanceAutopilot
 from openfab.catalog.definition import WorkCenter
@@ -29,12 +33,33 @@ from openfab.store.relay import Relay
 from openfab.twin import MaintenanceWindow
 from openfab.twin.results import MachineStatus
 
+
+class PlantTwin(Protocol):
+    """What upkeep reads of the twin: its clock, each machine's hour meter."""
+
+    @property
+    def now(self) -> float: ...
+
+    def minutes(self, moment: datetime) -> float: ...
+
+    def machine_status(self) -> Mapping[str, MachineStatus]: ...
+
+
+class Upkeep(Protocol):
+    """A maintenance practice: the stops to carry out now."""
+
+    def windows(self, now: datetime, twin: PlantTwin) -> list[MaintenanceWindow]: ...
+
+    def close(self) -> None: ...
+
+
 PREVENTIVE_HOURS = 90.0
 """Running hours between the baseline's preventive stops."""
 WATCH = timedelta(hours=8)
 """How often OpenFab re-assesses every machine's health (plant time): once a shift, the
 next chance to stop that the maintenance service's own call assumes (``NEXT_CHANCE_HOURS``);
-an assessment reads three days of every machine's telemetry (about 3 s for 130 machines)."""
+an assessment reads three days of every machine's telemetry (about 5 s for 130 machines at a
+week's volume)."""
 
 
 def spare_kit_use(centers: Mapping[str, WorkCenter]) -> dict[str, float]:
@@ -70,8 +95,15 @@ class MaintenanceCrew:
 class PredictiveUpkeep:
     """OpenFab: assess on a cadence, let the autopilot book, send the crew."""
 
-    def __init__(self, platform: Platform, start: datetime, watch: timedelta = WATCH) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        start: datetime,
+        watch: timedelta = WATCH,
+        ceiling_hours: float | None = PREVENTIVE_HOURS,
+    ) -> None:
         self.maintenance = platform.maintenance
+        self.ceiling_hours = ceiling_hours
         self.crew = MaintenanceCrew()
         pilot = MaintenanceAutopilot(
             platform.maintenance, platform.planning, platform.catalog, platform.materials
@@ -90,17 +122,15 @@ class PredictiveUpkeep:
         for relay in self.relays:
             relay.lock.release()
 
-    def windows(
-        self, now: datetime, minute: Callable[[datetime], float]
-    ) -> list[MaintenanceWindow]:
+    def windows(self, now: datetime, twin: PlantTwin) -> list[MaintenanceWindow]:
         """The stops to carry out, in the twin's minutes; assesses when the cadence is due."""
         if now >= self.next_watch:
-            self.maintenance.assess(now=now)
+            self.maintenance.assess(now=now, ceiling_hours=self.ceiling_hours)
             self.next_watch = now + self.watch
         for relay in self.relays:
             relay.drain()
         return [
-            MaintenanceWindow(machine, minute(start), minute(end))
+            MaintenanceWindow(machine, twin.minutes(start), twin.minutes(end))
             for machine, start, end in self.crew.take()
         ]
 
@@ -114,9 +144,13 @@ class PreventiveUpkeep:
     last: dict[str, float] = field(default_factory=dict)
     """Hour-meter reading at each machine's last preventive stop."""
 
-    def windows(
-        self, machines: Mapping[str, MachineStatus], minute: float
-    ) -> list[MaintenanceWindow]:
+    def windows(self, now: datetime, twin: PlantTwin) -> list[MaintenanceWindow]:
+        return self.due(twin.machine_status(), twin.now)
+
+    def close(self) -> None:
+        """Nothing held."""
+
+    def due(self, machines: Mapping[str, MachineStatus], minute: float) -> list[MaintenanceWindow]:
         """Stops due now. A plant in steady state is mid-cycle on every machine: at the first
         look, machine ``k`` of ``n`` had its last stop ``k / n`` of an interval ago, so the
         stops spread over the interval instead of all falling on one day."""

@@ -21,7 +21,9 @@
    interval (the RUL's own uncertainty only).
 6. **When to act**: :func:`act_threshold` turns the costs of a stop and of a breakdown into
    the chance of failure before the next opportunity above which stopping now is cheaper
-   than waiting (the age-replacement marginal rule).
+   than waiting (the age-replacement marginal rule); a service ceiling, when the plant sets
+   one, bounds the running hours between services whatever the prediction
+   (:func:`maintenance_call`, :func:`first_service_hours` for machines never seen serviced).
 
 The healthy level can be passed in (``reference``): a caller that keeps the level measured
 after the last full maintenance judges a machine repaired since (a repair removes only part
@@ -30,6 +32,7 @@ of the wear) by its whole wear, not only the wear since the repair.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -338,22 +341,47 @@ def act_threshold(
 @dataclass(frozen=True)
 class MaintenanceCall:
     """Whether to stop a machine now: its chance of failing before the next opportunity to
-    stop, and the break-even chance (:func:`act_threshold`) for its age and the prices."""
+    stop against the break-even chance (:func:`act_threshold`) for its age and the prices,
+    or its age against the service ceiling (the longest it may run between services)."""
 
     chance: float
     threshold: float
     age_hours: float
     next_chance_hours: float
+    ceiling_hours: float | None = None
+    """Running hours at which the machine is due whatever its condition (None: no ceiling);
+    for a machine whose last service was never seen, its share of the ceiling
+    (:func:`first_service_hours`)."""
+    first_service: bool = False
+    """The machine was never seen serviced: its age counts from when it was first seen."""
+
+    @property
+    def by_risk(self) -> bool:
+        return self.chance >= self.threshold
+
+    @property
+    def by_ceiling(self) -> bool:
+        return self.ceiling_hours is not None and self.age_hours >= self.ceiling_hours
 
     @property
     def due(self) -> bool:
-        return self.chance >= self.threshold
+        return self.by_risk or self.by_ceiling
 
     def sentence(self) -> str:
+        if self.by_risk or not self.by_ceiling:
+            return (
+                f"failure risk {self.chance:.0%} before the next chance to stop "
+                f"({self.next_chance_hours:g} h) passes the break-even {self.threshold:.0%} "
+                f"after {self.age_hours:.0f} running hours since renewal"
+            )
+        if self.first_service:
+            return (
+                f"never seen serviced: {self.age_hours:.0f} running hours since first seen "
+                f"reached its turn ({self.ceiling_hours:.0f} h) in the first round of services"
+            )
         return (
-            f"failure risk {self.chance:.0%} before the next chance to stop "
-            f"({self.next_chance_hours:g} h) passes the break-even {self.threshold:.0%} "
-            f"after {self.age_hours:.0f} running hours since renewal"
+            f"{self.age_hours:.0f} running hours since renewal reached the service ceiling "
+            f"of {self.ceiling_hours:g} h"
         )
 
 
@@ -364,10 +392,13 @@ def maintenance_call(
     next_chance_hours: float,
     stop_cost: float,
     failure_cost: float,
+    ceiling_hours: float | None = None,
+    first_service: bool = False,
 ) -> MaintenanceCall:
     """The decision rule the twin benchmark measured (``benchmarks/maintenance``): stop when
     the chance of failing before the next opportunity reaches the age-replacement
-    break-even."""
+    break-even, or when the machine has run ``ceiling_hours`` (the plant's longest interval
+    between services, which no prediction stretches)."""
     return MaintenanceCall(
         chance=a.failure_probability(next_chance_hours),
         threshold=act_threshold(
@@ -375,4 +406,17 @@ def maintenance_call(
         ),
         age_hours=max(age_hours, 0.0),
         next_chance_hours=next_chance_hours,
+        ceiling_hours=ceiling_hours,
+        first_service=first_service,
     )
+
+
+def first_service_hours(machine: str, ceiling_hours: float) -> float:
+    """When a machine whose last service was never seen is due for its first one, in running
+    hours since it was first seen: a share of the ceiling fixed by its id, so a plant taken
+    over with no service records has every machine serviced once within one ceiling, spread
+    evenly instead of all at once (a machine in steady state is anywhere in its interval),
+    the same after a restart. A machine whose condition calls earlier is stopped earlier."""
+    digest = hashlib.sha256(machine.encode()).digest()
+    share = int.from_bytes(digest[:8], "big") / 2**64
+    return ceiling_hours * (1.0 - share)

@@ -14,7 +14,11 @@ renewal (a maintenance; a repair after a breakdown removes only part of the wear
 drift at which machines of this plant fail is a Weibull fitted on their past lives
 (:func:`~.machine_health.fit_failure_level`, censored by maintenance), and a machine is due
 when its chance of failing before the next opportunity to stop reaches the break-even of a
-planned stop against a breakdown for its age (:func:`~.machine_health.maintenance_call`).
+planned stop against a breakdown for its age (:func:`~.machine_health.maintenance_call`),
+or when it has run the plant's service ceiling (``maintenance_ceiling_hours``; the makers'
+longest interval, which no prediction stretches). A machine never seen serviced (a plant
+taken over without its service records) takes its turn in a first round of services spread
+over one ceiling (:func:`~.machine_health.first_service_hours`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from openfab.maintenance.machine_health import (
     HealthOptions,
     MaintenanceCall,
     assess,
+    first_service_hours,
     fit_failure_level,
     maintenance_call,
 )
@@ -107,11 +112,19 @@ def spare_kit(work_center: str) -> str:
 
 
 class MaintenanceService:
-    def __init__(self, db: Database, machines: Callable[[], Sequence[str]] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        machines: Callable[[], Sequence[str]] | None = None,
+        *,
+        ceiling_hours: float | None = None,
+    ) -> None:
         """``machines``: the plant's machine ids, asked each time (None: whatever sends
-        telemetry)."""
+        telemetry). ``ceiling_hours``: the plant's longest interval between services in
+        running hours (the makers' service interval; None: predictions alone decide)."""
         self.db = db
         self._machines = machines
+        self.ceiling_hours = ceiling_hours
         self.options = HealthOptions(fail_shape=PRIOR_SHAPE)
         self._references: dict[tuple[str, datetime], tuple[float, ...] | None] = {}
         self._first_seen: dict[str, datetime] = {}
@@ -122,12 +135,20 @@ class MaintenanceService:
 
     # -- assessing ----------------------------------------------------------------------------
     def assess(
-        self, *, now: datetime | None = None, lookback: timedelta = LOOKBACK
+        self,
+        *,
+        now: datetime | None = None,
+        lookback: timedelta = LOOKBACK,
+        ceiling_hours: float | None = None,
     ) -> AssessmentRound:
         """Judge every machine from its recent telemetry; one snapshot each and one
         ``maintenance.assessed`` event, in one commit. Bad telemetry is cleaned and counted;
-        telemetry of a machine the plant does not have is counted and left alone."""
+        telemetry of a machine the plant does not have is counted and left alone. A machine
+        is due when its chance of failure passes the break-even or it has run the service
+        ceiling (``ceiling_hours``, default the service's); one never seen serviced takes its
+        turn in a first round of services spread over one ceiling."""
         now = now or utcnow()
+        ceiling = ceiling_hours if ceiling_hours is not None else self.ceiling_hours
         since = now - lookback
         with self.db.unit(Scope.plant(), actor=ACTOR.name, readonly=True) as uow:
             rows = uow.session.execute(
@@ -171,14 +192,20 @@ class MaintenanceService:
                 continue
             results[machine] = a
             age = life.age_hours if life.age_hours is not None else _hours_between(renewed, now)
+            first = life.renewed_at is None
+            turn = first_service_hours(machine, ceiling) if ceiling and first else ceiling
             calls[machine] = maintenance_call(
                 a,
                 age,
                 next_chance_hours=NEXT_CHANCE_HOURS,
                 stop_cost=STOP_MINUTES,
                 failure_cost=FAILURE_COST_MINUTES,
+                ceiling_hours=turn,
+                first_service=first,
             )
-        at_risk = sorted(m for m, c in calls.items() if c.due and results[m].enough)
+        at_risk = sorted(
+            m for m, c in calls.items() if c.by_ceiling or (c.by_risk and results[m].enough)
+        )
         with self.db.unit(Scope.plant(), actor=ACTOR.name) as uow:
             for machine, a in results.items():
                 uow.session.add(_health_row(machine, a, now))
@@ -604,13 +631,18 @@ def _hours_between(a: datetime, b: datetime) -> float:
     return max((b - a).total_seconds(), 0.0) / 3600
 
 
-def _call_payload(call: MaintenanceCall) -> dict[str, float]:
-    return {
+def _call_payload(call: MaintenanceCall) -> dict[str, float | str | bool]:
+    payload: dict[str, float | str | bool] = {
         "chance": round(call.chance, 4),
         "threshold": round(call.threshold, 4),
         "age_hours": round(call.age_hours, 1),
         "next_chance_hours": call.next_chance_hours,
+        "by_ceiling": call.by_ceiling and not call.by_risk,
+        "why": call.sentence(),
     }
+    if call.ceiling_hours is not None:
+        payload["ceiling_hours"] = round(call.ceiling_hours, 1)
+    return payload
 
 
 def _health_row(machine: str, a: Assessment, now: datetime) -> MachineHealthRow:
