@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,16 @@ from openfab.settings import BusKind, get_settings
 from openfab.web import mount_web
 
 
+def keep_out_of_full_collections() -> None:
+    """Move what start-up built (modules, the platform, templates, the runtime) out of the
+    cyclic collector's reach: a full collection then scans only what requests made since.
+    Measured on a week's plant (7,000 orders): with the ~0.5 M start-up objects in reach, a
+    full collection paused a request for ~235 ms about once per 100 Gantt views (the page's
+    p99); frozen, 25-35 ms. Garbage is collected first, so nothing dead is kept."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     platform: Platform | None = None,
     *,
@@ -52,6 +63,7 @@ def create_app(
         if bus is not None:
             runtime = Runtime(opened, bus=bus, workers=workers or WORKERS).start()
         app.state.runtime = runtime
+        keep_out_of_full_collections()
         yield
         if runtime is not None:
             runtime.stop()

@@ -30,6 +30,11 @@ from openfab.store.tenancy import Scope
 PRODUCT_EDITORS = (Role.ADMIN, Role.ENGINEER)
 
 
+REFERENCE_SECONDS = 2.0
+"""How long a read of the plant's reference data serves (another process's capacity change
+shows within this)."""
+
+
 @dataclass(frozen=True)
 class PlantReference:
     """The shared plant's work centers and materials, keyed by code."""
@@ -61,6 +66,7 @@ class CatalogService:
         self._configurators: dict[str, Configurator] = {}
         self._by_content: dict[Hashable, Configurator] = {}
         self._handles: dict[tuple[str, str], tuple[float, ProductHandle]] = {}
+        self._reference: tuple[float, PlantReference] | None = None
 
     # -- plant reference data ----------------------------------------------------------------
     def install_reference_data(self, actor: Actor) -> PlantReference:
@@ -88,6 +94,7 @@ class CatalogService:
                 for m in sample.materials.values()
                 if m.code not in materials
             )
+        self._reference = None
         return self.reference()
 
     def set_capacity(
@@ -119,9 +126,20 @@ class CatalogService:
                     for code, (m, h) in sorted(capacity.items())
                 },
             )
+        self._reference = None
         return self.reference()
 
     def reference(self) -> PlantReference:
+        """The plant's work centers and materials, kept ``REFERENCE_SECONDS`` (a page asks
+        several times; this process's own changes drop it at once)."""
+        kept = self._reference
+        if kept is not None and time.monotonic() - kept[0] < REFERENCE_SECONDS:
+            return kept[1]
+        read = self._read_reference()
+        self._reference = (time.monotonic(), read) if read.work_centers else None
+        return read
+
+    def _read_reference(self) -> PlantReference:
         with self.db.unit(Scope.plant(), actor="system:catalog", readonly=True) as uow:
             centers = uow.session.scalars(select(WorkCenterRow)).all()
             materials = uow.session.scalars(select(MaterialRow)).all()

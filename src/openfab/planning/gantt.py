@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 
 ROW, LABEL, WIDTH = 22, 150, 1200
@@ -22,6 +23,7 @@ class Bar:
     title: str
 
 
+@lru_cache(maxsize=65_536)
 def colour(key: str) -> str:
     """A stable, distinct-enough colour per order."""
     hue = int(hashlib.sha1(key.encode()).hexdigest()[:6], 16) / 0xFFFFFF

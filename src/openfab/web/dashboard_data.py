@@ -8,6 +8,7 @@ and never carry another tenant's order data.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -565,9 +566,27 @@ def _machine_reasons(platform: Platform, first: int, last: int) -> list[Reason]:
         ]
 
 
+_MOVES: OrderedDict[tuple[str | None, bool, int, int], list[PromiseMove]] = OrderedDict()
+MOVES_KEPT = 512
+"""Plans whose moved promises are kept: the log never changes, and a plan of 1,000 orders
+reads 1,000 events (the decisions panel shows ten plans on every dashboard view)."""
+
+
 def promise_moves(platform: Platform, reader: Actor, seq: int, orders: int) -> list[PromiseMove]:
     """The reader's orders whose promise the plan recorded at ``seq`` changed (its promise
     events are written in the same transaction, just before it), largest change first."""
+    key = (reader.scope.tenant_id, reader.is_plant, seq, orders)
+    kept = _MOVES.get(key)
+    if kept is None:
+        kept = _MOVES[key] = _read_promise_moves(platform, reader, seq, orders)
+        while len(_MOVES) > MOVES_KEPT:
+            _MOVES.popitem(last=False)
+    return list(kept)
+
+
+def _read_promise_moves(
+    platform: Platform, reader: Actor, seq: int, orders: int
+) -> list[PromiseMove]:
     low = seq - orders - 5
     with platform.db.unit(reader.scope, actor=reader.name, readonly=True) as uow:
         rows = uow.session.scalars(
