@@ -449,6 +449,19 @@ class PlantWindow:
 
 
 def plant_window(platform: Platform) -> PlantWindow:
+    """The plant's current window (read once per rendering of the tiles: each tile asks)."""
+    shared = TILE_READS.get()
+    key = ("window", id(platform))
+    if shared is not None and key in shared:
+        window: PlantWindow = shared[key]
+        return window
+    window = _plant_window(platform)
+    if shared is not None:
+        shared[key] = window
+    return window
+
+
+def _plant_window(platform: Platform) -> PlantWindow:
     now = utcnow()
     with platform.db.unit(Scope.plant(), actor="system:web", readonly=True) as uow:
         newest = uow.session.scalar(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -52,18 +53,28 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Tiles and panels of one rendering that read the same rows read them once."""
+    if data.TILE_READS.get() is not None:
+        yield
+        return
+    token = data.TILE_READS.set({})
+    try:
+        yield
+    finally:
+        data.TILE_READS.reset(token)
+
+
 def kpi_values(platform: Platform, actor: Actor) -> list[tuple[Kpi, KpiValue]]:
     values = []
-    token = data.TILE_READS.set({})  # tiles that read the same rows read them once
-    try:
+    with shared_reads():
         for kpi in kpis():
             try:
                 value = kpi.compute(platform, actor)
             except OpenFabError:
                 value = KpiValue(None, hint="kpi.hint.unavailable")
             values.append((kpi, value))
-    finally:
-        data.TILE_READS.reset(token)
     return values
 
 
@@ -75,15 +86,16 @@ def panel_html(request: Request, platform: Platform, actor: Actor, item: Panel) 
 @router.get("/dashboard")
 def dashboard(request: Request, actor: StaffDep) -> Response:
     platform = _platform(request)
-    sections = [(p, panel_html(request, platform, actor, p)) for p in panels_for(actor)]
-    return render(
-        request,
-        "dashboard/index.html",
-        kpis=kpi_values(platform, actor),
-        links=kpi_links(platform),
-        sections=sections,
-        last_seq=data.last_seq(platform),
-    )
+    with shared_reads():
+        sections = [(p, panel_html(request, platform, actor, p)) for p in panels_for(actor)]
+        return render(
+            request,
+            "dashboard/index.html",
+            kpis=kpi_values(platform, actor),
+            links=kpi_links(platform),
+            sections=sections,
+            last_seq=data.last_seq(platform),
+        )
 
 
 @router.get("/dashboard/kpis")
